@@ -1,0 +1,394 @@
+"""Training presets: strict TOML files that may extend one another.
+
+A preset is visible data. `full.toml` says `extends = "original"` and lists only what it
+changes, so the difference between two plans is explicit and can be priced by the cost model.
+Loading is strict: an unknown key, a wrong type or an impossible value is a `PresetError`
+whose message names the file, the key and the value. Torch-free: the console uses this.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.paths import presets_dir, project_root
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class PresetError(ValueError):
+    """A preset file the user can fix: the message names file, key and value."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema: every field a person would tune, with its type, default and what is possible.
+
+
+@dataclass(frozen=True)
+class Field:
+    """One tunable key: its TOML type, its default and a check of what is possible."""
+
+    kind: type | tuple[type, ...]
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _fraction(value: Any) -> str | None:
+    return None if 0 < value <= 1 else "must be a fraction in (0, 1]"
+
+
+def _str_list(value: Any) -> str | None:
+    if not value:
+        return "must name at least one field"
+    if not all(isinstance(item, str) and item for item in value):
+        return "must be a list of non-empty strings"
+    return None
+
+
+def _non_empty(value: Any) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+# Inline model configs (the demo's tiny mT5) are free-form tables passed to MT5Config; the
+# keys here are the ones we price and check, the rest go through to transformers as they are.
+_MODEL_CONFIG_INTS = ("d_model", "d_ff", "d_kv", "num_layers", "num_decoder_layers", "num_heads")
+
+
+def _model_config(value: Any) -> str | None:
+    for key in _MODEL_CONFIG_INTS:
+        if key not in value:
+            return f"needs {key}"
+        item = value[key]
+        if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
+            return f"{key} must be a positive integer (got {item!r})"
+    return None
+
+
+SCHEMA: dict[str, dict[str, Field]] = {
+    "model": {
+        "name": Field(str, "google/mt5-small", "hub name (e.g. google/mt5-base) or a local path", _non_empty),
+        "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", None),
+        "tokenizer_vocab_size": Field(int, 0, "SentencePiece vocab trained on the train file when config is inline", _non_negative),
+        "gradient_checkpointing": Field(bool, False, "trade compute for activation memory"),
+    },
+    "data": {
+        "train_file": Field(str, "data/train/Emotion_Summary.jsonl", "JSON-lines training file", _non_empty),
+        "validation_file": Field(str, "data/validation/Emotion_Summary.jsonl", "JSON-lines validation file", _non_empty),
+        "source_fields": Field(list, ["case_description", "consultation_process"], "fields joined (with spaces) into the source", _str_list),
+        "target_field": Field(str, "experience_and_reflection", "field holding the target text", _non_empty),
+        "id_field": Field(str, "id", "field holding a row id (may be absent in a row)", _non_empty),
+        "source_prefix": Field(str, "", "text put before every source (e.g. 'summarize: ')"),
+        "train_samples": Field(int, 0, "rows to train on: 0 = all (a seeded view, files are never rewritten)", _non_negative),
+        "train_fraction": Field(float, 1.0, "fraction of rows to train on, used when train_samples is 0", _fraction),
+        "validation_samples": Field(int, 0, "validation rows to evaluate on: 0 = all", _non_negative),
+        "seed": Field(int, 42, "seed of the subsample view and of training", _non_negative),
+    },
+    "train": {
+        "epochs": Field((int, float), 1, "passes over the training rows", _positive),
+        "batch_size": Field(int, 8, "micro-batch per device", _positive),
+        "grad_accum": Field(int, 1, "micro-batches per optimizer step", _positive),
+        "max_source_tokens": Field(int, 512, "source truncation length", _positive),
+        "max_target_tokens": Field(int, 128, "target truncation length", _positive),
+        "learning_rate": Field(float, 5e-5, "peak learning rate", _positive),
+        "warmup_steps": Field(int, 0, "linear warm-up optimizer steps", _non_negative),
+        "weight_decay": Field(float, 0.0, "AdamW weight decay", _non_negative),
+        "optimizer": Field(str, "adamw", "adamw or adafactor", choices=("adamw", "adafactor")),
+        "precision": Field(str, "auto", "auto = bf16 on a GPU that has it, else fp32", choices=("auto", "bf16", "fp32", "fp16")),
+        "grad_clip": Field(float, 1.0, "max gradient norm; 0 = no clipping (the Trainer default is 1.0)", _non_negative),
+        "group_by_length": Field(bool, False, "batch rows of similar length together (less padding)"),
+        "dataloader_workers": Field(int, 0, "DataLoader worker processes", _non_negative),
+    },
+    "eval": {
+        "strategy": Field(str, "steps", "no, steps or epoch", choices=("no", "steps", "epoch")),
+        "steps": Field(int, 1000, "optimizer steps between evaluations (strategy = steps)", _positive),
+        "predict_with_generate": Field(bool, False, "decode every validation row at each eval (slow)"),
+        "generation_max_tokens": Field(int, 0, "max generated tokens: 0 = max_target_tokens", _non_negative),
+        "num_beams": Field(int, 1, "beam width when generating", _positive),
+        "batch_size": Field(int, 0, "eval micro-batch: 0 = train batch_size", _non_negative),
+    },
+    "save": {
+        "logging_steps": Field(int, 50, "optimizer steps between Trainer log lines", _positive),
+        "steps": Field(int, 1000, "optimizer steps between checkpoints", _positive),
+        "checkpoints_kept": Field(int, 1, "checkpoints kept on disk (save_total_limit)", _positive),
+        "output_dir": Field(str, "model/{preset}", "checkpoints and final model; {preset} = preset name", _non_empty),
+    },
+}
+
+TOP_LEVEL = {"extends", "description"}
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list", dict: "a table"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _coerce(spec: Field, value: Any) -> Any | None:
+    """The value in the field's type, or None when TOML gave something else."""
+    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        return None  # TOML true is not an integer here
+    if isinstance(value, kinds):
+        return value
+    if float in kinds and isinstance(value, int):
+        return float(value)  # 1 is a fine learning-rate-shaped number too
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The loaded preset.
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A fully resolved preset plus where each value came from.
+
+    `values` maps dotted keys ("train.batch_size") to values; `origin` maps each key to the
+    file that set it last (None for the schema default); `parent` is the resolved preset this
+    one extends.
+    """
+
+    name: str
+    path: Path
+    description: str
+    values: dict[str, Any]
+    origin: dict[str, Path | None]
+    parent: Preset | None = None
+    chain: tuple[Path, ...] = field(default=())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One TOML table as a plain dict (`preset.section("train")["batch_size"]`)."""
+        prefix = name + "."
+        return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+    def changed_from_parent(self) -> dict[str, tuple[Any, Any]]:
+        """Keys whose value differs from the parent's: {key: (parent value, this value)}."""
+        if self.parent is None:
+            return {}
+        return {k: (self.parent.values[k], v) for k, v in self.values.items() if self.parent.values[k] != v}
+
+    def diff(self, other: Preset) -> dict[str, tuple[Any, Any]]:
+        """Keys where `other` differs from this preset: {key: (this value, other value)}."""
+        return {k: (v, other.values[k]) for k, v in self.values.items() if other.values[k] != v}
+
+    # Convenience views used everywhere; each is a plain reading of `values`.
+    @property
+    def effective_batch(self) -> int:
+        return self["train.batch_size"] * self["train.grad_accum"]
+
+    @property
+    def output_dir(self) -> Path:
+        return resolve_path(self["save.output_dir"].format(preset=self.name))
+
+    @property
+    def train_file(self) -> Path:
+        return resolve_path(self["data.train_file"])
+
+    @property
+    def validation_file(self) -> Path:
+        return resolve_path(self["data.validation_file"])
+
+    @property
+    def builds_model_from_config(self) -> bool:
+        return bool(self["model.config"])
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """Nested tables, ready for `dump_toml` (the preset as run)."""
+        out: dict[str, Any] = {"description": self.description}
+        for key, value in self.values.items():
+            section, name = key.split(".", 1)
+            out.setdefault(section, {})[name] = value
+        return out
+
+
+def resolve_path(text: str) -> Path:
+    """A preset path: absolute as given, relative to the project root otherwise."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else project_root() / path
+
+
+def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """Check one file's tables against the schema and flatten them to dotted keys."""
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in TOP_LEVEL:
+            if not isinstance(value, str):
+                raise PresetError(f"{path}: key '{key}' = {value!r}: must be a string")
+            continue
+        if key not in SCHEMA:
+            known = ", ".join(sorted([*SCHEMA, *TOP_LEVEL]))
+            raise PresetError(f"{path}: unknown key '{key}' (known: {known})")
+        if not isinstance(value, dict):
+            raise PresetError(f"{path}: key '{key}' = {value!r}: must be a table [{key}]")
+        for name, item in value.items():
+            dotted = f"{key}.{name}"
+            spec = SCHEMA[key].get(name)
+            if spec is None:
+                known = ", ".join(SCHEMA[key])
+                raise PresetError(f"{path}: unknown key '{dotted}' (known in [{key}]: {known})")
+            coerced = _coerce(spec, item)
+            if coerced is None:
+                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be {_type_name(spec.kind)}")
+            if spec.choices and coerced not in spec.choices:
+                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be one of {', '.join(spec.choices)}")
+            problem = spec.check(coerced) if spec.check else None
+            if problem:
+                raise PresetError(f"{path}: key '{dotted}' = {item!r}: {problem}")
+            flat[dotted] = coerced
+    return flat
+
+
+def _check_together(path: Path, values: dict[str, Any]) -> None:
+    """Rules that involve two keys at once."""
+    if values["model.config"] and values["model.tokenizer_vocab_size"] < 100:
+        raise PresetError(
+            f"{path}: key 'model.tokenizer_vocab_size' = {values['model.tokenizer_vocab_size']!r}: "
+            "a model built from an inline config needs a tokenizer vocab of at least 100"
+        )
+    if values["train.optimizer"] == "adafactor" and values["train.grad_clip"] > 0:
+        # Adafactor clips its own updates; T5 recipes run it without gradient clipping.
+        raise PresetError(
+            f"{path}: key 'train.grad_clip' = {values['train.grad_clip']!r}: "
+            "set it to 0 with optimizer = 'adafactor' (Adafactor clips its updates itself)"
+        )
+
+
+def defaults() -> dict[str, Any]:
+    return {f"{s}.{n}": spec.default for s, fields in SCHEMA.items() for n, spec in fields.items()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise PresetError(f"{path}: no such preset file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PresetError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path}: not UTF-8 text: {exc}") from None
+
+
+def find_preset_file(name_or_path: str | Path) -> Path:
+    """A preset name from `presets/` or a path to a .toml file."""
+    text = str(name_or_path)
+    candidate = Path(text).expanduser()
+    if text.endswith(".toml") or candidate.parent != Path("."):
+        return candidate.resolve()
+    path = presets_dir() / f"{text}.toml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in preset_files()) or "none"
+        raise PresetError(f"{path}: no preset named '{text}' (known: {known})")
+    return path
+
+
+def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Preset:
+    """Resolve a preset and everything it extends; raise PresetError on anything wrong."""
+    path = find_preset_file(name_or_path)
+    if path in _seen:
+        cycle = " -> ".join(p.name for p in (*_seen, path))
+        raise PresetError(f"{path}: key 'extends' makes a cycle: {cycle}")
+    raw = _read_toml(path)
+    flat = _flatten(path, raw)
+    parent: Preset | None = None
+    if "extends" in raw:
+        base = raw["extends"]
+        # A relative path in `extends` is relative to the file that says it.
+        target = path.parent / base if base.endswith(".toml") else base
+        try:
+            parent = load_preset(target, (*_seen, path))
+        except PresetError as exc:
+            if "makes a cycle" in str(exc):
+                raise
+            raise PresetError(f"{path}: key 'extends' = {base!r}: {exc}") from None
+        values, origin = dict(parent.values), dict(parent.origin)
+    else:
+        values, origin = defaults(), dict.fromkeys(defaults(), None)
+    values.update(flat)
+    origin.update(dict.fromkeys(flat, path))
+    _check_together(path, values)
+    return Preset(
+        name=path.stem,
+        path=path,
+        description=raw.get("description", parent.description if parent else ""),
+        values=values,
+        origin=origin,
+        parent=parent,
+        chain=(*(parent.chain if parent else ()), path),
+    )
+
+
+def preset_files() -> list[Path]:
+    return sorted(presets_dir().glob("*.toml"))
+
+
+def load_all() -> tuple[list[Preset], list[PresetError]]:
+    """Every preset in `presets/`; a broken one is reported, the rest still load."""
+    presets: list[Preset] = []
+    errors: list[PresetError] = []
+    for path in preset_files():
+        try:
+            presets.append(load_preset(path))
+        except PresetError as exc:
+            errors.append(exc)
+    order = {"original": 0, "full": 1, "fast": 2, "demo": 3}
+    presets.sort(key=lambda p: (order.get(p.name, 9), p.name))
+    return presets, errors
+
+
+def iter_keys() -> Iterator[tuple[str, Field]]:
+    for section, fields in SCHEMA.items():
+        for name, spec in fields.items():
+            yield f"{section}.{name}", spec
+
+
+def format_toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(format_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{k} = {format_toml_value(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
+def dump_toml(tables: dict[str, Any]) -> str:
+    """Write nested tables as TOML (the standard library reads TOML but does not write it)."""
+    lines = [f"{k} = {format_toml_value(v)}" for k, v in tables.items() if not isinstance(v, dict)]
+    for section, body in tables.items():
+        if isinstance(body, dict):
+            lines += ["", f"[{section}]"]
+            lines += [f"{k} = {format_toml_value(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"
+
+
+def derived_preset_text(parent: Preset, changes: dict[str, Any], description: str) -> str:
+    """A new preset file that extends `parent` with only `changes` ("save as new preset")."""
+    tables: dict[str, Any] = {"extends": parent.name, "description": description}
+    for key, value in changes.items():
+        section, name = key.split(".", 1)
+        tables.setdefault(section, {})[name] = value
+    return dump_toml(tables)

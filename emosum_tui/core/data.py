@@ -154,7 +154,10 @@ def read_pairs(path: Path, fields: PairFields = PairFields()) -> ReadResult:
 
 def ids_shared(train: ReadResult, validation: ReadResult) -> list[Problem]:
     """Validation rows whose id also appears in training (a leak, or an id clash)."""
-    train_ids = {p.row_id: p.line for p in train.pairs if p.row_id is not None and not isinstance(p.row_id, (dict, list))}
+    train_ids: dict[Any, int] = {}
+    for pair in train.pairs:
+        if pair.row_id is not None and not isinstance(pair.row_id, (dict, list)):
+            train_ids.setdefault(pair.row_id, pair.line)
     return [
         Problem(validation.path, p.line, f"id {p.row_id!r} also in {train.path.name} line {train_ids[p.row_id]}")
         for p in validation.pairs

@@ -71,6 +71,8 @@ _MODEL_CONFIG_INTS = ("d_model", "d_ff", "d_kv", "num_layers", "num_decoder_laye
 
 
 def _model_config(value: Any) -> str | None:
+    if not value:
+        return None  # no inline config: the model comes from `name`
     for key in _MODEL_CONFIG_INTS:
         if key not in value:
             return f"needs {key}"
@@ -83,7 +85,7 @@ def _model_config(value: Any) -> str | None:
 SCHEMA: dict[str, dict[str, Field]] = {
     "model": {
         "name": Field(str, "google/mt5-small", "hub name (e.g. google/mt5-base) or a local path", _non_empty),
-        "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", None),
+        "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", _model_config),
         "tokenizer_vocab_size": Field(int, 0, "SentencePiece vocab trained on the train file when config is inline", _non_negative),
         "gradient_checkpointing": Field(bool, False, "trade compute for activation memory"),
     },

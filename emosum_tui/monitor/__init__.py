@@ -1,0 +1,4 @@
+"""The console's view of a run: the stall alarm's clock, the event-log tail, resource sampling.
+
+Torch-free: the console imports this package.
+"""

@@ -1,0 +1,329 @@
+"""The stall alarm: how long the running step has taken, against what it should take.
+
+Pure logic, no Textual and no I/O: feed it the run's events (`feed`) and ask it for a reading at
+a time of your choosing (`reading(now, alive)`). The console calls `reading` from its own timer
+several times a second, so a step that runs far past its expectation is flagged *while it is
+still running* — the trainer never has to report that it is slow (a frozen trainer could not).
+
+How the expectation is chosen (in this order):
+- the median of the steps measured since the last (re)start, once `min_measured_steps` of them
+  are in (the first step after every start is skipped: it pays for warm-up and allocation);
+- before that, the calibrated estimate (`estimate.json`, `seconds_per_step`) when there is one;
+- else the median of whatever steps were measured (one is enough).
+
+The thresholds (all in `StallPolicy`, all explicit):
+- a steady step is *slow* past `slow_factor` x expected (2x) and *stalled* past
+  `stalled_factor` x expected (5x), but never before `min_slow_seconds` / `min_stalled_seconds`
+  (tiny models run 0.1 s steps; a GC pause must not raise the alarm). 2x is past the normal
+  jitter of a step (eval-free steps vary by some tens of per cent); 5x is a step that is not
+  going to come back to normal by itself (swap, VRAM spill to host memory, a CPU fallback).
+  An explicit threshold (`stall_after`, from the preset or the command line) replaces the 5x.
+- the first step of every (re)start: stalled past max(`first_step_seconds`, `first_step_factor`
+  x estimate), slow past half of it — it compiles kernels, allocates, warms caches;
+- evaluating / saving: stalled past max(`eval_seconds`, `phase_factor` x the last such phase's
+  duration), likewise `save_seconds`; slow past half of it;
+- *frozen*: no event at all (heartbeats included) for `frozen_seconds` while the process lives;
+- *dead*: the process is gone (for `dead_grace_seconds`, long enough to read its last events)
+  with no `done` event;
+- *finished* / *stopped* / *failed*: the `done` event's reason.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass, replace
+
+from emosum_tui.core.events import (
+    CheckpointSaved,
+    Done,
+    EvalResult,
+    Event,
+    Heartbeat,
+    Phase,
+    RunStart,
+    StepBegin,
+    StepEnd,
+    TrainPlan,
+)
+
+STARTING = "starting"
+RUNNING = "running"
+SLOW = "slow"
+STALLED = "stalled"
+FROZEN = "frozen"
+DEAD = "dead"
+FINISHED = "finished"
+STOPPED = "stopped"
+FAILED = "failed"
+STATES = (STARTING, RUNNING, SLOW, STALLED, FROZEN, DEAD, FINISHED, STOPPED, FAILED)
+ALARMS = (SLOW, STALLED, FROZEN, DEAD, FAILED)
+_DONE_STATES = {"completed": FINISHED, "stopped": STOPPED, "failed": FAILED}
+
+
+@dataclass(frozen=True)
+class StallPolicy:
+    """The alarm's thresholds, in seconds or multiples of the expected step time."""
+
+    slow_factor: float = 2.0
+    stalled_factor: float = 5.0
+    min_slow_seconds: float = 2.0
+    min_stalled_seconds: float = 5.0
+    stall_after: float | None = None  # an explicit "stalled" threshold for steady steps
+    first_step_seconds: float = 30.0
+    first_step_factor: float = 10.0
+    eval_seconds: float = 120.0
+    save_seconds: float = 60.0
+    phase_factor: float = 3.0
+    frozen_seconds: float = 15.0
+    dead_grace_seconds: float = 1.0
+    min_measured_steps: int = 3
+    window: int = 50  # the rolling median looks at this many recent steps
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """Everything the step panel and the alarm banner show, at one instant."""
+
+    state: str
+    phase: str
+    step: int  # the running step, else the last finished one
+    total_steps: int
+    step_running: bool
+    running_seconds: float | None  # how long the running step (or eval/save phase) has run
+    expected_seconds: float | None
+    expected_basis: str
+    slow_after: float | None
+    stalled_after: float | None
+    last_seconds: float | None
+    median_seconds: float | None
+    measured_steps: int
+    samples_per_second: float | None
+    tokens_per_second: float | None
+    elapsed_seconds: float | None
+    eta_seconds: float | None
+    estimate_seconds: float | None  # calibrated s/step, when known
+    silent_seconds: float | None  # since the last event of any kind
+    message: str
+
+    @property
+    def alarm(self) -> bool:
+        return self.state in ALARMS
+
+
+class StepClock:
+    """Follows one run's events; `reading(now, alive)` judges the state at `now`."""
+
+    def __init__(self, policy: StallPolicy | None = None, estimate_seconds: float | None = None) -> None:
+        self.policy = policy or StallPolicy()
+        self.estimate_seconds = estimate_seconds
+        self.phase = STARTING
+        self.phase_since: float | None = None
+        self.step = 0
+        self.total_steps = 0
+        self.step_begin_t: float | None = None  # set while a step runs
+        self.last_step_end_t: float | None = None
+        self.first_step_pending = True  # the next step is the first since a (re)start
+        self.running_first_step = False
+        self.segment: deque[float] = deque(maxlen=self.policy.window)  # measured steps since the (re)start
+        self.last_step_seconds: float | None = None
+        self.samples_per_second: float | None = None
+        self.tokens_per_second: float | None = None
+        self.last_eval_seconds: float | None = None
+        self.last_save_seconds: float | None = None
+        self.started_t: float | None = None
+        self.last_event_t: float | None = None
+        self.done: Done | None = None
+        self.gone_since: float | None = None
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """Take one event from the log, in log order."""
+        self.last_event_t = max(self.last_event_t or event.t, event.t)
+        if isinstance(event, RunStart):
+            self.started_t = self.started_t or event.t
+            self.done = None  # a resumed run appends to the same log
+            self.first_step_pending = True
+            self.segment.clear()
+            self.step_begin_t = None
+            self._enter(STARTING, event.t)
+        elif isinstance(event, Phase):
+            if event.name != self.phase:
+                self._enter(event.name, event.t)
+        elif isinstance(event, TrainPlan):
+            self.total_steps = event.total_steps or self.total_steps
+            self.step = max(self.step, event.start_step)
+        elif isinstance(event, StepBegin):
+            self._enter("training", event.t)
+            self.step = event.step
+            self.step_begin_t = event.t
+            self.running_first_step = self.first_step_pending
+            self.first_step_pending = False
+        elif isinstance(event, StepEnd):
+            self.step = event.step
+            self.total_steps = event.total_steps or self.total_steps
+            self.last_step_seconds = event.step_seconds
+            self.samples_per_second = event.samples_per_second or None
+            self.tokens_per_second = event.tokens_per_second or None
+            if not self.running_first_step:
+                self.segment.append(event.step_seconds)
+            self.running_first_step = False
+            self.step_begin_t = None
+            self.last_step_end_t = event.t
+        elif isinstance(event, EvalResult):
+            self.last_eval_seconds = event.seconds or self.last_eval_seconds
+            if self.phase == "evaluating":
+                self._enter("training", event.t)
+        elif isinstance(event, CheckpointSaved):
+            self.last_save_seconds = event.seconds or self.last_save_seconds
+            if self.phase == "saving":
+                self._enter("training", event.t)
+        elif isinstance(event, Done):
+            self.done = event
+            self.step_begin_t = None
+            self._enter("done", event.t)
+        elif isinstance(event, Heartbeat):
+            pass  # only its time matters (last_event_t)
+
+    def feed_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.feed(event)
+
+    def _enter(self, phase: str, t: float) -> None:
+        self.phase = phase
+        self.phase_since = t
+
+    # -- judging -----------------------------------------------------------------------------
+
+    def median_seconds(self) -> float | None:
+        return statistics.median(self.segment) if self.segment else None
+
+    def expected(self) -> tuple[float | None, str]:
+        """The expected seconds of a steady step, and where that figure comes from."""
+        policy = self.policy
+        if len(self.segment) >= policy.min_measured_steps:
+            return statistics.median(self.segment), f"median of {len(self.segment)} steps"
+        if self.estimate_seconds:
+            return self.estimate_seconds, "calibrated estimate"
+        if self.segment:
+            return statistics.median(self.segment), f"median of {len(self.segment)} step{'s' * (len(self.segment) > 1)}"
+        return None, "no step measured yet"
+
+    def budget(self) -> tuple[float | None, float | None, str]:
+        """(slow_after, stalled_after, basis) for what is running now; None when nothing is timed."""
+        policy = self.policy
+        if self.phase == "evaluating":
+            stalled = max(policy.eval_seconds, policy.phase_factor * (self.last_eval_seconds or 0.0))
+            return stalled / 2, stalled, "evaluation budget"
+        if self.phase == "saving":
+            stalled = max(policy.save_seconds, policy.phase_factor * (self.last_save_seconds or 0.0))
+            return stalled / 2, stalled, "checkpoint budget"
+        if self.phase != "training":
+            return None, None, ""
+        expected, basis = self.expected()
+        first = self.running_first_step if self.step_begin_t is not None else self.first_step_pending
+        if first or expected is None:
+            stalled = max(policy.first_step_seconds, policy.first_step_factor * (self.estimate_seconds or 0.0))
+            return stalled / 2, stalled, "first-step budget"
+        stalled = max(policy.stalled_factor * expected, policy.min_stalled_seconds)
+        if policy.stall_after:
+            stalled = policy.stall_after
+        slow = min(max(policy.slow_factor * expected, policy.min_slow_seconds), stalled)
+        return slow, stalled, basis
+
+    def reading(self, now: float, alive: bool | None = None) -> ClockReading:
+        """The state at `now`. `alive`: whether the trainer process runs (None = unknown)."""
+        policy = self.policy
+        if alive is False:
+            self.gone_since = self.gone_since if self.gone_since is not None else now
+        else:
+            self.gone_since = None
+        expected, basis = self.expected()
+        slow_after, stalled_after, budget_basis = self.budget()
+        median = self.median_seconds()
+        step_running = self.step_begin_t is not None
+        if step_running:
+            since = self.step_begin_t
+        elif self.phase in ("evaluating", "saving"):
+            since = self.phase_since
+        elif self.phase == "training":
+            since = self.last_step_end_t or self.phase_since  # the wait for the next step counts too
+        else:
+            since = None
+        running = max(0.0, now - since) if since is not None and self.done is None else None
+        silent = max(0.0, now - self.last_event_t) if self.last_event_t is not None and self.done is None else None
+
+        if self.done is not None:
+            state = _DONE_STATES.get(self.done.reason, FINISHED)
+        elif self.gone_since is not None and now - self.gone_since >= policy.dead_grace_seconds:
+            state = DEAD
+        elif silent is not None and silent > policy.frozen_seconds and alive is not False:
+            state = FROZEN
+        elif running is not None and stalled_after is not None and running > stalled_after:
+            state = STALLED
+        elif running is not None and slow_after is not None and running > slow_after:
+            state = SLOW
+        elif self.phase in ("training", "evaluating", "saving"):
+            state = RUNNING
+        else:
+            state = STARTING
+
+        end_t = self.done.t if self.done is not None else now
+        elapsed = end_t - self.started_t if self.started_t is not None else None
+        per_step = median or self.estimate_seconds
+        if self.done is not None:
+            eta = 0.0
+        elif per_step and self.total_steps:
+            completed = self.step - 1 if step_running else self.step
+            eta = max(0, self.total_steps - completed) * per_step
+        else:
+            eta = None
+        reading = ClockReading(
+            state=state,
+            phase=self.phase,
+            step=self.step,
+            total_steps=self.total_steps,
+            step_running=step_running,
+            running_seconds=running,
+            expected_seconds=expected,
+            expected_basis=budget_basis or basis,
+            slow_after=slow_after,
+            stalled_after=stalled_after,
+            last_seconds=self.last_step_seconds,
+            median_seconds=median,
+            measured_steps=len(self.segment),
+            samples_per_second=self.samples_per_second,
+            tokens_per_second=self.tokens_per_second,
+            elapsed_seconds=elapsed,
+            eta_seconds=eta,
+            estimate_seconds=self.estimate_seconds,
+            silent_seconds=silent,
+            message="",
+        )
+        return _with_message(reading)
+
+
+def _with_message(r: ClockReading) -> ClockReading:
+    """The one line the banner shows: the state in words, with the figures that decided it."""
+    what = f"step {r.step}" if r.step_running else r.phase
+    if r.state == FINISHED:
+        text = f"finished: {r.step} steps"
+    elif r.state == STOPPED:
+        text = f"stopped at step {r.step} (checkpoint saved; resume continues from it)"
+    elif r.state == FAILED:
+        text = f"failed at step {r.step}: see the events below"
+    elif r.state == DEAD:
+        text = f"dead: the trainer process is gone without finishing (last step {r.step})"
+    elif r.state == FROZEN:
+        text = f"frozen: no heartbeat for {r.silent_seconds:.0f} s while the process is alive"
+    elif r.state in (STALLED, SLOW) and r.running_seconds is not None:
+        limit = r.stalled_after if r.state == STALLED else r.slow_after
+        text = f"{r.state}: {what} running {r.running_seconds:.1f} s, past the {limit:.1f} s threshold ({r.expected_basis})"
+        if r.expected_seconds and r.phase == "training":
+            text += f"; {r.running_seconds / r.expected_seconds:.0f}x the expected {r.expected_seconds:.2f} s"
+    elif r.state == RUNNING:
+        text = f"running: {what}"
+    else:
+        text = f"starting: {r.phase.replace('_', ' ')}"
+    return replace(r, message=text)

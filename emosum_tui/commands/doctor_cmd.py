@@ -1,0 +1,85 @@
+"""`emosum-tui doctor [--preset NAME] [--json] [--strict]`: will this machine train this plan well?
+
+Checks torch's build against the GPU NVML sees (the CPU-only wheel next to an NVIDIA GPU is
+the classic 100x slowdown), CUDA runtime vs driver, estimated peak memory vs free VRAM/RAM,
+peak disk vs free space, precision, the model's files and the data. Without `--preset` every
+preset in presets/ is checked. Torch is asked in a subprocess. Exit 0 when the checks ran
+(with `--strict`: 1 when any finding is an error), 2 when a preset cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+SYMBOL = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("doctor", help="preflight: torch build vs GPU, memory, disk, precision, model, data")
+    parser.add_argument("--preset", help="preset to check (name or .toml path); default: every preset in presets/")
+    parser.add_argument("--json", action="store_true", help="print the findings and the facts as JSON")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any finding is an error")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from emosum_tui.core.presets import PresetError, load_all, load_preset
+    from emosum_tui.doctor.findings import Finding, worst_first
+    from emosum_tui.doctor.preflight import (
+        check_cuda_versions,
+        check_torch_build,
+        gather_machine_facts,
+        plan_facts,
+        run_preflight,
+    )
+    from emosum_tui.monitor.resources import free_disk_at
+
+    try:
+        presets = [load_preset(args.preset)] if args.preset else load_all()[0]
+    except PresetError as exc:
+        print(f"error: {exc}")
+        return 2
+    disk_at = presets[0].output_dir if presets else Path.cwd()
+    facts = gather_machine_facts(disk_at)
+    plans = {p.name: plan_facts(p) for p in presets}
+    machine = worst_first([*check_torch_build(facts, plans.get(presets[0].name) if presets else None), *check_cuda_versions(facts)])
+    machine_codes = {f.code for f in machine}
+    per_preset: dict[str, list[Finding]] = {}
+    for preset in presets:
+        preset_facts = facts if preset.output_dir == disk_at else replace(facts, disk_free=free_disk_at(preset.output_dir))
+        per_preset[preset.name] = [f for f in run_preflight(preset, preset_facts, plans[preset.name]) if f.code not in machine_codes]
+
+    if args.json:
+        body = {
+            "machine": facts.to_dict(),
+            "findings": [f.to_dict() for f in machine],
+            "presets": {
+                name: {"plan": None if plans[name] is None else asdict(plans[name]), "findings": [f.to_dict() for f in found]}
+                for name, found in per_preset.items()
+            },
+        }
+        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_text(machine, per_preset, SYMBOL)
+    errors = any(f.severity == "error" for f in [*machine, *(f for found in per_preset.values() for f in found)])
+    return 1 if args.strict and errors else 0
+
+
+def _print_text(machine: list[Any], per_preset: dict[str, list[Any]], symbol: dict[str, str]) -> None:
+    def show(finding: Any) -> None:
+        print(f"  {symbol[finding.severity]} {finding.severity.upper():7} {finding.title}")
+        print(f"      evidence: {finding.evidence}")
+        if finding.fix:
+            print(f"      fix: {finding.fix}")
+
+    print("This machine")
+    for finding in machine:
+        show(finding)
+    for name, found in per_preset.items():
+        print(f"\nPreset {name}")
+        for finding in found:
+            show(finding)

@@ -1,0 +1,39 @@
+"""Kill is the last resort (no checkpoint), so it asks first; stop is the gentle way."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+
+class ConfirmKillScreen(ModalScreen[bool]):
+    """Modal: really kill the trainer process tree? Dismisses with True only on a clear yes."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("y", "answer(True)", "yes, kill it"),
+        Binding("n,escape", "answer(False)", "no"),
+    ]
+
+    def __init__(self, run_name: str, pid: int | None) -> None:
+        super().__init__()
+        self.run_name = run_name
+        self.pid = pid
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="kill-dialog"):
+            yield Label(f"Kill the trainer of {self.run_name} (pid {self.pid or '?'}) now?", id="kill-title")
+            yield Label("No checkpoint is saved: the steps since the last checkpoint are lost. Stop (s) saves one first.")
+            with Horizontal(id="kill-buttons"):
+                yield Button("[u]Y[/u]es, kill it", id="kill-yes", variant="error")
+                yield Button("[u]N[/u]o (esc)", id="kill-no", variant="primary")
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "kill-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

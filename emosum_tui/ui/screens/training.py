@@ -1,0 +1,239 @@
+"""The training screen: one run, live or finished, read from its run directory alone.
+
+Everything here comes from files (the event log, `estimate.json`) and the console's own
+measurements (the step clock, resource samples), so the same screen follows a run this console
+started, a run another console started (`emosum-tui watch`), or a finished run's history.
+The step clock ticks on the console's timer, not on trainer reports, so a stalled step is
+flagged while it is still running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.rundir import pid_alive, read_run, request_stop
+from emosum_tui.monitor.run_watcher import EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
+from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
+from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
+from emosum_tui.ui.widgets.events_pane import EventsPane
+from emosum_tui.ui.widgets.loss_plot import LossPlot
+from emosum_tui.ui.widgets.phase_header import PhaseHeader
+from emosum_tui.ui.widgets.resource_pane import ResourcePane
+from emosum_tui.ui.widgets.stall_banner import StallBanner
+from emosum_tui.ui.widgets.step_panel import StepPanel
+from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
+
+TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this (plus one poll)
+
+
+def torch_build_text(environment: dict) -> str:
+    """"2.3.1 CPU-only build" says at a glance why a GPU machine runs at CPU speed."""
+    version = environment.get("torch", "")
+    if not version:
+        return ""
+    if environment.get("torch_cpu_only_build"):
+        return f"{version} [b red]CPU-only build[/b red]"
+    cuda = environment.get("torch_cuda_build")
+    return f"{version} (CUDA {cuda})" if cuda else version
+
+
+def kill_process_tree(pid: int) -> None:
+    """Kill the trainer and its children (dataloader workers); psutil works the same on Windows."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=5)
+
+
+class TrainingScreen(Screen):
+    """Follows one run directory. `process` is the trainer when this console launched it."""
+
+    CSS_PATH = "../training.tcss"
+    BINDINGS = [  # noqa: RUF012
+        Binding("s", "stop", "stop (checkpoint, exit)"),
+        Binding("k", "kill", "kill"),
+        Binding("u", "resume", "resume"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(
+        self,
+        run_dir: Path,
+        process: subprocess.Popen | None = None,
+        *,
+        sample_resources: bool = True,
+        policy: StallPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.process = process
+        self.sample_resources = sample_resources
+        self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir))
+        self.pid: int | None = process.pid if process is not None else None
+        self.started_t: float | None = None
+        self.preset_name = ""
+        self.environment: dict = {}
+        self.device = ""
+        self.final_path: str | None = None
+        self.events_seen = 0
+        self.reading: ClockReading | None = None
+        self.stop_requested = False
+
+    def compose(self) -> ComposeResult:
+        yield PhaseHeader(id="phase-header")
+        yield StallBanner(id="stall-banner")
+        with Horizontal(id="training-middle"):
+            yield StepPanel(id="step-panel")
+            with Vertical(id="plots"):
+                yield LossPlot(id="loss-plot")
+                yield StepTimePlot(id="step-time-plot")
+        with Horizontal(id="training-bottom"):
+            yield ResourcePane(id="resource-pane")
+            yield EventsPane(id="events-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PhaseHeader).show_run(self.run_dir.name, "", "", "")
+        watcher = RunWatcher(self.run_dir, self, sample_seconds=1.0 if self.sample_resources else None)
+        if not self.sample_resources:
+            self.query_one(ResourcePane).show_off("not sampled in this view")
+        self.run_worker(lambda: watcher.run(self._cancelled), thread=True, exit_on_error=False, name="run-watcher", group="watch")
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.tick()
+
+    def _cancelled(self) -> bool:
+        from textual.worker import get_current_worker
+
+        return get_current_worker().is_cancelled
+
+    # -- the clock -----------------------------------------------------------------------------
+
+    def alive(self) -> bool | None:
+        """Is the trainer process running? None while we do not know its pid yet."""
+        if self.process is not None and self.process.pid == self.pid:
+            return self.process.poll() is None
+        if self.pid:
+            return pid_alive(self.pid, self.started_t)
+        return None
+
+    def tick(self) -> None:
+        reading = self.clock.reading(time.time(), self.alive())
+        self.reading = reading
+        self.query_one(StepPanel).show(reading)
+        self.query_one(StallBanner).show(reading)
+
+    # -- events --------------------------------------------------------------------------------
+
+    @on(EventsRead)
+    def events_read(self, message: EventsRead) -> None:
+        loss_plot = self.query_one(LossPlot)
+        step_plot = self.query_one(StepTimePlot)
+        events_pane = self.query_one(EventsPane)
+        header = self.query_one(PhaseHeader)
+        for event in message.events:
+            self.events_seen += 1
+            self.clock.feed(event)
+            events_pane.add(event)
+            if isinstance(event, StepEnd):
+                loss_plot.add_train(event.step, event.loss)
+                step_plot.add_step(event.step, event.step_seconds)
+                header.show_phase("training", event.step, event.total_steps)
+            elif isinstance(event, EvalResult):
+                loss_plot.add_eval(event.step, event.metrics.get("eval_loss"))
+            elif isinstance(event, StepBegin):
+                header.show_phase("training", event.step - 1, self.clock.total_steps)
+            elif isinstance(event, Phase):
+                if event.name == "training":
+                    header.show_phase("training", self.clock.step, self.clock.total_steps)
+                else:
+                    header.show_phase(event.name, event.done, event.total, event.detail)
+            elif isinstance(event, (RunStart, TrainPlan, Done)):
+                self._run_facts(event)
+        self.tick()
+
+    def _run_facts(self, event: Event) -> None:
+        header = self.query_one(PhaseHeader)
+        if isinstance(event, RunStart):
+            self.pid = event.pid or self.pid
+            self.started_t = event.t
+            self.preset_name = event.preset
+            self.environment = event.environment or self.environment
+        elif isinstance(event, TrainPlan):
+            self.device = f"{event.device} {event.precision}".strip()
+        elif isinstance(event, Done):
+            self.final_path = event.final_path
+            header.show_phase("done", detail=f"final model: {event.final_path}" if event.final_path else event.reason)
+            return
+        header.show_run(self.run_dir.name, self.preset_name, self.device, torch_build_text(self.environment))
+
+    @on(ResourcesRead)
+    def resources_read(self, message: ResourcesRead) -> None:
+        self.query_one(ResourcePane).show(message.sample)
+
+    # -- control keys --------------------------------------------------------------------------
+
+    def running(self) -> bool:
+        return self.clock.done is None and bool(self.alive())
+
+    def action_stop(self) -> None:
+        if not self.running():
+            self.notify("The trainer is not running: nothing to stop.", severity="warning")
+            return
+        request_stop(self.run_dir)
+        self.stop_requested = True
+        self.notify("Stop requested: the trainer finishes this step, saves a checkpoint and exits.")
+
+    def action_kill(self) -> None:
+        if not self.pid or not self.alive():
+            self.notify("The trainer is not running: nothing to kill.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.pid:
+                kill_process_tree(self.pid)
+                if self.process is not None:
+                    self.process.wait(timeout=5)
+                self.notify(f"Killed the trainer (pid {self.pid}). Resume (u) continues from the last checkpoint.")
+
+        self.app.push_screen(ConfirmKillScreen(self.run_dir.name, self.pid), answered)
+
+    def action_resume(self) -> None:
+        if self.running():
+            self.notify("The run is still going: nothing to resume.", severity="warning")
+            return
+        if self.clock.done is not None and self.clock.done.reason == "completed":
+            self.notify("The run finished: nothing to resume.", severity="warning")
+            return
+        from emosum_tui.core.rundir import PRESET_FILE, launch_trainer
+
+        summary = read_run(self.run_dir)
+        preset_ref = summary.preset or str(self.run_dir / PRESET_FILE)
+        self.process = launch_trainer(preset_ref, self.run_dir, resume=True)
+        self.pid = self.process.pid
+        self.started_t = time.time()
+        self.notify(f"Resuming {self.run_dir.name} from its last checkpoint (pid {self.pid}).")
+
+    def action_back(self) -> None:
+        """Back to whatever is underneath (the presets or runs screen); the run goes on by itself."""
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

@@ -1,0 +1,58 @@
+"""What the trainer said that needs a human: warnings, errors with advice, checkpoints, the end."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.widgets import RichLog
+
+from emosum_tui.core.events import CheckpointSaved, Diagnosis, Done, Error, EvalResult, Event, RunStart, Warn
+from emosum_tui.ui.format import human_bytes, human_duration
+
+
+def _fmt_metrics(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k.removeprefix('eval_')} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float)))
+
+
+class EventsPane(RichLog):
+    """A log of the notable events; times are shown relative to the run's start."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(wrap=True, markup=True, highlight=False, **kwargs)
+        self.start_t: float | None = None
+        self.final_path: str | None = None
+        self.texts: list[str] = []  # plain text of what was written, for tests and screenshots
+
+    def add(self, event: Event) -> None:
+        if self.start_t is None:
+            self.start_t = event.t
+        text = self._describe(event)
+        if text is None:
+            return
+        when = f"[dim]+{human_duration(max(0.0, event.t - self.start_t))}[/dim] "
+        self.texts.append(text)
+        self.write(when + text)
+
+    def _describe(self, event: Event) -> str | None:
+        if isinstance(event, RunStart):
+            if event.resumed_from:
+                return f"[b]resumed[/b] from {escape(event.resumed_from)}"
+            return f"started (pid {event.pid}), output to {escape(event.output_dir or '?')}"
+        if isinstance(event, Warn):
+            return f"[yellow]warning[/yellow] {escape(event.code)}: {escape(event.message)}"
+        if isinstance(event, Diagnosis):
+            fix = f" — fix: {escape(event.fix)}" if event.fix else ""
+            return f"[yellow]diagnosis[/yellow] {escape(event.message)} [dim]({escape(event.evidence)})[/dim]{fix}"
+        if isinstance(event, Error):
+            advice = "".join(f"\n    → {escape(item)}" for item in event.advice)
+            return f"[b red]error ({escape(event.classification)})[/b red] {escape(event.type)}: {escape(event.message)}{advice}"
+        if isinstance(event, CheckpointSaved):
+            return f"checkpoint step {event.step}: {escape(event.path)} ({human_bytes(event.bytes)}, {human_duration(event.seconds)})"
+        if isinstance(event, EvalResult):
+            return f"eval step {event.step}: {_fmt_metrics(event.metrics)} ({human_duration(event.seconds)})"
+        if isinstance(event, Done):
+            if event.final_path:
+                self.final_path = event.final_path
+            where = f" — final model: [b]{escape(event.final_path)}[/b]" if event.final_path else ""
+            loss = f", train loss {event.train_loss:.4g}" if event.train_loss is not None else ""
+            return f"[b]done ({escape(event.reason)})[/b] after {event.steps} steps{loss}{where}"
+        return None

@@ -1,0 +1,48 @@
+"""The training screen's top line: which run, on what device, in which phase, how far."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ProgressBar, Static
+
+PHASE_WORDS = {
+    "starting": "starting",
+    "loading_model": "loading the model",
+    "loading_data": "loading the data",
+    "tokenising": "tokenising",
+    "training": "training",
+    "evaluating": "evaluating",
+    "saving": "saving a checkpoint",
+    "done": "done",
+}
+
+
+class PhaseHeader(Vertical):
+    """Run title (preset, device, torch build) above the phase with its progress bar."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="run-title")
+        with Horizontal(id="phase-line"):
+            yield Static("phase: starting", id="phase-name")
+            yield ProgressBar(total=None, show_eta=False, id="phase-progress")
+
+    def show_run(self, run_name: str, preset: str, device: str, torch_build: str) -> None:
+        parts = [f"[b]{preset or '?'}[/b]", run_name, f"device [b]{device or '?'}[/b]"]
+        if torch_build:
+            parts.append(f"torch {torch_build}")
+        self.query_one("#run-title", Static).update("  ·  ".join(parts))
+
+    def show_phase(self, phase: str, done: int | None = None, total: int | None = None, detail: str = "") -> None:
+        """`done` of `total` drives the bar; no total = an indeterminate bar (or full when done)."""
+        words = PHASE_WORDS.get(phase, phase.replace("_", " "))
+        counts = f" {done:,} / {total:,}" if done is not None and total else ""
+        extra = f" — {detail}" if detail else ""
+        self.query_one("#phase-name", Static).update(f"phase: [b]{words}[/b]{counts}{extra}")
+        bar = self.query_one("#phase-progress", ProgressBar)
+        if phase == "done":
+            bar.update(total=1, progress=1)
+        elif total:
+            bar.update(total=total, progress=done or 0)
+        else:
+            bar.update(total=None, progress=0)

@@ -1,0 +1,75 @@
+"""GPU, CPU, RAM and disk as the console samples them (~1/s), with short history sparklines."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, Sparkline, Static
+
+from emosum_tui.monitor.resources import GpuReading, ResourceSample
+from emosum_tui.ui.format import human_bytes
+
+HISTORY = 120  # samples kept for the sparklines (about two minutes)
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0f}%" if value is not None else "?"
+
+
+def gpu_line(gpu: GpuReading) -> str:
+    memory = f"{human_bytes(gpu.memory_used)} / {human_bytes(gpu.memory_total)}"
+    temp = f"{gpu.temperature_c:.0f}°C" if gpu.temperature_c is not None else "?°C"
+    power = f"{gpu.power_w:.0f} W" if gpu.power_w is not None else "? W"
+    if gpu.power_limit_w:
+        power += f" / {gpu.power_limit_w:.0f} W"
+    throttle = f"  [yellow]throttled: {', '.join(gpu.throttle_reasons)}[/yellow]" if gpu.throttle_reasons else ""
+    return f"GPU {gpu.index} {escape(gpu.name)}: util [b]{_pct(gpu.util_percent)}[/b]  mem {memory}  {temp}  {power}{throttle}"
+
+
+def resource_text(sample: ResourceSample) -> str:
+    lines = [gpu_line(gpu) for gpu in sample.gpus] or [f"[b]{escape(sample.gpu_note or 'no NVIDIA GPU')}[/b]"]
+    trainer = "trainer —"
+    if sample.trainer_cpu_percent is not None:
+        trainer = f"trainer [b]{sample.trainer_cpu_percent:.0f}%[/b] ({sample.trainer_cpu_percent / 100:.1f} cores)"
+        if sample.trainer_rss is not None:
+            trainer += f", RSS {human_bytes(sample.trainer_rss)}"
+    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}")
+    lines.append(f"RAM {human_bytes(sample.ram_used)} / {human_bytes(sample.ram_total)}   disk free {human_bytes(sample.disk_free)} at the output dir")
+    return "\n".join(lines)
+
+
+class ResourcePane(Vertical):
+    """Readings as text plus sparklines of system CPU, trainer CPU, RAM and GPU 0 utilisation."""
+
+    SERIES = (("cpu", "CPU"), ("trainer", "trainer"), ("ram", "RAM"), ("gpu", "GPU"))
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in self.SERIES}
+        self.samples = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("resources: waiting for the first sample", id="resource-text")
+        for key, label in self.SERIES:
+            with Horizontal(classes="spark-row"):
+                yield Label(label, classes="spark-label")
+                yield Sparkline([], id=f"spark-{key}", summary_function=max)
+
+    def show(self, sample: ResourceSample) -> None:
+        self.samples += 1
+        self.query_one("#resource-text", Static).update(resource_text(sample))
+        values = {
+            "cpu": sample.cpu_percent,
+            "trainer": sample.trainer_cpu_percent or 0.0,
+            "ram": 100.0 * sample.ram_used / sample.ram_total if sample.ram_total else 0.0,
+            "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else 0.0,
+        }
+        for key, value in values.items():
+            self.history[key].append(value)
+            self.query_one(f"#spark-{key}", Sparkline).data = list(self.history[key])
+
+    def show_off(self, why: str) -> None:
+        self.query_one("#resource-text", Static).update(f"[dim]resources: {escape(why)}[/dim]")

@@ -1,0 +1,63 @@
+"""A plotext line plot that collects points cheaply and redraws at most twice a second.
+
+Points arrive one event at a time (hundreds per second when a console attaches to a long run);
+drawing is the expensive part, so `add` only stores and a timer redraws when something changed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from textual_plotext import PlotextPlot
+
+
+class SeriesPlot(PlotextPlot):
+    """Named series of (x, y) points; non-finite values are counted, not drawn."""
+
+    REDRAW_SECONDS = 0.5
+    TITLE = ""
+    XLABEL = "step"
+    COLORS = ("cyan", "orange", "green")
+    MARKERS = ("braille", "dot", "braille")  # a later series (eval: a few points) stays visible
+
+    def __init__(self, *names: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.series: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in names}
+        self.skipped = 0
+        self.dirty = True
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(self.REDRAW_SECONDS, self.redraw)
+        self.redraw()
+
+    def add(self, name: str, x: float, y: float | None) -> None:
+        if y is None or not math.isfinite(y):
+            self.skipped += 1
+            return
+        xs, ys = self.series[name]
+        xs.append(x)
+        ys.append(y)
+        self.dirty = True
+
+    def points(self, name: str) -> int:
+        return len(self.series[name][0])
+
+    def redraw(self) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        title = self.TITLE + (f" ({self.skipped} non-finite not drawn)" if self.skipped else "")
+        plt.title(title)
+        plt.xlabel(self.XLABEL)
+        drawn = False
+        for (name, (xs, ys)), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False):
+            if xs:
+                plt.plot(xs, ys, label=name, color=color, marker=marker)
+                drawn = True
+        if not drawn:
+            plt.title(f"{title}: no points yet")
+        self.refresh()

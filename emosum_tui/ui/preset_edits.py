@@ -1,0 +1,97 @@
+"""Editing a preset in the console: parse a typed value, validate it like a file, save the result.
+
+An edit goes through the same strict loader as a preset file (the candidate is written as a
+derived preset, `extends = <name>` plus the changes, and loaded), so a bad value reads exactly
+like a mistake in a `.toml` file. Saving writes `presets/<new>.toml` with only the changes and
+never replaces an existing file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.paths import presets_dir
+from emosum_tui.core.presets import SCHEMA, Preset, PresetError, derived_preset_text, load_preset
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def field_of(key: str) -> Any:
+    section, name = key.split(".", 1)
+    return SCHEMA[section][name]
+
+
+def parse_value(key: str, text: str) -> Any:
+    """What the user typed, read as a TOML value (`4`, `1e-4`, `true`, `["a", "b"]`).
+
+    A bare word for a text field is taken as that text, so `google/mt5-small` needs no quotes.
+    Raises PresetError naming the key and the text when it is not a value at all."""
+    text = text.strip()
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        if field_of(key).kind is str and text:
+            return text
+        raise PresetError(f"key '{key}' = {text!r}: not a value (examples: 4, 1e-4, true, \"text\", [\"a\", \"b\"])") from None
+
+
+def apply_changes(base: Preset, changes: dict[str, Any]) -> Preset:
+    """`base` with `changes`, loaded through the strict loader; raises PresetError like a file would.
+
+    The result is named `<base>*` (unsaved) and its parent is `base`, so the presets table can
+    mark exactly the edited values."""
+    if not changes:
+        return base
+    text = derived_preset_text(base, changes, base.description)
+    with tempfile.TemporaryDirectory(prefix="emosum-edit-") as folder:
+        path = Path(folder) / f"{base.name}.edited.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            # `extends` names `base` in presets/, unless base lives elsewhere: then use its path.
+            if base.path.parent != presets_dir():
+                path.write_text(text.replace(f'extends = "{base.name}"', f"extends = {_toml_string(str(base.path))}", 1), encoding="utf-8")
+            loaded = load_preset(path)
+        except PresetError as exc:
+            raise PresetError(str(exc).replace(str(path), f"{base.name} (edited)")) from None
+    return dataclasses.replace(loaded, name=f"{base.name}*", path=base.path, parent=base, description=base.description)
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def check_new_name(name: str) -> str | None:
+    """Why `name` cannot be a new preset file name, or None when it can."""
+    if not NAME_PATTERN.match(name):
+        return f"'{name}': use letters, digits, '-', '_' or '.' (no spaces or slashes)"
+    target = presets_dir() / f"{name}.toml"
+    if target.exists():
+        return f"{target} already exists: choose another name (existing presets are never overwritten)"
+    return None
+
+
+def save_new_preset(base: Preset, changes: dict[str, Any], name: str, description: str = "") -> Path:
+    """Write `presets/<name>.toml` = `extends = base` + `changes`; refuse to replace a file."""
+    problem = check_new_name(name)
+    if problem:
+        raise PresetError(problem)
+    text = derived_preset_text(base, changes, description or f"{base.name} with {len(changes)} change(s) made in the console")
+    target = presets_dir() / f"{name}.toml"
+    with target.open("x", encoding="utf-8") as handle:  # "x": fails rather than overwrite a file made meanwhile
+        handle.write(text)
+    try:
+        load_preset(target)
+    except PresetError:
+        target.unlink()  # never leave a preset file behind that does not load
+        raise
+    return target

@@ -1,0 +1,465 @@
+"""The first screen: presets side by side, what each will cost, and why one is faster than another.
+
+Everything slow (token counting, the cost model, a calibration probe) runs in thread workers
+that post messages; the screen draws the presets table on its first frame and fills the
+figures in as they arrive. Keys: 1-9 / arrows / tab pick the preset, `b` makes it the
+baseline, `e` edits a value (re-estimated at once), `w` saves the edits as a new preset, `s`
+starts a run, `c` calibrates (and `c` again cancels).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+from textual.worker import get_current_worker
+
+from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
+from emosum_tui.ui.preset_edits import apply_changes
+from emosum_tui.ui.widgets.data_summary import DataSummary
+from emosum_tui.ui.widgets.estimate_table import EstimateCell, EstimateTable
+from emosum_tui.ui.widgets.preset_table import PresetTable
+from emosum_tui.ui.widgets.speedup_table import SpeedupTable
+
+
+class EstimateDone(Message):
+    """The cost model's answer (or its error) for one preset."""
+
+    def __init__(self, name: str, cell: EstimateCell) -> None:
+        super().__init__()
+        self.name = name
+        self.cell = cell
+
+
+class TokensDone(Message):
+    """Token statistics of one preset's data, or why they could not be read."""
+
+    def __init__(self, name: str, report: Any | None, error: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.report = report
+        self.error = error
+
+
+class DecompositionDone(Message):
+    """The speed-up factors of `other` vs `base` (None with a note when they cannot be had)."""
+
+    def __init__(self, base: str, other: str, factors: list[Any] | None, note: str = "") -> None:
+        super().__init__()
+        self.base = base
+        self.other = other
+        self.factors = factors
+        self.note = note
+
+
+class CalibrationUpdate(Message):
+    """Progress of a calibration probe: a line to show, and whether it has finished."""
+
+    def __init__(self, name: str, text: str, finished: bool = False, ok: bool = False) -> None:
+        super().__init__()
+        self.name = name
+        self.text = text
+        self.finished = finished
+        self.ok = ok
+
+
+def _error_text(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, (PresetError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+
+
+class PresetsScreen(Screen):
+    """Presets side by side with estimates, the speed-up decomposition and the data summary."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("1", "select(0)", "select", key_display="1-9"),
+        *(Binding(str(n), f"select({n - 1})", show=False) for n in range(2, 10)),
+        Binding("left", "step(-1)", "prev/next", key_display="←/→", priority=True),
+        Binding("right", "step(1)", show=False, priority=True),
+        Binding("tab", "step(1)", show=False, priority=True),
+        Binding("shift+tab", "step(-1)", show=False, priority=True),
+        Binding("b", "baseline", "baseline"),
+        Binding("s", "start", "start run"),
+        Binding("c", "calibrate", "calibrate"),
+        Binding("e", "edit", "edit value"),
+        Binding("w", "save", "save as new"),
+        Binding("d", "discard", "discard edits"),
+    ]
+
+    def __init__(self, preset: str | None = None, s_per_step: float | None = None) -> None:
+        """`preset` preselects a name or a .toml path; `s_per_step` pins the time per step
+        (tests and snapshots: no machine-dependent figure in the frame)."""
+        super().__init__()
+        self.s_per_step = s_per_step
+        self.saved: list[Preset] = []
+        self.load_errors: list[str] = []
+        self.changes: dict[str, dict[str, Any]] = {}  # saved preset name -> unsaved edits
+        self.variants: dict[str, Preset] = {}  # saved preset name -> preset with the edits
+        self.selected = 0
+        self.baseline = 0
+        self.estimates: dict[str, EstimateCell] = {}
+        self.tokens: dict[str, tuple[Any | None, str]] = {}
+        self.decomposition: DecompositionDone | None = None
+        self.calibration_job: Any | None = None
+        self._load(preset)
+
+    # ---- the presets -------------------------------------------------------------------------
+
+    def _load(self, preselect: str | None) -> None:
+        presets, errors = load_all()
+        self.load_errors = [str(e) for e in errors]
+        if preselect:
+            try:
+                wanted = load_preset(preselect)
+            except PresetError as exc:
+                self.load_errors.append(str(exc))
+            else:
+                names = [p.path for p in presets]
+                if wanted.path not in names:
+                    presets.append(wanted)
+                self.selected = next(i for i, p in enumerate(presets) if p.path == wanted.path)
+        self.saved = presets
+        self.selected = min(self.selected, max(0, len(presets) - 1))
+        self.baseline = 0
+
+    @property
+    def presets(self) -> list[Preset]:
+        """What the columns show: each saved preset, or its edited variant."""
+        return [self.variants.get(p.name, p) for p in self.saved]
+
+    @property
+    def current(self) -> Preset | None:
+        return self.presets[self.selected] if self.saved else None
+
+    @property
+    def current_saved(self) -> Preset | None:
+        return self.saved[self.selected] if self.saved else None
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="preset-description")
+        with Horizontal(id="presets-body"):
+            yield PresetTable(id="preset-table")
+            with VerticalScroll(id="presets-side"):
+                yield Label("Estimates", classes="section-title")
+                yield EstimateTable(id="estimate-table")
+                yield Label("Speed-up vs baseline", classes="section-title")
+                yield SpeedupTable(id="speedup-table")
+                yield Label("Data", classes="section-title")
+                yield DataSummary(id="data-summary")
+        with Vertical(id="presets-status"):
+            yield Static("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "emosum-tui"
+        self.sub_title = "presets"
+        for error in self.load_errors:
+            self.notify(error, title="preset not loaded", severity="error", timeout=15)
+        if not self.saved:
+            self.query_one("#preset-description", Static).update(
+                Text("No presets found: put .toml files in presets/ (see README).", style="bold")
+            )
+            return
+        self.redraw()
+        self.estimate_presets(self.presets)
+        self.query_one(PresetTable).focus()
+
+    def redraw(self) -> None:
+        """Draw every part from the state; workers are started for what is missing."""
+        if not self.saved:
+            return
+        presets = self.presets
+        current = presets[self.selected]
+        base = presets[self.baseline]
+        description = Text.assemble(
+            (f"{current.name}", "bold"),
+            f" — {current.description}" if current.description else "",
+            f"   (extends {current.parent.name})" if current.parent else "",
+            f"   baseline: {base.name}",
+        )
+        if self.changes.get(self.saved[self.selected].name):
+            description.append("   unsaved edits: w saves, d discards", style="italic")
+        self.query_one("#preset-description", Static).update(description)
+        self.query_one(PresetTable).show(presets, self.selected, self.baseline, frozenset(v.name for v in self.variants.values()))
+        self.query_one(EstimateTable).show([p.name for p in presets], self.estimates, self.selected)
+        self._draw_decomposition()
+        self._draw_data()
+
+    def _draw_decomposition(self) -> None:
+        presets = self.presets
+        base, other = presets[self.baseline], presets[self.selected]
+        table = self.query_one(SpeedupTable)
+        known = self.decomposition
+        if known is not None and known.base == base.name and known.other == other.name:
+            table.show(base.name, other.name, known.factors, known.note)
+            return
+        if base is other:
+            table.show(base.name, other.name, [], f"{other.name} is the baseline: pick another preset (1-9) or baseline (b)")
+            return
+        table.show(base.name, other.name, None)
+        self.decompose(base, other)
+
+    def _draw_data(self) -> None:
+        preset = self.current
+        if preset is None:
+            return
+        summary = self.query_one(DataSummary)
+        if preset.name in self.tokens:
+            report, error = self.tokens[preset.name]
+            summary.show(preset, report, error)
+        else:
+            summary.show(preset, None)
+            self.count_tokens(preset)
+
+    # ---- workers ----------------------------------------------------------------------------
+
+    @work(thread=True, group="estimate")
+    def estimate_presets(self, presets: list[Preset]) -> None:
+        """Price each preset with the cost model, one after another (2 cores: no stampede)."""
+        worker = get_current_worker()
+        try:
+            from emosum_tui.core import cost_model
+        except ImportError as exc:
+            for preset in presets:
+                self.post_message(EstimateDone(preset.name, EstimateCell(error=f"cost model not available: {exc}")))
+            return
+        for preset in presets:
+            if worker.is_cancelled:
+                return
+            try:
+                result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=self._calibration_for(preset))
+            except Exception as exc:  # a figure that cannot be had is shown, never a crash
+                self.post_message(EstimateDone(preset.name, EstimateCell(error=_error_text(exc))))
+            else:
+                self.post_message(EstimateDone(preset.name, EstimateCell(estimate=result)))
+
+    def _calibration_for(self, preset: Preset) -> Any | None:
+        """The cached calibration of this preset on this machine, if one was measured."""
+        if self.s_per_step is not None:
+            return None  # pinned by the caller: tests, snapshots
+        try:
+            from emosum_tui.core import calibration
+        except ImportError:
+            return None
+        loader = getattr(calibration, "load_calibration", None) or getattr(calibration, "cached_calibration", None)
+        if loader is None:
+            return None
+        try:
+            return loader(preset)
+        except Exception:
+            return None
+
+    @work(thread=True, group="decompose", exclusive=True)
+    def decompose(self, base: Preset, other: Preset) -> None:
+        try:
+            from emosum_tui.core import cost_model
+
+            factors = list(cost_model.decompose(base, other))
+        except Exception as exc:
+            self.post_message(DecompositionDone(base.name, other.name, None, f"cannot decompose: {_error_text(exc)}"))
+            return
+        self.post_message(DecompositionDone(base.name, other.name, factors))
+
+    @work(thread=True, group="tokens")
+    def count_tokens(self, preset: Preset) -> None:
+        try:
+            from emosum_tui.core.token_stats import token_report
+
+            report = token_report(preset)
+        except Exception as exc:
+            self.post_message(TokensDone(preset.name, None, _error_text(exc)))
+            return
+        self.post_message(TokensDone(preset.name, report))
+
+    def on_estimate_done(self, message: EstimateDone) -> None:
+        self.estimates[message.name] = message.cell
+        if self.saved:
+            self.query_one(EstimateTable).show([p.name for p in self.presets], self.estimates, self.selected)
+
+    def on_tokens_done(self, message: TokensDone) -> None:
+        self.tokens[message.name] = (message.report, message.error)
+        if self.current is not None and self.current.name == message.name:
+            self._draw_data()
+
+    def on_decomposition_done(self, message: DecompositionDone) -> None:
+        self.decomposition = message
+        self._draw_decomposition()
+
+    # ---- keys -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that do nothing now (the footer then only shows what works)."""
+        if action in ("save", "discard"):
+            return bool(self.saved and self.changes.get(self.saved[self.selected].name))
+        if action == "select" and parameters and isinstance(parameters[0], int):
+            return True if parameters[0] < len(self.saved) or parameters[0] == 0 else None
+        return True
+
+    def action_select(self, index: int) -> None:
+        if 0 <= index < len(self.saved) and index != self.selected:
+            self.selected = index
+            self._selection_changed()
+
+    def action_step(self, delta: int) -> None:
+        if self.saved:
+            self.selected = (self.selected + delta) % len(self.saved)
+            self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        self.redraw()
+        self.refresh_bindings()
+
+    def action_baseline(self) -> None:
+        if self.saved:
+            self.baseline = self.selected
+            self.redraw()
+            self.notify(f"baseline: {self.presets[self.baseline].name}", timeout=3)
+
+    def action_start(self) -> None:
+        saved = self.current_saved
+        if saved is None:
+            return
+        if self.changes.get(saved.name):
+            self.notify("This preset has unsaved edits: save them as a new preset first (w), or discard them (d).", severity="warning")
+            return
+        start = getattr(self.app, "start_run", None)
+        if start is not None:
+            start(str(saved.path))
+
+    def action_edit(self) -> None:
+        saved = self.current_saved
+        if saved is None:
+            return
+        from emosum_tui.ui.screens.edit_value import EditResult, EditValueScreen
+
+        def edited(result: EditResult | None) -> None:
+            if result is None:
+                return
+            changes = dict(self.changes.get(saved.name, {}))
+            if result.value == saved.values[result.key]:
+                changes.pop(result.key, None)  # typed the saved value back: no longer an edit
+            else:
+                changes[result.key] = result.value
+            self._set_changes(saved, changes)
+            self.notify(f"{result.key} = {result.value!r}: re-estimating", timeout=3)
+
+        self.app.push_screen(EditValueScreen(saved, self.changes.get(saved.name, {})), edited)
+
+    def _set_changes(self, saved: Preset, changes: dict[str, Any]) -> None:
+        old = self.variants.get(saved.name, saved)
+        self.estimates.pop(old.name, None)
+        self.tokens.pop(old.name, None)
+        if changes:
+            self.changes[saved.name] = changes
+            self.variants[saved.name] = apply_changes(saved, changes)
+        else:
+            self.changes.pop(saved.name, None)
+            self.variants.pop(saved.name, None)
+        self.decomposition = None
+        current = self.variants.get(saved.name, saved)
+        self.redraw()
+        self.refresh_bindings()
+        if current.name not in self.estimates:
+            self.estimate_presets([current])
+
+    def action_discard(self) -> None:
+        saved = self.current_saved
+        if saved is not None and self.changes.get(saved.name):
+            self._set_changes(saved, {})
+            self.notify(f"edits of {saved.name} discarded", timeout=3)
+
+    def action_save(self) -> None:
+        saved = self.current_saved
+        if saved is None or not self.changes.get(saved.name):
+            return
+        from emosum_tui.ui.screens.save_preset import SavePresetScreen
+
+        def written(path: Path | None) -> None:
+            if path is None:
+                return
+            self.changes.pop(saved.name, None)
+            self.variants.pop(saved.name, None)
+            self._load(str(path))
+            self.estimates = {k: v for k, v in self.estimates.items() if not k.endswith("*")}
+            self.redraw()
+            self.refresh_bindings()
+            self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
+            self.notify(f"saved {path}", title="new preset", timeout=6)
+
+        self.app.push_screen(SavePresetScreen(saved, self.changes[saved.name]), written)
+
+    # ---- calibration ------------------------------------------------------------------------
+
+    def action_calibrate(self) -> None:
+        if self.calibration_job is not None:
+            with contextlib.suppress(Exception):
+                self.calibration_job.cancel()
+            self._status("calibration: cancelling…")
+            return
+        saved = self.current_saved
+        if saved is None:
+            return
+        if self.changes.get(saved.name):
+            self.notify("Save the edits as a new preset first (w): a calibration measures a preset file.", severity="warning")
+            return
+        try:
+            from emosum_tui.core.calibration import CalibrationJob
+        except ImportError as exc:
+            self.notify(f"calibration is not available: {exc}", severity="error")
+            return
+        self.calibrate(saved, CalibrationJob)
+
+    @work(thread=True, group="calibrate", exclusive=True)
+    def calibrate(self, preset: Preset, job_class: Any) -> None:
+        """Run the probe subprocess; report its progress; cancelled by `c` or by leaving the app."""
+        worker = get_current_worker()
+        try:
+            job = job_class(preset)
+            self.calibration_job = job
+            job.start()
+            last = ""
+            while job.poll() is None:
+                if worker.is_cancelled:
+                    job.cancel()
+                    break
+                text = str(getattr(job, "progress_text", "") or "")
+                if text and text != last:
+                    last = text
+                    self.post_message(CalibrationUpdate(preset.name, text))
+                worker_sleep(0.2)
+            result = job.result() if hasattr(job, "result") else None
+            ok = bool(result) and not getattr(job, "cancelled", False)
+            note = "finished" if ok else ("cancelled" if getattr(job, "cancelled", False) else f"failed: {getattr(job, 'error', '')}")
+            self.post_message(CalibrationUpdate(preset.name, f"calibration of {preset.name} {note}", finished=True, ok=ok))
+        except Exception as exc:
+            self.post_message(CalibrationUpdate(preset.name, f"calibration of {preset.name} failed: {_error_text(exc)}", finished=True))
+
+    def on_calibration_update(self, message: CalibrationUpdate) -> None:
+        self._status(message.text + ("" if message.finished else "   (c: cancel)"))
+        if message.finished:
+            self.calibration_job = None
+            if message.ok:
+                self.estimates.pop(message.name, None)
+                self.redraw()
+                self.estimate_presets([p for p in self.presets if p.name == message.name])
+                self.notify(message.text, timeout=5)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#status-line", Static).update(text)
+
+
+def worker_sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)

@@ -1,0 +1,102 @@
+"""What each preset will cost: steps, time, memory and disk, with the basis of every figure.
+
+The user's "2-3 hours" came from a table with no basis; here each figure of the selected
+preset says where it comes from (the model config's parameter count, the data's token
+lengths, a prior or a calibration measured on this machine). A preset still being estimated
+shows "estimating…", one that cannot be estimated shows why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+
+from emosum_tui.ui.format import human_bytes, human_count, human_duration
+
+ESTIMATING = "estimating…"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the table: the Estimate attribute, its label and how it reads."""
+
+    field: str
+    label: str
+    show: Callable[[Any], str]
+
+
+METRICS = (
+    Metric("params", "parameters", human_count),
+    Metric("optimizer_steps", "optimizer steps", human_count),
+    Metric("seconds_per_step", "s/step", human_duration),
+    Metric("train_seconds", "training time", human_duration),
+    Metric("eval_seconds", "evaluation time", human_duration),
+    Metric("total_seconds", "total time", human_duration),
+    Metric("peak_memory_bytes", "peak memory", human_bytes),
+    Metric("checkpoint_bytes", "checkpoint size", human_bytes),
+    Metric("peak_disk_bytes", "peak disk", human_bytes),
+    Metric("final_disk_bytes", "final disk", human_bytes),
+)
+
+
+@dataclass(frozen=True)
+class EstimateCell:
+    """What the table knows about one preset: an Estimate, an error, or nothing yet."""
+
+    estimate: Any | None = None
+    error: str = ""
+
+
+class EstimateTable(DataTable):
+    """Rows = figures, columns = presets, last column = the selected preset's basis."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own declaration style
+        "estimate-table--selected",
+        "estimate-table--pending",
+        "estimate-table--error",
+        "estimate-table--basis",
+    }
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="none", show_cursor=False, **kwargs)  # type: ignore[arg-type]
+
+    def show(self, names: list[str], cells: dict[str, EstimateCell], selected: int) -> None:
+        self.clear(columns=True)
+        if not names:
+            return
+        selected_style = self.get_component_rich_style("estimate-table--selected")
+        pending_style = self.get_component_rich_style("estimate-table--pending")
+        error_style = self.get_component_rich_style("estimate-table--error")
+        basis_style = self.get_component_rich_style("estimate-table--basis")
+        self.add_column("estimate", key="metric")
+        for index, name in enumerate(names):
+            label = ("▶ " + name) if index == selected else name
+            self.add_column(Text(label, style=(selected_style if index == selected else Style()) + Style(bold=True)), key=name)
+        self.add_column("basis (selected preset)", key="basis")
+        chosen = cells.get(names[selected], EstimateCell())
+        for number, metric in enumerate(METRICS):
+            row: list[Text] = [Text(metric.label)]
+            for index, name in enumerate(names):
+                cell = cells.get(name, EstimateCell())
+                style = selected_style if index == selected else Style()
+                if cell.error:
+                    text = Text("error" if number == 0 else "", style=style + error_style)
+                elif cell.estimate is None:
+                    text = Text(ESTIMATING if number == 0 else "…", style=style + pending_style)
+                else:
+                    text = Text(metric.show(getattr(cell.estimate, metric.field, None)), style=style, justify="right")
+                row.append(text)
+            if chosen.error:
+                basis = Text(chosen.error if number == 0 else "", style=error_style, no_wrap=True, overflow="ellipsis")
+            elif chosen.estimate is not None:
+                basis_map = getattr(chosen.estimate, "basis", {}) or {}
+                basis = Text(str(basis_map.get(metric.field, "")), style=basis_style, no_wrap=True, overflow="ellipsis")
+            else:
+                basis = Text("")
+            row.append(basis)
+            self.add_row(*row, key=metric.field)

@@ -10,6 +10,7 @@ flagged while it is still running.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -46,6 +47,16 @@ def torch_build_text(environment: dict) -> str:
         return f"{version} [b red]CPU-only build[/b red]"
     cuda = environment.get("torch_cuda_build")
     return f"{version} (CUDA {cuda})" if cuda else version
+
+
+def policy_from_env() -> StallPolicy:
+    """The default alarm, with `EMOSUM_STALL_AFTER` (set by `watch --stall-after`) as its explicit threshold."""
+    value = os.environ.get("EMOSUM_STALL_AFTER", "")
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        seconds = None
+    return StallPolicy(stall_after=seconds if seconds and seconds > 0 else None)
 
 
 def kill_process_tree(pid: int) -> None:
@@ -86,7 +97,7 @@ class TrainingScreen(Screen):
         self.run_dir = Path(run_dir)
         self.process = process
         self.sample_resources = sample_resources
-        self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir))
+        self.clock = StepClock(policy or policy_from_env(), estimate_seconds=read_estimate_seconds(self.run_dir))
         self.pid: int | None = process.pid if process is not None else None
         self.started_t: float | None = None
         self.preset_name = ""
@@ -229,6 +240,9 @@ class TrainingScreen(Screen):
         self.process = launch_trainer(preset_ref, self.run_dir, resume=True)
         self.pid = self.process.pid
         self.started_t = time.time()
+        launched = getattr(self.app, "launched", None)
+        if isinstance(launched, list):
+            launched.append((self.run_dir, self.process))  # so quitting the app asks about this run too
         self.notify(f"Resuming {self.run_dir.name} from its last checkpoint (pid {self.pid}).")
 
     def action_back(self) -> None:

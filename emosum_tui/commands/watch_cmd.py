@@ -1,0 +1,54 @@
+"""`emosum-tui watch RUN_DIR`: attach the console to a run, live or finished.
+
+RUN_DIR is a run directory, a run's name under runs/, or `latest`. The training screen reads the
+run's whole event log first (the history so far), then follows it. Watching never changes the
+run: quitting leaves it running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+STALL_ENV = "EMOSUM_STALL_AFTER"  # read by the training screen: an explicit "stalled" threshold, seconds
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("watch", help="attach the console to a run directory (live or finished)")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory, a run name under runs/, or 'latest'")
+    parser.add_argument("--stall-after", type=float, metavar="SECONDS", help="call a step stalled after this many seconds")
+    parser.set_defaults(handler=run)
+
+
+def resolve_run_dir(ref: str) -> Path | str:
+    """The run directory for a path, a name under runs/ or 'latest'; else an error message."""
+    from emosum_tui.core.paths import runs_dir
+    from emosum_tui.core.rundir import is_run_dir, list_runs
+
+    if ref == "latest":
+        runs = list_runs()
+        return runs[0].run_dir if runs else f"no runs in {runs_dir()} yet"
+    for candidate in (Path(ref), runs_dir() / ref):
+        if is_run_dir(candidate):
+            return candidate.resolve()
+    if Path(ref).is_dir():
+        return f"{ref}: not a run directory (no events.jsonl, status.json or preset.toml in it)"
+    return f"{ref}: no such run directory (nor a run named so in {runs_dir()})"
+
+
+def run(args: argparse.Namespace) -> int:
+    found = resolve_run_dir(args.run_dir)
+    if isinstance(found, str):
+        print(f"error: {found}", file=sys.stderr)
+        return 2
+    if args.stall_after is not None:
+        if args.stall_after <= 0:
+            print(f"error: --stall-after {args.stall_after}: must be a positive number of seconds", file=sys.stderr)
+            return 2
+        os.environ[STALL_ENV] = str(args.stall_after)
+    from emosum_tui.ui.app import EmosumApp
+
+    return int(EmosumApp(watch=found).run() or 0)

@@ -1,0 +1,128 @@
+"""The runs screen: every run under runs/, live or finished; Enter attaches to one.
+
+A live run started by another console (or from a shell with `emosum-tui train`) is attached to
+the same way as a finished one: the training screen reads the run directory from the start, so
+it shows the whole history so far and then follows the run.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from emosum_tui.core.rundir import RunSummary, list_runs
+from emosum_tui.ui.format import human_duration
+
+REFRESH_SECONDS = 2.0
+RUN_COLUMNS = ("run", "preset", "status", "steps", "final loss", "duration", "started")
+STATUS_STYLE = {
+    "running": "bold green",
+    "starting": "green",
+    "finished": "bold",
+    "stopped": "yellow",
+    "failed": "bold red",
+    "dead": "bold red",
+}
+
+
+def run_row(run: RunSummary) -> tuple:
+    """One table row: what a user scans for (which preset, did it finish, how far, how good, how long)."""
+    steps = f"{run.steps:,} / {run.total_steps:,}" if run.total_steps else f"{run.steps:,}"
+    loss = f"{run.final_loss:.4g}" if run.final_loss is not None else "—"
+    started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "—"
+    status = Text(run.status + (f" ({run.error})" if run.error and run.status == "failed" else ""), STATUS_STYLE.get(run.status, ""))
+    return (run.name, run.preset, status, steps, loss, human_duration(run.duration), started)
+
+
+class RunsRead(Message):
+    def __init__(self, runs: list[RunSummary]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class RunsScreen(Screen):
+    """Runs table, refreshed every few seconds; Enter opens the run's training screen."""
+
+    CSS_PATH = "../training.tcss"
+    BINDINGS = [  # noqa: RUF012
+        Binding("enter", "open", "open / attach"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__()
+        self.root = root
+        self.runs: list[RunSummary] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Runs", id="runs-title")
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("reading runs…", id="runs-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*RUN_COLUMNS)
+        self.refresh_runs()
+        self.set_interval(REFRESH_SECONDS, self.refresh_runs)
+
+    @work(thread=True, exclusive=True, group="runs")
+    def refresh_runs(self) -> None:
+        self.post_message(RunsRead(list_runs(self.root)))
+
+    @on(RunsRead)
+    def runs_read(self, message: RunsRead) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        self.runs = message.runs
+        table.clear()
+        for run in self.runs:
+            table.add_row(*run_row(run), key=str(run.run_dir))
+        if selected is not None:
+            for index, run in enumerate(self.runs):
+                if run.run_dir == selected.run_dir:
+                    table.move_cursor(row=index)
+        self.loaded = True
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self) -> None:
+        detail = self.query_one("#runs-detail", Static)
+        run = self.selected()
+        if run is None:
+            where = self.root or "runs/"
+            detail.update(f"No runs in {where} yet: start one from the presets screen (p), or `emosum-tui train demo`.")
+            return
+        lines = [f"{run.run_dir}"]
+        if run.final_path:
+            lines.append(f"final model: {run.final_path}")
+        if run.message:
+            lines.append(run.message)
+        detail.update(Text("\n".join(lines)))
+
+    def selected(self) -> RunSummary | None:
+        table = self.query_one(DataTable)
+        if not self.runs or table.cursor_row is None or not 0 <= table.cursor_row < len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        run = self.selected()
+        if run is None:
+            return
+        from emosum_tui.ui.screens.training import TrainingScreen
+
+        self.app.push_screen(TrainingScreen(run.run_dir))
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

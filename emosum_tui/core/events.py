@@ -166,6 +166,7 @@ class Error(Event):
     message: str = ""
     traceback_tail: str = ""
     advice: list[str] = field(default_factory=list)
+    step: int | None = None  # the optimizer step it happened in, when training had started
 
 
 @dataclass

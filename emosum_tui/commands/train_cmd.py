@@ -1,0 +1,39 @@
+"""`emosum-tui train PRESET [--headless] [--run-dir DIR] [--resume]`: run one preset's training.
+
+The console starts exactly this as a subprocess (`core.rundir.launch_trainer`). torch and
+transformers are imported only when the command runs, never when the CLI is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train one preset (writes a run folder under runs/)",
+        description="Train one preset with the Hugging Face Seq2SeqTrainer. The run folder holds the event log, "
+        "status and stderr; stop a run by creating <run folder>/control/stop (the console does this).",
+    )
+    parser.add_argument("preset", help="preset name in presets/ or path to a .toml file")
+    parser.add_argument("--headless", action="store_true", help="one plain line per logging step (servers, nohup), no progress bar")
+    parser.add_argument("--run-dir", type=Path, help="run folder to write (default: runs/<timestamp>-<preset>/)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the preset's output dir")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from emosum_tui.core.presets import PresetError, load_preset
+
+    try:
+        preset = load_preset(args.preset)
+    except PresetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from emosum_tui.trainer.run import run_training
+
+    return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume)

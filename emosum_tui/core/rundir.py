@@ -1,0 +1,333 @@
+"""The run directory: the one place a trainer and any number of consoles meet.
+
+A run lives in `runs/<YYYYmmdd-HHMMSS>-<preset>/` and holds the preset as run, the environment
+the trainer found, the append-only event log, the trainer's stdout/stderr, a `status.json`
+that is only ever replaced whole (write a temp file, then `os.replace`), and `control/` where
+a console drops a stop request. Everything is files, so a run outlives the console that
+started it and reads the same on Linux, macOS and Windows.
+
+`read_run` judges a run from the status file, the event log and whether the recorded process
+is still alive: a status of "running" whose process is gone is a dead run (killed, crashed,
+machine rebooted), whatever the file says. Torch-free: the console imports this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, read_events
+from emosum_tui.core.paths import project_root, runs_dir
+
+PRESET_FILE = "preset.toml"
+ENVIRONMENT_FILE = "environment.json"
+STATUS_FILE = "status.json"
+STDOUT_FILE = "stdout.log"
+STDERR_FILE = "stderr.log"
+ESTIMATE_FILE = "estimate.json"
+CONTROL_DIR = "control"
+STOP_FILE = "stop"
+
+# What a status file may say (written by the trainer) ...
+STATES = ("starting", "running", "finished", "stopped", "failed")
+# ... and what a reader concludes (adds "dead": said running, but its process is gone).
+RUN_STATES = (*STATES, "dead", "unknown")
+
+
+@dataclass
+class RunStatus:
+    """The trainer's own word on where it is; replaced whole on every change."""
+
+    state: str = "starting"
+    preset: str = ""
+    pid: int = 0
+    started: float = 0.0
+    updated: float = 0.0
+    phase: str = "starting"
+    step: int = 0
+    total_steps: int = 0
+    output_dir: str = ""
+    final_path: str | None = None
+    error: str | None = None  # error classification when failed
+    message: str = ""
+
+
+@dataclass
+class RunSummary:
+    """A run as the Runs screen and `emosum-tui runs` show it."""
+
+    run_dir: Path
+    preset: str
+    status: str  # one of RUN_STATES
+    steps: int = 0
+    total_steps: int = 0
+    final_loss: float | None = None
+    started: float | None = None
+    duration: float | None = None
+    pid: int | None = None
+    alive: bool = False
+    output_dir: str = ""
+    final_path: str | None = None
+    phase: str = ""
+    error: str | None = None
+    message: str = ""
+    last_event_t: float | None = None
+    torn_tail: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.run_dir.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout and writing (the trainer side uses these too).
+
+
+def new_run_dir(preset_name: str, root: Path | None = None) -> Path:
+    """A fresh, empty `runs/<timestamp>-<preset>/` (a suffix keeps two starts in one second apart)."""
+    base = Path(root) if root is not None else runs_dir()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in preset_name) or "run"
+    for attempt in range(1000):
+        suffix = f"-{attempt + 1}" if attempt else ""
+        path = base / f"{stamp}-{safe}{suffix}"
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            continue
+        (path / CONTROL_DIR).mkdir()
+        return path
+    raise FileExistsError(f"{base}: could not create a new run folder for {preset_name}")
+
+
+def write_json_atomic(path: Path, body: Any) -> None:
+    """Replace a JSON file whole: a reader sees the old or the new content, never half of one.
+
+    On Windows `os.replace` fails while another process has the target open, so a reader
+    holding `status.json` for a moment makes us retry briefly rather than fail.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
+    partial.write_text(json.dumps(body, ensure_ascii=False, indent=1, allow_nan=True), encoding="utf-8")
+    for attempt in range(10):
+        try:
+            os.replace(partial, path)
+            return
+        except PermissionError:
+            if attempt == 9:
+                partial.unlink(missing_ok=True)
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
+def write_status(run_dir: Path, status: RunStatus) -> None:
+    status.updated = time.time()
+    write_json_atomic(Path(run_dir) / STATUS_FILE, asdict(status))
+
+
+def read_status(run_dir: Path) -> RunStatus | None:
+    """The status file, or None when it is missing or unreadable."""
+    try:
+        body = json.loads((Path(run_dir) / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    known = {f.name for f in fields(RunStatus)}
+    try:
+        return RunStatus(**{k: v for k, v in body.items() if k in known})
+    except TypeError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Control: file-based, so the same on every OS (no POSIX signals).
+
+
+def stop_file(run_dir: Path) -> Path:
+    return Path(run_dir) / CONTROL_DIR / STOP_FILE
+
+
+def request_stop(run_dir: Path, by: str = "console") -> Path:
+    """Ask the trainer to finish its step, save a checkpoint and exit cleanly."""
+    path = stop_file(run_dir)
+    write_json_atomic(path, {"t": time.time(), "by": by})
+    return path
+
+
+def stop_requested(run_dir: Path) -> bool:
+    return stop_file(run_dir).exists()
+
+
+def clear_stale_stop_request(run_dir: Path, older_than: float) -> bool:
+    """Set aside a stop request written before `older_than` (a resumed run's old request).
+
+    A request written after the trainer process was born is kept: the console may ask a run to
+    stop before the trainer has even finished importing torch.
+    """
+    path = stop_file(run_dir)
+    try:
+        body = json.loads(path.read_text(encoding="utf-8") or "{}")
+        written = float(body.get("t", 0)) if isinstance(body, dict) else 0.0
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        written = path.stat().st_mtime
+    if written >= older_than:
+        return False
+    path.replace(path.with_name(f"{STOP_FILE}.handled-{int(written)}"))
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Launching a trainer from the console.
+
+
+def trainer_command(preset_ref: str, run_dir: Path, resume: bool = False) -> list[str]:
+    command = [sys.executable, "-m", "emosum_tui", "train", str(preset_ref), "--headless", "--run-dir", str(run_dir)]
+    return [*command, "--resume"] if resume else command
+
+
+def launch_trainer(preset_ref: str, run_dir: Path, resume: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the trainer as its own process, output to files in the run dir, detached.
+
+    stdout and stderr go to `stdout.log` / `stderr.log` (appended, so a resume keeps the first
+    part): never to a pipe that nobody drains. The process gets its own session (process group
+    on Windows) so closing the console does not take the run down with it.
+    """
+    run_dir = Path(run_dir)
+    (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
+    environ = {**os.environ, **(env or {})}
+    environ.setdefault("EMOSUM_HOME", str(project_root()))
+    home = environ["EMOSUM_HOME"]
+    environ["PYTHONUNBUFFERED"] = "1"
+    environ.setdefault("PYTHONIOENCODING", "utf-8")
+    kwargs: dict[str, Any] = {}
+    if os.name == "nt":
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    else:
+        kwargs["start_new_session"] = True
+    with (run_dir / STDOUT_FILE).open("ab") as out, (run_dir / STDERR_FILE).open("ab") as err:
+        return subprocess.Popen(
+            trainer_command(preset_ref, run_dir, resume),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=home,
+            env=environ,
+            **kwargs,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a run.
+
+
+def pid_alive(pid: int | None, started: float | None = None) -> bool:
+    """Is this process still running (and the same one: a reused pid started later is not)?"""
+    if not pid:
+        return False
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        # A pid reused by a process born after our run started is not our trainer.
+        return not (started and process.create_time() > started + 2.0)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+        return False
+
+
+def _judge(status: RunStatus | None, done: Done | None, error: Error | None, alive: bool, has_start: bool) -> str:
+    """What a reader can trust: the done event first, then the status file, then the process."""
+    if done is not None:
+        return {"completed": "finished", "stopped": "stopped"}.get(done.reason, "failed")
+    if status is not None and status.state in ("finished", "stopped", "failed"):
+        return status.state
+    if error is not None and not alive:
+        return "failed"
+    if alive:
+        return status.state if status is not None and status.state in ("starting", "running") else "running"
+    if status is not None or has_start:
+        return "dead"
+    return "unknown"
+
+
+def read_run(run_dir: Path) -> RunSummary:
+    """Judge one run: live, finished, stopped, failed or dead (process gone without a word)."""
+    run_dir = Path(run_dir)
+    status = read_status(run_dir)
+    events_path = run_dir / EVENTS_FILE
+    events: list[Event] = read_events(events_path)
+    start = next((e for e in reversed(events) if isinstance(e, RunStart)), None)
+    plan = next((e for e in reversed(events) if isinstance(e, TrainPlan)), None)
+    last_step = next((e for e in reversed(events) if isinstance(e, StepEnd)), None)
+    done = next((e for e in reversed(events) if isinstance(e, Done)), None)
+    error = next((e for e in reversed(events) if isinstance(e, Error)), None)
+    if done is not None and start is not None and done.seq < start.seq:
+        done = None  # a resumed run: the earlier `done(stopped)` is history
+    if error is not None and start is not None and error.seq < start.seq:
+        error = None
+    pid = status.pid if status and status.pid else (start.pid if start else None)
+    started = status.started if status and status.started else (events[0].t if events else None)
+    alive = pid_alive(pid, started) if (done is None and (status is None or status.state in ("starting", "running"))) else False
+    state = _judge(status, done, error, alive, start is not None)
+    last_t = events[-1].t if events else None
+    end_t = done.t if done else (status.updated if status and not alive else None) or last_t
+    preset = (status.preset if status else "") or (start.preset if start else "") or run_dir.name.split("-", 2)[-1]
+    steps = max(last_step.step if last_step else 0, status.step if status else 0)
+    total = (plan.total_steps if plan else 0) or (status.total_steps if status else 0)
+    message = error.message if error else (status.message if status else "")
+    if state == "dead" and not message:
+        message = f"process {pid} is gone without writing 'done' (killed, crashed or the machine restarted)"
+    return RunSummary(
+        run_dir=run_dir,
+        preset=preset,
+        status=state,
+        steps=steps,
+        total_steps=total,
+        final_loss=(done.train_loss if done and done.train_loss is not None else (last_step.loss if last_step else None)),
+        started=started,
+        duration=(time.time() - started if alive else (end_t - started if end_t else None)) if started else None,
+        pid=pid,
+        alive=alive,
+        output_dir=(status.output_dir if status else "") or (start.output_dir if start else ""),
+        final_path=(done.final_path if done else None) or (status.final_path if status else None),
+        phase=status.phase if status else "",
+        error=(error.classification if error else (status.error if status else None)),
+        message=message,
+        last_event_t=last_t,
+        torn_tail=_torn(events_path),
+    )
+
+
+def _torn(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
+
+
+def is_run_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / name).exists() for name in (STATUS_FILE, EVENTS_FILE, PRESET_FILE))
+
+
+def list_runs(root: Path | None = None) -> list[RunSummary]:
+    """Every run under `runs/` (or `root`), newest first."""
+    base = Path(root) if root is not None else runs_dir()
+    if not base.is_dir():
+        return []
+    return [read_run(path) for path in sorted(base.iterdir(), key=lambda p: p.name, reverse=True) if is_run_dir(path)]

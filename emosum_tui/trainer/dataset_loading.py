@@ -1,0 +1,81 @@
+"""Rows to tokenised `datasets`: the same rows the console counted, tokenised in batches.
+
+Rows are read with `core.data.read_pairs` and chosen with `core.sampling.subsample_indices`, so
+the trainer and the console agree on good/bad rows and on the subsample. Tokenising is one
+batched `Dataset.map` with truncation and no padding: `DataCollatorForSeq2Seq` pads each batch
+to its own longest row. Progress goes out as `Phase("tokenising", done, total)` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.data import PairFields, read_pairs
+from emosum_tui.core.events import Phase, Warn
+from emosum_tui.core.sampling import subsample_indices
+from emosum_tui.trainer.health import BadDataError
+
+Emit = Callable[[Any], None]
+
+
+@dataclass
+class Datasets:
+    train: Any  # datasets.Dataset with input_ids, attention_mask, labels
+    validation: Any | None
+    train_rows: int
+    validation_rows: int
+
+
+def _read(path: Path, fields: PairFields, emit: Emit, what: str) -> list[tuple[str, str]]:
+    if not path.is_file():
+        raise BadDataError(f"{path}: the {what} file does not exist")
+    result = read_pairs(path, fields)
+    if result.problems:
+        shown = "; ".join(str(p) for p in result.problems[:3])
+        more = f" (and {len(result.problems) - 3} more)" if len(result.problems) > 3 else ""
+        emit(Warn(code="bad-rows", message=f"{len(result.problems)} bad row(s) skipped in {path.name}: {shown}{more}"))
+    if not result.pairs:
+        raise BadDataError(f"{path}: no usable rows ({len(result.problems)} bad); first: {result.problems[0] if result.problems else 'empty file'}")
+    return [(pair.source, pair.target) for pair in result.pairs]
+
+
+def load_datasets(preset: Any, tokenizer: Any, emit: Emit) -> Datasets:
+    import datasets
+
+    datasets.disable_progress_bars()
+    fields = PairFields.from_preset(preset)
+    seed = preset["data.seed"]
+    emit(Phase(name="loading_data", detail=str(preset.train_file)))
+    train_pairs = _read(preset.train_file, fields, emit, "training")
+    keep = subsample_indices(len(train_pairs), preset["data.train_samples"], preset["data.train_fraction"], seed)
+    train_pairs = [train_pairs[i] for i in keep]
+    validation_pairs: list[tuple[str, str]] = []
+    if preset["eval.strategy"] != "no":
+        validation_pairs = _read(preset.validation_file, fields, emit, "validation")
+        keep = subsample_indices(len(validation_pairs), preset["data.validation_samples"], 1.0, seed)
+        validation_pairs = [validation_pairs[i] for i in keep]
+
+    total = len(train_pairs) + len(validation_pairs)
+    progress = {"done": 0}
+    max_source, max_target = preset["train.max_source_tokens"], preset["train.max_target_tokens"]
+    emit(Phase(name="tokenising", done=0, total=total))
+
+    def tokenise(batch: dict[str, list[str]]) -> dict[str, Any]:
+        encoded = tokenizer(batch["source"], max_length=max_source, truncation=True)
+        encoded["labels"] = tokenizer(text_target=batch["target"], max_length=max_target, truncation=True)["input_ids"]
+        progress["done"] += len(batch["source"])
+        emit(Phase(name="tokenising", done=progress["done"], total=total))
+        return encoded
+
+    batch_size = max(32, total // 20)  # about twenty progress events, whatever the size
+
+    def build(pairs: list[tuple[str, str]]) -> Any:
+        table = datasets.Dataset.from_dict({"source": [s for s, _ in pairs], "target": [t for _, t in pairs]})
+        return table.map(tokenise, batched=True, batch_size=batch_size, remove_columns=["source", "target"])
+
+    train = build(train_pairs)
+    validation = build(validation_pairs) if validation_pairs else None
+    return Datasets(train, validation, len(train_pairs), len(validation_pairs))

@@ -1,0 +1,71 @@
+"""`Seq2SeqTrainer`, plus the few measurements its callbacks cannot see.
+
+Overrides, each calling the Trainer's own method: `training_step` (per-micro-batch raw loss,
+rows and tokens into the `StepMeter`, test faults), `compute_loss` (a test fault makes it NaN
+before backward, as a real overflow would), `_get_grad_norm` (the norm the Trainer computed,
+kept instead of averaged away), `_save_checkpoint` (the "saving" phase, its time and size,
+and a test fault: disk full), `evaluate` (the "evaluating" phase).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from transformers import Seq2SeqTrainer
+
+from emosum_tui.core.events import CheckpointSaved, Phase
+from emosum_tui.trainer.faults import FaultPlan
+from emosum_tui.trainer.reporter import Reporter
+from emosum_tui.trainer.step_meter import StepMeter
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(item.stat().st_size for item in Path(path).rglob("*") if item.is_file())
+
+
+class RecordingSeq2SeqTrainer(Seq2SeqTrainer):
+    def __init__(self, *args: Any, reporter: Reporter, meter: StepMeter, faults: FaultPlan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reporter = reporter
+        self.meter = meter
+        self.faults = faults
+
+    def training_step(self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+        self.faults.before_micro_batch(self.state.global_step + 1)
+        self.meter.add_batch(inputs)
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self.meter.add_loss(loss)
+        return loss
+
+    def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
+        result = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+        if model.training and self.faults.poison_loss(self.state.global_step + 1):
+            if return_outputs:
+                return result[0] * float("nan"), result[1]
+            return result * float("nan")
+        return result
+
+    def _get_grad_norm(self, model: Any, grad_norm: Any = None) -> Any:
+        value = super()._get_grad_norm(model, grad_norm=grad_norm)
+        self.meter.set_grad_norm(value)
+        return value
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        step = self.state.global_step
+        path = Path(self.args.output_dir) / f"checkpoint-{step}"
+        self.reporter.emit(Phase(name="saving", detail=str(path)))
+        self.faults.before_save(step, str(path))
+        started = time.perf_counter()
+        super()._save_checkpoint(model, trial)
+        seconds = time.perf_counter() - started
+        self.reporter.emit(CheckpointSaved(step=step, path=str(path), bytes=folder_bytes(path), seconds=seconds))
+        self.reporter.emit(Phase(name="training"))
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
+        rows = len(self.eval_dataset) if self.eval_dataset is not None else None
+        self.reporter.emit(Phase(name="evaluating", done=0, total=rows))
+        metrics = super().evaluate(*args, **kwargs)
+        self.reporter.emit(Phase(name="training"))
+        return metrics

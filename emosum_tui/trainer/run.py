@@ -1,0 +1,284 @@
+"""One training run, top to bottom, like transformers' run_summarization.py.
+
+preset -> run dir (preset.toml, environment.json, status.json, events.jsonl) -> lock the output
+dir -> model + tokenizer -> datasets -> Seq2SeqTrainer with the event callback -> train (or
+resume) -> final model (safetensors + tokenizer) -> `done`. Whatever ends the run (a NaN, an
+OOM, a full disk, Ctrl+C, a stop request) ends with an `error` and/or `done` event and a final
+status, so the run dir tells the truth afterwards; only SIGKILL can skip that, and then the
+reader sees a dead pid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, Phase, RunStart, Warn
+from emosum_tui.core.presets import Preset, dump_toml
+from emosum_tui.core.rundir import (
+    CONTROL_DIR,
+    ENVIRONMENT_FILE,
+    PRESET_FILE,
+    STDERR_FILE,
+    RunStatus,
+    clear_stale_stop_request,
+    new_run_dir,
+    stop_requested,
+    write_json_atomic,
+)
+from emosum_tui.trainer.control import OutputLock
+from emosum_tui.trainer.faults import FaultPlan
+from emosum_tui.trainer.headless import HeadlessPrinter
+from emosum_tui.trainer.health import classify
+from emosum_tui.trainer.heartbeat import HeartbeatThread
+from emosum_tui.trainer.reporter import Reporter
+
+FINAL_DIR = "final"
+
+
+def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
+    """Library warnings and logs into the run dir's stderr.log when our stderr is not already it
+    (a run started from a terminal rather than by the console)."""
+    target = run_dir / STDERR_FILE
+    try:
+        if target.exists() and os.path.samestat(os.fstat(sys.stderr.fileno()), os.stat(target)):
+            return None
+    except (OSError, ValueError, AttributeError):
+        pass
+    handler = logging.FileHandler(target, encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.captureWarnings(True)
+    return handler
+
+
+def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: bool, headless: bool) -> Any:
+    from transformers import Seq2SeqTrainingArguments
+
+    batch = preset["train.batch_size"]
+    strategy = preset["eval.strategy"] if has_eval else "no"
+    # transformers 5 replaced `group_by_length=True` with `train_sampling_strategy="group_by_length"`.
+    names = {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)}
+    version_specific: dict[str, Any] = {}
+    if "activation_checkpointing" in names:
+        version_specific["activation_checkpointing"] = preset["model.gradient_checkpointing"]
+    else:
+        version_specific["gradient_checkpointing"] = preset["model.gradient_checkpointing"]
+    if "train_sampling_strategy" in names:
+        version_specific["train_sampling_strategy"] = "group_by_length" if preset["train.group_by_length"] else "random"
+    else:
+        version_specific["group_by_length"] = preset["train.group_by_length"]
+    return Seq2SeqTrainingArguments(
+        output_dir=str(preset.output_dir),
+        num_train_epochs=float(preset["train.epochs"]),
+        per_device_train_batch_size=batch,
+        per_device_eval_batch_size=preset["eval.batch_size"] or batch,
+        gradient_accumulation_steps=preset["train.grad_accum"],
+        learning_rate=preset["train.learning_rate"],
+        warmup_steps=preset["train.warmup_steps"],
+        weight_decay=preset["train.weight_decay"],
+        optim="adafactor" if preset["train.optimizer"] == "adafactor" else "adamw_torch",
+        max_grad_norm=preset["train.grad_clip"],
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=use_cpu,
+        **version_specific,
+        dataloader_num_workers=preset["train.dataloader_workers"],
+        seed=preset["data.seed"],
+        data_seed=preset["data.seed"],
+        eval_strategy=strategy,
+        eval_steps=preset["eval.steps"] if strategy == "steps" else None,
+        predict_with_generate=preset["eval.predict_with_generate"],
+        generation_max_length=preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"],
+        generation_num_beams=preset["eval.num_beams"],
+        save_strategy="steps",
+        save_steps=preset["save.steps"],
+        save_total_limit=preset["save.checkpoints_kept"],
+        logging_strategy="steps",
+        logging_steps=preset["save.logging_steps"],
+        logging_nan_inf_filter=False,
+        report_to=[],
+        disable_tqdm=headless,
+    )
+
+
+def generated_length_metric(tokenizer: Any) -> Any:
+    """With predict_with_generate: the mean generated length (cheap, and shows collapse to one template)."""
+
+    def compute(prediction: Any) -> dict[str, float]:
+        import numpy as np
+
+        tokens = np.asarray(prediction.predictions)
+        return {"gen_len": float((tokens != tokenizer.pad_token_id).sum(axis=-1).mean())}
+
+    return compute
+
+
+def save_final(trainer: Any, tokenizer: Any, spiece: Path | None, output_dir: Path) -> Path:
+    """The final model into `<output_dir>/final/`, written aside and then moved into place."""
+    final = output_dir / FINAL_DIR
+    partial = output_dir / f"{FINAL_DIR}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    trainer.save_model(str(partial))
+    tokenizer.save_pretrained(str(partial))
+    if spiece is not None and spiece.exists():
+        shutil.copyfile(spiece, partial / "spiece.model")  # the console counts tokens with it (no transformers)
+    if final.exists():
+        shutil.rmtree(final)
+    partial.replace(final)
+    return final
+
+
+def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False) -> int:
+    """Train one preset; return the process exit code (0 also for a clean stop)."""
+    born = time.time()
+    try:
+        import psutil
+
+        born = psutil.Process().create_time()
+    except Exception:
+        pass
+    run_dir = Path(run_dir) if run_dir else new_run_dir(preset.name)
+    (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
+    clear_stale_stop_request(run_dir, older_than=born)
+    log_handler = _stderr_to_file(run_dir)
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    status = RunStatus(state="starting", preset=preset.name, pid=os.getpid(), started=time.time(), output_dir=str(preset.output_dir))
+    reporter = Reporter(run_dir, writer, status)
+    if headless:
+        reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
+    (run_dir / PRESET_FILE).write_text(f"# {preset.name}, as run (chain: {' -> '.join(p.name for p in preset.chain)})\n"
+                                       + dump_toml(preset.to_toml_dict()), encoding="utf-8")
+    heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
+    lock = OutputLock(preset.output_dir, run_dir)
+    started = time.perf_counter()
+    callback = None
+    on_gpu = False
+    try:
+        from emosum_tui.trainer.environment import choose_device, environment_facts
+
+        facts = environment_facts()
+        write_json_atomic(run_dir / ENVIRONMENT_FILE, facts)
+        checkpoint = None
+        if resume:
+            from transformers.trainer_utils import get_last_checkpoint
+
+            checkpoint = get_last_checkpoint(str(preset.output_dir)) if preset.output_dir.is_dir() else None
+        reporter.emit(RunStart(preset=preset.name, run_dir=str(run_dir), output_dir=str(preset.output_dir), pid=os.getpid(),
+                               resumed_from=checkpoint, environment=facts))
+        heartbeat.start()
+        lock.acquire()
+        if resume and checkpoint is None:
+            reporter.emit(Warn(code="no-checkpoint", message=f"--resume: no checkpoint in {preset.output_dir}; starting from step 0"))
+        device = choose_device(preset["train.precision"])
+        on_gpu = not device.use_cpu
+        for message in device.warnings:
+            reporter.emit(Warn(code="device", message=message))
+        faults = FaultPlan.from_env()
+        if headless:
+            import transformers
+
+            transformers.utils.logging.disable_progress_bar()
+
+        reporter.emit(Phase(name="loading_model", detail=preset["model.name"]))
+        from emosum_tui.trainer.model_loading import load_model
+
+        loaded = load_model(preset)
+        from emosum_tui.trainer.dataset_loading import load_datasets
+
+        data = load_datasets(preset, loaded.tokenizer, reporter.emit)
+
+        from transformers import DataCollatorForSeq2Seq
+
+        from emosum_tui.trainer.event_callback import EventCallback
+        from emosum_tui.trainer.recording_trainer import RecordingSeq2SeqTrainer
+        from emosum_tui.trainer.step_meter import StepMeter
+
+        args = training_arguments(preset, device.precision, device.use_cpu, data.validation is not None, headless)
+        collator = DataCollatorForSeq2Seq(
+            loaded.tokenizer, model=loaded.model, label_pad_token_id=-100,
+            pad_to_multiple_of=8 if device.precision in ("bf16", "fp16") else None,
+        )
+        meter = StepMeter()
+        plan = {"train_rows": data.train_rows, "eval_rows": data.validation_rows, "device": device.device, "precision": device.precision}
+        callback = EventCallback(reporter, meter, plan, run_dir)
+        trainer = RecordingSeq2SeqTrainer(
+            model=loaded.model,
+            args=args,
+            train_dataset=data.train,
+            eval_dataset=data.validation,
+            processing_class=loaded.tokenizer,
+            data_collator=collator,
+            compute_metrics=generated_length_metric(loaded.tokenizer) if preset["eval.predict_with_generate"] else None,
+            callbacks=[callback],
+            reporter=reporter,
+            meter=meter,
+            faults=faults,
+        )
+        if headless:
+            from transformers import PrinterCallback
+
+            trainer.remove_callback(PrinterCallback)  # our printer says it once, with s/step and ETA
+        if stop_requested(run_dir):
+            callback.stopped = True
+            output = None
+        else:
+            output = trainer.train(resume_from_checkpoint=checkpoint)
+        totals = {
+            "train_rows": data.train_rows,
+            "eval_rows": data.validation_rows,
+            "steps_this_process": callback.steps_run,
+            "train_seconds": callback.train_seconds,
+            "samples": callback.samples,
+            "tokens": callback.tokens,
+            "mean_train_loss": getattr(output, "training_loss", None),
+        }
+        final_loss = callback.recent_loss(preset["save.logging_steps"])
+        steps = trainer.state.global_step
+        if callback.stopped:
+            reporter.emit(Done(reason="stopped", steps=steps, seconds=time.perf_counter() - started, train_loss=final_loss, totals=totals))
+            return 0
+        reporter.emit(Phase(name="saving", detail=str(preset.output_dir / FINAL_DIR)))
+        final = save_final(trainer, loaded.tokenizer, loaded.spiece, preset.output_dir)
+        from emosum_tui.trainer.recording_trainer import folder_bytes
+
+        totals["final_bytes"] = folder_bytes(final)
+        reporter.emit(Done(reason="completed", final_path=str(final), steps=steps, seconds=time.perf_counter() - started,
+                           train_loss=final_loss, totals=totals))
+        return 0
+    except BaseException as exc:
+        diagnosed = classify(exc, preset, on_gpu=on_gpu)
+        step = reporter.status.step if reporter.status.total_steps else None
+        try:
+            reporter.emit(Error(classification=diagnosed.classification, type=diagnosed.type, message=diagnosed.message,
+                                traceback_tail=diagnosed.traceback_tail, advice=diagnosed.advice, step=step))
+            reporter.emit(Done(reason="failed", steps=reporter.status.step, seconds=time.perf_counter() - started,
+                               train_loss=callback.recent_loss(preset["save.logging_steps"]) if callback else None))
+        except OSError:
+            pass  # the disk may be the problem; stderr still gets the traceback below
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        if not headless:
+            print(f"error [{diagnosed.classification}]: {diagnosed.message}", file=sys.stderr)
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        if not isinstance(exc, Exception):
+            raise
+        return 1
+    finally:
+        heartbeat.stop()
+        lock.release()
+        reporter.save_status()
+        writer.close()
+        if log_handler is not None:
+            logging.getLogger().removeHandler(log_handler)
+            log_handler.close()
+            logging.captureWarnings(False)

@@ -9,14 +9,14 @@ or None fields and a plain `gpu_note`, never an exception. Torch-free.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
 
 from emosum_tui.monitor.nvml import GpuReading, Nvml
 
-__all__ = ["GpuReading", "ResourceSample", "ResourceSampler", "free_disk_at"]
+__all__ = ["GpuReading", "ResourceSample", "ResourceSampler", "free_disk_at", "sample_from_dict", "sample_to_dict"]
 
 
 @dataclass(frozen=True)
@@ -140,3 +140,20 @@ class ResourceSampler:
 
     def close(self) -> None:
         self._nvml.close()
+
+
+def sample_to_dict(sample: ResourceSample) -> dict:
+    """A sample as plain JSON-ready data (for recorded sequences and `resources.jsonl`)."""
+    return asdict(sample)
+
+
+def sample_from_dict(body: dict) -> ResourceSample:
+    """The inverse of `sample_to_dict`; GPU readings come back as `GpuReading`s (tuples, not lists)."""
+    gpus = []
+    for gpu in body.get("gpus", ()):
+        gpu = dict(gpu)
+        gpu["throttle_reasons"] = tuple(gpu.get("throttle_reasons") or ())
+        if gpu.get("pids") is not None:
+            gpu["pids"] = tuple(gpu["pids"])
+        gpus.append(GpuReading(**gpu))
+    return ResourceSample(**{**body, "gpus": tuple(gpus)})

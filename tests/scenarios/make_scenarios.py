@@ -1,0 +1,139 @@
+"""Writes the recorded scenario fixtures (tests/scenarios/*.json) for the doctor's live rules.
+
+Each scenario is a run's events plus the resource samples a console would have taken, shaped
+after what NVML and psutil report on the machines in question. Re-run after changing a
+scenario: `python tests/scenarios/make_scenarios.py`. The JSON files are what tests read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import asdict
+from pathlib import Path
+
+from emosum_tui.core.events import CheckpointSaved, StepBegin, StepEnd, TrainPlan
+from emosum_tui.monitor.nvml import GpuReading
+from emosum_tui.monitor.resources import ResourceSample
+
+HERE = Path(__file__).parent
+GIB = 2**30
+T0 = 1_790_000_000.0
+
+
+def event(e) -> dict:
+    return json.loads(e.to_json())
+
+
+def gpu(name="NVIDIA GeForce RTX 3060", total=12, used=0.4, util=1.0, temp=38.0, power=18.0, limit=170.0, reasons=(), index=0):
+    return asdict(GpuReading(index, name, util, int(used * GIB), int(total * GIB), temp, power, limit, tuple(reasons), None))
+
+
+def sample(t, gpus=(), note="", trainer_cpu=100.0, cpu=50.0, cores=16, rss=3 * GIB):
+    return asdict(ResourceSample(t, cpu, cores, trainer_cpu, rss, 12 * GIB, 32 * GIB, 200 * GIB, tuple(gpus), note))
+
+
+def steps(seconds, losses=None, start=T0 + 30, gap=0.0, total=0):
+    """StepBegin/StepEnd pairs; returns (events, end time)."""
+    out, t = [], start
+    for i, s in enumerate(seconds, start=1):
+        out.append(event(StepBegin(t=t, step=i)))
+        t += s
+        loss = None if losses is None else losses[i - 1]
+        out.append(event(StepEnd(t=t, step=i, total_steps=total or len(seconds), loss=loss, step_seconds=s, learning_rate=5e-5)))
+        t += gap
+    return out, t
+
+
+def plan(device, batch=2, accum=4, precision="fp32", total=4945):
+    return event(TrainPlan(t=T0 + 29, total_steps=total, batch_size=batch, grad_accum=accum, device=device, precision=precision,
+                           train_rows=13188, epochs=3.0))
+
+
+def write(name, description, events, samples, expect, window=None):
+    body = {"description": description, "window": window or {}, "events": events, "samples": samples, "expect": expect}
+    (HERE / f"{name}.json").write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    rng = random.Random(7)
+
+    # The user's story: an RTX GPU that NVML sees, a CPU-only torch, ~105 s/step.
+    ev, end = steps([104.2, 106.1, 105.9], losses=[9.1, 8.7, 8.4])
+    samples = [sample(T0 + 30 + 5 * i, [gpu(util=rng.choice([0.0, 1.0, 2.0]))], trainer_cpu=1580 + rng.random() * 20)
+               for i in range(int((end - T0 - 30) / 5))]
+    write("rtx_gpu_cpu_torch", "NVML sees an RTX 3060, the trainer runs on the CPU at ~105 s/step",
+          [plan("cpu"), *ev], samples,
+          {"first": "cpu-while-gpu-idle", "absent": ["cpu-training"],
+           "evidence": ["device = cpu", "RTX 3060", "util 1% avg", "median 105.9 s/step"]})
+
+    # Our machine: no NVIDIA GPU at all, a CPU run of the demo.
+    ev, end = steps([0.9, 1.1, 1.0, 0.95, 1.05], losses=[6.4, 6.1, 5.9, 5.8, 5.6], total=100)
+    note = "no NVIDIA GPU (NVML not available: NVML Shared Library Not Found)"
+    samples = [sample(T0 + 30 + i, note=note, trainer_cpu=190.0, cores=2) for i in range(6)]
+    write("cpu_no_gpu", "a CPU-only machine training the demo", [plan("cpu", batch=8, accum=1, total=100), *ev], samples,
+          {"first": "cpu-training", "codes": ["cpu-training"], "evidence": ["device = cpu", "NVML not available", "2 logical cores"]})
+
+    # VRAM at the brim of an 8 GiB laptop GPU, low util, erratic steps: spill into shared memory.
+    seconds = [2.1, 9.5, 3.0, 12.2, 2.5, 8.8, 3.4, 11.0]
+    ev, end = steps(seconds, losses=[3.0 - 0.05 * i for i in range(8)])
+    samples = [sample(T0 + 30 + 2 * i, [gpu("NVIDIA GeForce RTX 4060 Laptop GPU", total=8, used=7.93, util=25 + rng.random() * 15,
+                                            temp=70, power=60, limit=115)], trainer_cpu=60.0)
+               for i in range(int((end - T0 - 30) / 2))]
+    write("vram_spill", "8 GiB GPU 99% full, util ~30%, step times 2-12 s", [plan("cuda:0"), *ev], samples,
+          {"first": "vram-spill", "absent": ["input-bound", "cpu-while-gpu-idle"],
+           "evidence": ["RTX 4060", "99%", "2.1-12.2 s", "train.batch_size = 1 with train.grad_accum = 8"]})
+
+    # The GPU waits on a saturated trainer CPU (tokenising on the fly, no workers).
+    ev, end = steps([0.8, 0.82, 0.79, 0.81, 0.8, 0.8], losses=[3, 2.9, 2.8, 2.7, 2.6, 2.5])
+    samples = [sample(T0 + 30 + i, [gpu(util=22 + rng.random() * 8, used=3.1, temp=55, power=60)], trainer_cpu=99.0, cpu=20.0, cores=12)
+               for i in range(6)]
+    write("input_bound", "GPU util ~25% while the trainer's main thread uses a whole core", [plan("cuda:0"), *ev], samples,
+          {"first": "input-bound", "absent": ["vram-spill"], "evidence": ["util 2", "trainer CPU 99%", "dataloader_workers = 4"]})
+
+    # Saves at steps 20 and 40 that take 12 s each against 0.5 s steps.
+    seconds = [0.5 + rng.random() * 0.05 for _ in range(45)]
+    ev, t = [], T0 + 30
+    for i, s in enumerate(seconds, start=1):
+        ev.append(event(StepBegin(t=t, step=i)))
+        t += s
+        ev.append(event(StepEnd(t=t, step=i, total_steps=100, loss=3 - 0.02 * i, step_seconds=s)))
+        if i in (20, 40):
+            ev.append(event(CheckpointSaved(t=t + 12.0, step=i, path=f"model/x/checkpoint-{i}", bytes=int(2.1 * GIB), seconds=12.0)))
+            t += 12.0
+    samples = [sample(T0 + 30 + 2 * i, [gpu(util=96, used=6.0, temp=65, power=150)], trainer_cpu=100.0) for i in range(20)]
+    write("checkpoint_spikes", "0.5 s steps, 12 s checkpoint writes at steps 20 and 40", [plan("cuda:0", total=100), *ev], samples,
+          {"first": "checkpoint-spikes", "evidence": ["step 20: 12.0 s", "2.1 GiB"]}, window={"save_steps": 20})
+
+    # A hot laptop GPU: busy but clocked down by hardware thermal slowdown.
+    ev, end = steps([1.4, 1.5, 1.6, 1.5, 1.6, 1.7], losses=[3, 2.9, 2.8, 2.7, 2.6, 2.5])
+    samples = [sample(T0 + 30 + i, [gpu("NVIDIA GeForce RTX 3070 Laptop GPU", total=8, used=5.0, util=97, temp=86 + i % 3, power=80,
+                                        limit=125, reasons=("thermal (hardware)",) if i % 4 else ())]) for i in range(10)]
+    write("thermal_throttling", "util 97% at 86-88 °C with hardware thermal slowdown", [plan("cuda:0"), *ev], samples,
+          {"first": "gpu-throttling", "evidence": ["thermal (hardware)", "88 °C"]})
+
+    # fp16 mT5: the loss overflows to NaN at step 7.
+    losses = [12.1, 11.8, 11.5, 11.0, 10.6, 10.1, math.nan, math.nan]
+    ev, end = steps([0.6] * 8, losses=losses)
+    samples = [sample(T0 + 30 + i, [gpu(util=95, used=5.0, temp=60, power=140)]) for i in range(5)]
+    write("loss_nan_fp16", "mT5 in fp16, loss NaN from step 7", [plan("cuda:0", precision="fp16"), *ev], samples,
+          {"first": "loss-nan", "evidence": ["at step 7", "precision fp16"], "fix": ["bf16"]}, window={"precision": "fp16"})
+
+    # A loss that stays at 3.0 for 60 steps after a 10-step warm-up.
+    losses = [5.0 - 0.2 * i for i in range(10)] + [3.0 + rng.uniform(-0.05, 0.05) for _ in range(60)]
+    ev, end = steps([0.6] * 70, losses=losses)
+    samples = [sample(T0 + 30 + i, [gpu(util=95, used=5.0, temp=60, power=140)]) for i in range(5)]
+    write("loss_flat", "loss flat at ~3.0 after warm-up", [plan("cuda:0", total=300), *ev], samples,
+          {"first": "loss-flat", "evidence": ["warm-up 10 steps"]}, window={"warmup_steps": 10, "learning_rate": 1e-7})
+
+    # A healthy GPU run: nothing to say.
+    losses = [5.0 * 0.97**i for i in range(40)]
+    ev, end = steps([0.6 + rng.random() * 0.02 for _ in range(40)], losses=losses)
+    samples = [sample(T0 + 30 + i, [gpu(util=97, used=6.0, temp=66, power=150)]) for i in range(20)]
+    write("healthy_gpu", "a busy GPU, regular steps, falling loss", [plan("cuda:0", total=300), *ev], samples,
+          {"codes": []}, window={"warmup_steps": 5})
+
+
+if __name__ == "__main__":
+    main()

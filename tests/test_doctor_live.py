@@ -1,0 +1,91 @@
+"""Live diagnosis rules on recorded scenarios: each rule fires on its scenario, with the numbers it saw."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emosum_tui.core.events import parse_event, read_events
+from emosum_tui.doctor.live import DIAGNOSIS_FILE, LiveDiagnoser, read_diagnoses
+from emosum_tui.doctor.live_rules import LiveWindow, diagnose
+from emosum_tui.monitor.resources import sample_from_dict
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def load(name: str) -> tuple[LiveWindow, dict]:
+    body = json.loads((SCENARIOS / f"{name}.json").read_text(encoding="utf-8"))
+    events = [parse_event(json.dumps(e)) for e in body["events"]]
+    assert all(e is not None for e in events), "every recorded event parses with the shared schema"
+    window = LiveWindow(events=events, samples=[sample_from_dict(s) for s in body["samples"]], **body["window"])
+    return window, body["expect"]
+
+
+ALL = sorted(p.stem for p in SCENARIOS.glob("*.json"))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_scenario(name: str) -> None:
+    window, expect = load(name)
+    findings = diagnose(window)
+    codes = [f.code for f in findings]
+    if "codes" in expect:
+        assert codes == expect["codes"]
+    if "first" in expect:
+        assert codes and codes[0] == expect["first"], codes
+        first = findings[0]
+        for text in expect.get("evidence", []):
+            assert text in first.evidence + " " + first.fix, (text, first.evidence, first.fix)
+        for text in expect.get("fix", []):
+            assert text in first.fix, (text, first.fix)
+        assert first.fix, "every finding says what to do"
+    for code in expect.get("absent", []):
+        assert code not in codes
+
+
+def test_every_rule_has_a_scenario() -> None:
+    from emosum_tui.doctor.live_rules import RULES
+
+    windows = [load(name)[0] for name in ALL]
+    silent = [rule.__name__ for rule in RULES if not any(rule(w) is not None for w in windows)]
+    assert silent == []
+
+
+def test_the_users_story_names_the_cpu_build_first() -> None:
+    """NVML sees an RTX-class GPU, torch trains on the CPU at ~100 s/step: that is the first thing said."""
+    window, _ = load("rtx_gpu_cpu_torch")
+    first = diagnose(window)[0]
+    assert first.severity == "error" and first.code == "cpu-while-gpu-idle"
+    assert "CUDA build" in first.fix and "download.pytorch.org" in first.fix
+
+
+def test_a_step_still_running_counts(tmp_path: Path) -> None:
+    """A 100 s step is visible while it runs: the open step's elapsed time joins the step times."""
+    window, _ = load("rtx_gpu_cpu_torch")
+    from emosum_tui.core.events import StepBegin
+
+    last = window.samples[-1]
+    running = StepBegin(t=last.t - 90.0, step=4)
+    live = LiveWindow(events=[*window.events, running], samples=window.samples)
+    assert len(live.step_seconds()) == len(window.step_seconds())  # 90 s < the finished 106 s: not longer than them all
+    running = StepBegin(t=last.t - 300.0, step=4)
+    live = LiveWindow(events=[*window.events, running], samples=window.samples)
+    assert max(live.step_seconds()) == pytest.approx(300.0)
+
+
+def test_diagnoser_logs_each_finding_once(tmp_path: Path) -> None:
+    window, _ = load("rtx_gpu_cpu_torch")
+    diagnoser = LiveDiagnoser(tmp_path)
+    diagnoser.add_events(window.events)
+    for sample in window.samples:
+        diagnoser.add_sample(sample)
+    first = diagnoser.update()
+    again = diagnoser.update()
+    diagnoser.close()
+    assert [f.code for f in first] == [f.code for f in again] == ["cpu-while-gpu-idle"]
+    logged = read_diagnoses(tmp_path)
+    assert [f.code for f in logged] == ["cpu-while-gpu-idle"]
+    assert logged[0].evidence == first[0].evidence
+    assert [e.kind for e in read_events(tmp_path / DIAGNOSIS_FILE)] == ["diagnosis"]

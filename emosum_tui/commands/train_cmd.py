@@ -36,4 +36,4 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from emosum_tui.trainer.run import run_training
 
-    return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume)
+    return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)

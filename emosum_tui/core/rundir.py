@@ -47,6 +47,7 @@ class RunStatus:
 
     state: str = "starting"
     preset: str = ""
+    preset_ref: str = ""  # what `train` was given (a name or a .toml path): what a resume passes again
     pid: int = 0
     started: float = 0.0
     updated: float = 0.0
@@ -66,6 +67,7 @@ class RunSummary:
     run_dir: Path
     preset: str
     status: str  # one of RUN_STATES
+    preset_ref: str = ""  # pass this to `launch_trainer(..., resume=True)`
     steps: int = 0
     total_steps: int = 0
     final_loss: float | None = None
@@ -292,6 +294,7 @@ def read_run(run_dir: Path) -> RunSummary:
         run_dir=run_dir,
         preset=preset,
         status=state,
+        preset_ref=(status.preset_ref if status else "") or preset,
         steps=steps,
         total_steps=total,
         final_loss=(done.train_loss if done and done.train_loss is not None else (last_step.loss if last_step else None)),

@@ -136,7 +136,24 @@ def save_final(trainer: Any, tokenizer: Any, spiece: Path | None, output_dir: Pa
     return final
 
 
-def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False) -> int:
+def preset_as_run(preset: Preset) -> str:
+    """The resolved preset as TOML, with its output dir made absolute so the file can be trained
+    (and resumed) by itself: `emosum-tui train <run dir>/preset.toml --resume`."""
+    tables = preset.to_toml_dict()
+    tables["save"]["output_dir"] = str(preset.output_dir)
+    chain = " -> ".join(p.name for p in preset.chain)
+    return f"# {preset.name}, as run (chain: {chain})\n" + dump_toml(tables)
+
+
+def _reference(preset: Preset, given: str | None) -> str:
+    """How to name this preset again later: its name when it is in presets/, else its absolute path."""
+    if given and not given.endswith(".toml") and Path(given).parent == Path("."):
+        return given
+    return str(preset.path)
+
+
+def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False,
+                 preset_ref: str | None = None) -> int:
     """Train one preset; return the process exit code (0 also for a clean stop)."""
     born = time.time()
     try:
@@ -150,12 +167,12 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
     clear_stale_stop_request(run_dir, older_than=born)
     log_handler = _stderr_to_file(run_dir)
     writer = EventWriter(run_dir / EVENTS_FILE)
-    status = RunStatus(state="starting", preset=preset.name, pid=os.getpid(), started=time.time(), output_dir=str(preset.output_dir))
+    status = RunStatus(state="starting", preset=preset.name, preset_ref=_reference(preset, preset_ref), pid=os.getpid(),
+                       started=time.time(), output_dir=str(preset.output_dir))
     reporter = Reporter(run_dir, writer, status)
     if headless:
         reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
-    (run_dir / PRESET_FILE).write_text(f"# {preset.name}, as run (chain: {' -> '.join(p.name for p in preset.chain)})\n"
-                                       + dump_toml(preset.to_toml_dict()), encoding="utf-8")
+    (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
     heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
     lock = OutputLock(preset.output_dir, run_dir)
     started = time.perf_counter()

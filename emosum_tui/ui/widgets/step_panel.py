@@ -25,6 +25,7 @@ class StepPanel(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.last: ClockReading | None = None
+        self.table: Table | None = None  # what is shown, for tests and text exports
 
     def show(self, r: ClockReading) -> None:
         if r == self.last:
@@ -56,4 +57,5 @@ class StepPanel(Static):
             table.add_row("estimate", f"{_per_step(r.estimate_seconds)}{versus}")
         else:
             table.add_row("estimate", "[dim]no calibrated estimate for this run[/dim]")
+        self.table = table
         self.update(table)

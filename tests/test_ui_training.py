@@ -1,0 +1,330 @@
+"""The training screen on real run directories written with the real event writer, driven by the Pilot.
+
+A "finished" run is a recorded log; a "live" run has a thread appending events while the screen
+watches, so the console's own clock (not a report from the writer) has to raise the alarm.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from emosum_tui.core.events import (
+    EVENTS_FILE,
+    CheckpointSaved,
+    Done,
+    Error,
+    EvalResult,
+    EventWriter,
+    Heartbeat,
+    Phase,
+    RunStart,
+    StepBegin,
+    StepEnd,
+    TrainPlan,
+    Warn,
+)
+from emosum_tui.core.rundir import stop_file
+from emosum_tui.monitor.step_clock import StallPolicy
+from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
+from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.events_pane import EventsPane
+from emosum_tui.ui.widgets.loss_plot import LossPlot
+from emosum_tui.ui.widgets.stall_banner import StallBanner
+from emosum_tui.ui.widgets.step_panel import StepPanel
+from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
+
+pytestmark = pytest.mark.anyio
+
+T0 = 1_700_000_000.0
+SIZE = (160, 50)
+
+
+def write_started(writer: EventWriter, run_dir: Path, t: float, pid: int, total: int) -> None:
+    writer.write(RunStart(t=t, preset="demo", run_dir=str(run_dir), output_dir="model/demo", pid=pid,
+                          environment={"torch": "2.13.0+cpu", "torch_cpu_only_build": True}))
+    writer.write(Phase(t=t, name="loading_model"))
+    writer.write(Phase(t=t + 1, name="tokenising", done=160, total=160))
+    writer.write(TrainPlan(t=t + 2, total_steps=total, train_rows=160, eval_rows=40, batch_size=8, grad_accum=1,
+                           device="cpu", precision="fp32", epochs=2))
+    writer.write(Phase(t=t + 2, name="training"))
+
+
+def write_finished_run(run_dir: Path, steps: int = 40, t0: float = T0, reason: str = "completed", pid: int = 999_999) -> Path:
+    """A whole recorded run: steps with a decreasing loss, two evals and checkpoints, a warning, done."""
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    write_started(writer, run_dir, t0, pid, steps)
+    t = t0 + 2
+    for n in range(1, steps + 1):
+        writer.write(StepBegin(t=t, step=n, epoch=(n - 1) / 20))
+        dt = 1.5 if n == 1 else 0.25 + 0.05 * (n % 3)
+        t += dt
+        writer.write(StepEnd(t=t, step=n, total_steps=steps, epoch=n / 20, loss=8.0 * 0.95**n, learning_rate=1e-3,
+                             step_seconds=dt, samples_per_second=8 / dt, tokens_per_second=2000 / dt))
+        if n % 20 == 0:
+            writer.write(Phase(t=t, name="evaluating"))
+            t += 2
+            writer.write(EvalResult(t=t, step=n, metrics={"eval_loss": 8.2 * 0.95**n}, seconds=2.0))
+            writer.write(Phase(t=t, name="saving"))
+            t += 1
+            writer.write(CheckpointSaved(t=t, step=n, path=f"model/demo/checkpoint-{n}", bytes=12_345_678, seconds=1.0))
+    writer.write(Warn(t=t, code="low-diversity", message="targets are mostly one template"))
+    final = "model/demo/final" if reason == "completed" else None
+    writer.write(Done(t=t + 1, reason=reason, final_path=final, steps=steps, seconds=t + 1 - t0, train_loss=1.2))
+    writer.close()
+    return run_dir
+
+
+class ScreenApp(App):
+    """The training screen alone, as `EmosumApp(watch=...)` shows it."""
+
+    def __init__(self, screen: TrainingScreen) -> None:
+        super().__init__()
+        self.training = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.training)
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.05) -> float:
+    """Pause the pilot until `condition()` holds; returns the wall time it became true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(step)
+    return time.time()
+
+
+async def test_finished_run_shows_history_final_model_and_no_clock(tmp_path: Path):
+    run_dir = write_finished_run(tmp_path / "20261122-101010-demo")
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.clock.done is not None)
+        await pilot.pause(0.3)
+        banner = screen.query_one(StallBanner)
+        assert banner.state == "finished"
+        assert screen.query_one(LossPlot).points("train") == 40
+        assert screen.query_one(LossPlot).points("eval") == 2
+        assert screen.query_one(StepTimePlot).points("s/step") == 40
+        pane = screen.query_one(EventsPane)
+        assert pane.final_path == "model/demo/final"
+        assert any("final model" in line and "model/demo/final" in line for line in pane.texts)
+        assert any("checkpoint step 20" in line for line in pane.texts)
+        assert any("low-diversity" in line for line in pane.texts)
+        reading = screen.reading
+        assert reading.step == 40 and reading.total_steps == 40
+        assert reading.running_seconds is None and reading.eta_seconds == 0
+        assert reading.median_seconds == pytest.approx(0.3)  # 39 steps, the first (1.5 s) skipped
+        header = str(screen.query_one("#run-title").render())
+        assert "CPU-only build" in header and "demo" in header
+
+
+async def test_error_with_classification_and_advice_is_shown(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    write_started(writer, run_dir, T0, 999_999, 10)
+    writer.write(StepBegin(t=T0 + 3, step=1))
+    writer.write(Error(t=T0 + 4, classification="out-of-memory", type="OutOfMemoryError", message="CUDA out of memory",
+                       advice=["lower train.batch_size to 1", "raise train.grad_accum to keep the effective batch"]))
+    writer.write(Done(t=T0 + 4, reason="failed", steps=0))
+    writer.close()
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "failed")
+        text = "\n".join(screen.query_one(EventsPane).texts)
+        assert "error (out-of-memory)" in text
+        assert "lower train.batch_size to 1" in text
+
+
+class LiveRun:
+    """A thread that writes a run's events as a trainer would, with a step that hangs on demand."""
+
+    def __init__(self, run_dir: Path, pid: int, step_seconds: float = 0.1, hang_at: int | None = None,
+                 heartbeat: bool = True) -> None:
+        self.run_dir = run_dir
+        self.pid = pid
+        self.step_seconds = step_seconds
+        self.hang_at = hang_at
+        self.heartbeat = heartbeat
+        self.hang_began: float | None = None
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        writer = EventWriter(self.run_dir / EVENTS_FILE)
+        write_started(writer, self.run_dir, time.time(), self.pid, 100)
+        for n in range(1, 101):
+            begin = writer.write(StepBegin(step=n))
+            if n == self.hang_at:
+                self.hang_began = begin.t
+                while not self.release.wait(0.5):
+                    if self.heartbeat:
+                        writer.write(Heartbeat(step=n, phase="training"))
+            else:
+                time.sleep(self.step_seconds)
+            writer.write(StepEnd(step=n, total_steps=100, loss=1.0 / n, step_seconds=time.time() - begin.t))
+            if self.release.is_set():
+                break
+        writer.close()
+
+    def __enter__(self) -> LiveRun:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+async def test_a_hung_step_shows_stalled_while_it_runs_within_a_second_of_the_threshold(tmp_path: Path):
+    import os
+
+    policy = StallPolicy(min_slow_seconds=1.0, min_stalled_seconds=2.5)
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False, policy=policy)
+    with LiveRun(tmp_path / "run", os.getpid(), hang_at=4) as live:
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            banner = screen.query_one(StallBanner)
+            await wait_for(pilot, lambda: live.hang_began is not None)
+            slow_seen = await wait_for(pilot, lambda: banner.state == "slow")
+            stalled_seen = await wait_for(pilot, lambda: banner.state == "stalled")
+            threshold = live.hang_began + screen.reading.stalled_after
+            assert screen.reading.stalled_after == pytest.approx(2.5)
+            assert slow_seen < stalled_seen
+            assert 0 <= stalled_seen - threshold < 1.0, f"stalled shown {stalled_seen - threshold:.2f} s after the threshold"
+            assert screen.reading.step_running and screen.reading.step == 4  # the step is still running
+            assert "stalled: step 4 running" in banner.text
+            live.release.set()
+            await wait_for(pilot, lambda: banner.state == "running")
+
+
+async def test_silence_from_a_live_process_is_frozen(tmp_path: Path):
+    import os
+
+    policy = StallPolicy(min_slow_seconds=30, min_stalled_seconds=60, frozen_seconds=1.0)
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False, policy=policy)
+    with LiveRun(tmp_path / "run", os.getpid(), hang_at=3, heartbeat=False) as live:
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: live.hang_began is not None)
+            await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "frozen", timeout=5)
+            assert "no heartbeat" in screen.query_one(StallBanner).text
+
+
+def sleeper() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+
+
+def write_live_prefix(run_dir: Path, pid: int) -> None:
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    write_started(writer, run_dir, time.time(), pid, 100)
+    writer.write(StepBegin(step=1))
+    writer.close()
+
+
+async def test_stop_key_writes_the_stop_request(tmp_path: Path):
+    process = sleeper()
+    try:
+        write_live_prefix(tmp_path / "run", process.pid)
+        screen = TrainingScreen(tmp_path / "run", process, sample_resources=False)
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: screen.pid == process.pid and screen.reading.state == "running")
+            await pilot.press("s")
+            await pilot.pause(0.1)
+            assert stop_file(tmp_path / "run").exists()
+            assert process.poll() is None  # stop asks; it never kills
+    finally:
+        process.kill()
+        process.wait()
+
+
+async def test_kill_asks_first_and_then_the_run_reads_dead(tmp_path: Path):
+    process = sleeper()
+    try:
+        write_live_prefix(tmp_path / "run", process.pid)
+        screen = TrainingScreen(tmp_path / "run", process, sample_resources=False)
+        app = ScreenApp(screen)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: screen.reading is not None and screen.reading.state == "running")
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmKillScreen))
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            assert app.screen is screen and process.poll() is None
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmKillScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: process.poll() is not None)
+            await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "dead", timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+async def test_a_run_whose_process_is_gone_reads_dead(tmp_path: Path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    write_live_prefix(tmp_path / "run", gone.pid)
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "dead", timeout=5)
+        assert "gone" in screen.query_one(StallBanner).text
+
+
+async def test_escape_goes_back_and_resume_refuses_a_finished_run(tmp_path: Path):
+    run_dir = write_finished_run(tmp_path / "run")
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    app = ScreenApp(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.clock.done is not None)
+        await pilot.press("u")  # nothing to resume: a notification, no new trainer
+        await pilot.pause(0.1)
+        assert screen.process is None
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is not screen
+
+
+async def test_resources_are_sampled_about_once_a_second(tmp_path: Path):
+    from emosum_tui.ui.widgets.resource_pane import ResourcePane
+
+    run_dir = write_finished_run(tmp_path / "run")
+    screen = TrainingScreen(run_dir, sample_resources=True)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        pane = screen.query_one(ResourcePane)
+        await wait_for(pilot, lambda: pane.samples >= 3, timeout=6)
+        text = str(screen.query_one("#resource-text").render())
+        assert "CPU system" in text and "RAM" in text and "disk free" in text
+        assert "GPU" in text  # a GPU line, or "no NVIDIA GPU" said plainly
+
+
+def test_step_panel_reads_like_the_issue(tmp_path: Path):
+    from emosum_tui.monitor.step_clock import StepClock
+
+    clock = StepClock(estimate_seconds=0.2)
+    clock.feed(RunStart(t=0, pid=1))
+    clock.feed(TrainPlan(t=0, total_steps=50))
+    for n, seconds in enumerate([2.0, 0.3, 0.3, 0.3], start=1):
+        clock.feed(StepBegin(t=n * 10, step=n))
+        clock.feed(StepEnd(t=n * 10 + seconds, step=n, total_steps=50, step_seconds=seconds, samples_per_second=26.7,
+                           tokens_per_second=6666.7))
+    clock.feed(StepBegin(t=50, step=5))
+    panel = StepPanel()
+    reading = clock.reading(50.4, alive=True)
+    panel.show(reading)
+    from rich.console import Console
+
+    console = Console(width=100, record=True)
+    console.print(panel.table)
+    text = console.export_text()
+    assert "5 / 50" in text
+    assert "0.4 s" in text  # this step has run 0.4 s
+    assert "0.3 s/step / 0.3 s/step" in text  # last / median
+    assert "6,667 tokens/s" in text
+    assert "x1.50" in text  # estimate vs actual

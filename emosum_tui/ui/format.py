@@ -28,7 +28,7 @@ def human_bytes(value: float | None) -> str:
 
 
 def human_duration(seconds: float | None) -> str:
-    """A duration at the precision a plan needs: "0.42 s", "12 s", "45 min", "2 h 05 min", "145 h", "6.2 days"."""
+    """A duration at the precision a plan needs: "0.42 s", "12 s", "45 min", "2 h 05", "145 h", "6.2 days"."""
     if seconds is None or not math.isfinite(seconds):
         return "?"
     if seconds < 10:
@@ -41,7 +41,10 @@ def human_duration(seconds: float | None) -> str:
     hours = seconds / 3600
     if hours < 10:
         whole = int(hours)
-        return f"{whole} h {round((hours - whole) * 60):02d} min"
+        minutes_left = round((hours - whole) * 60)
+        if minutes_left == 60:
+            whole, minutes_left = whole + 1, 0
+        return f"{whole} h {minutes_left:02d}"
     if hours < 200:
         return f"{hours:.0f} h"
     return f"{hours / 24:.1f} days"

@@ -9,7 +9,6 @@ starts a run, `c` calibrates (and `c` again cancels).
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from textual.worker import get_current_worker
 from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
 from emosum_tui.ui.preset_edits import apply_changes
 from emosum_tui.ui.widgets.data_summary import DataSummary
+from emosum_tui.ui.widgets.estimate_basis import BasisNotes
 from emosum_tui.ui.widgets.estimate_table import EstimateCell, EstimateTable
 from emosum_tui.ui.widgets.preset_table import PresetTable
 from emosum_tui.ui.widgets.speedup_table import SpeedupTable
@@ -108,7 +108,8 @@ class PresetsScreen(Screen):
         self.estimates: dict[str, EstimateCell] = {}
         self.tokens: dict[str, tuple[Any | None, str]] = {}
         self.decomposition: DecompositionDone | None = None
-        self.calibration_job: Any | None = None
+        self.calibrating: str | None = None  # name of the preset being calibrated
+        self.cancel_calibration = False
         self._load(preset)
 
     # ---- the presets -------------------------------------------------------------------------
@@ -157,6 +158,8 @@ class PresetsScreen(Screen):
                 yield SpeedupTable(id="speedup-table")
                 yield Label("Data", classes="section-title")
                 yield DataSummary(id="data-summary")
+                yield Label("Basis of the estimates", classes="section-title")
+                yield BasisNotes(id="estimate-basis")
         with Vertical(id="presets-status"):
             yield Static("", id="status-line")
         yield Footer()
@@ -192,9 +195,15 @@ class PresetsScreen(Screen):
             description.append("   unsaved edits: w saves, d discards", style="italic")
         self.query_one("#preset-description", Static).update(description)
         self.query_one(PresetTable).show(presets, self.selected, self.baseline, frozenset(v.name for v in self.variants.values()))
-        self.query_one(EstimateTable).show([p.name for p in presets], self.estimates, self.selected)
+        self._draw_estimates()
         self._draw_decomposition()
         self._draw_data()
+
+    def _draw_estimates(self) -> None:
+        presets = self.presets
+        self.query_one(EstimateTable).show([p.name for p in presets], self.estimates, self.selected)
+        name = presets[self.selected].name
+        self.query_one(BasisNotes).show(name, self.estimates.get(name, EstimateCell()))
 
     def _draw_decomposition(self) -> None:
         presets = self.presets
@@ -238,27 +247,22 @@ class PresetsScreen(Screen):
             if worker.is_cancelled:
                 return
             try:
-                result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=self._calibration_for(preset))
+                device, calibration = self._measured(preset)
+                result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=calibration, device=device)
             except Exception as exc:  # a figure that cannot be had is shown, never a crash
                 self.post_message(EstimateDone(preset.name, EstimateCell(error=_error_text(exc))))
             else:
                 self.post_message(EstimateDone(preset.name, EstimateCell(estimate=result)))
 
-    def _calibration_for(self, preset: Preset) -> Any | None:
-        """The cached calibration of this preset on this machine, if one was measured."""
+    def _measured(self, preset: Preset) -> tuple[Any | None, Any | None]:
+        """What was measured on this machine before: the throughput prior and this preset's calibration.
+
+        With `s_per_step` pinned (tests, snapshots) nothing machine-dependent is used."""
         if self.s_per_step is not None:
-            return None  # pinned by the caller: tests, snapshots
-        try:
-            from emosum_tui.core import calibration
-        except ImportError:
-            return None
-        loader = getattr(calibration, "load_calibration", None) or getattr(calibration, "cached_calibration", None)
-        if loader is None:
-            return None
-        try:
-            return loader(preset)
-        except Exception:
-            return None
+            return None, None
+        from emosum_tui.core import calibration
+
+        return calibration.cached_device_profile(), calibration.cached_calibration(calibration.spec_for(preset))
 
     @work(thread=True, group="decompose", exclusive=True)
     def decompose(self, base: Preset, other: Preset) -> None:
@@ -285,7 +289,7 @@ class PresetsScreen(Screen):
     def on_estimate_done(self, message: EstimateDone) -> None:
         self.estimates[message.name] = message.cell
         if self.saved:
-            self.query_one(EstimateTable).show([p.name for p in self.presets], self.estimates, self.selected)
+            self._draw_estimates()
 
     def on_tokens_done(self, message: TokensDone) -> None:
         self.tokens[message.name] = (message.report, message.error)
@@ -402,9 +406,9 @@ class PresetsScreen(Screen):
     # ---- calibration ------------------------------------------------------------------------
 
     def action_calibrate(self) -> None:
-        if self.calibration_job is not None:
-            with contextlib.suppress(Exception):
-                self.calibration_job.cancel()
+        """Measure a few real steps of the selected preset in a probe subprocess; `c` again cancels."""
+        if self.calibrating is not None:
+            self.cancel_calibration = True
             self._status("calibration: cancelling…")
             return
         saved = self.current_saved
@@ -413,50 +417,59 @@ class PresetsScreen(Screen):
         if self.changes.get(saved.name):
             self.notify("Save the edits as a new preset first (w): a calibration measures a preset file.", severity="warning")
             return
-        try:
-            from emosum_tui.core.calibration import CalibrationJob
-        except ImportError as exc:
-            self.notify(f"calibration is not available: {exc}", severity="error")
-            return
-        self.calibrate(saved, CalibrationJob)
+        self.calibrating = saved.name
+        self.cancel_calibration = False
+        self._status(f"calibrating {saved.name}: starting the probe…   (c: cancel)")
+        self.calibrate(saved)
 
     @work(thread=True, group="calibrate", exclusive=True)
-    def calibrate(self, preset: Preset, job_class: Any) -> None:
-        """Run the probe subprocess; report its progress; cancelled by `c` or by leaving the app."""
+    def calibrate(self, preset: Preset) -> None:
+        """Run the cost engineer's CalibrationJob and relay its progress; cancel when asked."""
         worker = get_current_worker()
+        name = preset.name
+
+        def progress(step: Any) -> None:
+            total = f"/{step.total}" if step.total else ""
+            self.post_message(CalibrationUpdate(name, f"calibrating {name}: {step.what} {step.done}{total}"))
+
         try:
-            job = job_class(preset)
-            self.calibration_job = job
-            job.start()
-            last = ""
-            while job.poll() is None:
-                if worker.is_cancelled:
+            from emosum_tui.core.calibration import CalibrationJob
+
+            job = CalibrationJob(preset, use_cache=False, on_progress=progress).start()
+            while not job.done:
+                if worker.is_cancelled or self.cancel_calibration:
                     job.cancel()
                     break
-                text = str(getattr(job, "progress_text", "") or "")
-                if text and text != last:
-                    last = text
-                    self.post_message(CalibrationUpdate(preset.name, text))
                 worker_sleep(0.2)
-            result = job.result() if hasattr(job, "result") else None
-            ok = bool(result) and not getattr(job, "cancelled", False)
-            note = "finished" if ok else ("cancelled" if getattr(job, "cancelled", False) else f"failed: {getattr(job, 'error', '')}")
-            self.post_message(CalibrationUpdate(preset.name, f"calibration of {preset.name} {note}", finished=True, ok=ok))
+            result = job.wait(timeout=30)
         except Exception as exc:
-            self.post_message(CalibrationUpdate(preset.name, f"calibration of {preset.name} failed: {_error_text(exc)}", finished=True))
+            self.post_message(CalibrationUpdate(name, f"calibration of {name} failed: {_error_text(exc)}", finished=True))
+            return
+        if result is not None:
+            text = f"calibrated {name}: {result.step_seconds:.3g} s per optimizer step on {result.device}"
+            self.post_message(CalibrationUpdate(name, text, finished=True, ok=True))
+        elif self.cancel_calibration or worker.is_cancelled:
+            self.post_message(CalibrationUpdate(name, f"calibration of {name} cancelled", finished=True))
+        else:
+            self.post_message(CalibrationUpdate(name, f"calibration of {name} failed: {job.error}", finished=True))
 
     def on_calibration_update(self, message: CalibrationUpdate) -> None:
         self._status(message.text + ("" if message.finished else "   (c: cancel)"))
-        if message.finished:
-            self.calibration_job = None
-            if message.ok:
-                self.estimates.pop(message.name, None)
-                self.redraw()
-                self.estimate_presets([p for p in self.presets if p.name == message.name])
-                self.notify(message.text, timeout=5)
+        if not message.finished:
+            return
+        self.calibrating = None
+        if message.ok:
+            self.estimates = {k: v for k, v in self.estimates.items() if k != message.name}
+            self._draw_estimates()
+            self.estimate_presets([p for p in self.presets if p.name == message.name])
+            self.notify(message.text, title="calibration", timeout=6)
+        else:
+            self.notify(message.text, title="calibration", severity="warning", timeout=10)
 
     def _status(self, text: str) -> None:
-        self.query_one("#status-line", Static).update(text)
+        line = self.query_one("#status-line", Static)
+        line.update(text)
+        line.set_class(bool(text), "shown")
 
 
 def worker_sleep(seconds: float) -> None:

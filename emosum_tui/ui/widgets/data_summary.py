@@ -23,7 +23,7 @@ def summary_table(preset: Any, report: Any) -> Table:
     table.add_column(overflow="fold")
     total = len(report.train.source)
     used = rows_for(total, preset["data.train_samples"], preset["data.train_fraction"])
-    table.add_row("train rows", f"{human_count(used)} of {human_count(total)} in {preset['data.train_file']}")
+    table.add_row("train rows", f"{human_count(used)} of {human_count(total)}")
     if report.validation is not None:
         total_val = len(report.validation.source)
         limit = preset["data.validation_samples"]

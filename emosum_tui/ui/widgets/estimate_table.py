@@ -1,4 +1,4 @@
-"""What each preset will cost: steps, time, memory and disk, with the basis of every figure.
+"""What each preset will cost: steps, time, memory and disk, and the basis of every figure.
 
 The user's "2-3 hours" came from a table with no basis; here each figure of the selected
 preset says where it comes from (the model config's parameter count, the data's token
@@ -31,14 +31,14 @@ class Metric:
 
 
 METRICS = (
-    Metric("params", "parameters", human_count),
-    Metric("optimizer_steps", "optimizer steps", human_count),
+    Metric("params", "params", human_count),
+    Metric("optimizer_steps", "opt. steps", human_count),
     Metric("seconds_per_step", "s/step", human_duration),
-    Metric("train_seconds", "training time", human_duration),
-    Metric("eval_seconds", "evaluation time", human_duration),
+    Metric("train_seconds", "train time", human_duration),
+    Metric("eval_seconds", "eval time", human_duration),
     Metric("total_seconds", "total time", human_duration),
     Metric("peak_memory_bytes", "peak memory", human_bytes),
-    Metric("checkpoint_bytes", "checkpoint size", human_bytes),
+    Metric("checkpoint_bytes", "checkpoint", human_bytes),
     Metric("peak_disk_bytes", "peak disk", human_bytes),
     Metric("final_disk_bytes", "final disk", human_bytes),
 )
@@ -53,13 +53,12 @@ class EstimateCell:
 
 
 class EstimateTable(DataTable):
-    """Rows = figures, columns = presets, last column = the selected preset's basis."""
+    """Rows = figures, columns = presets; the selected preset's basis is drawn by `BasisNotes`."""
 
     COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own declaration style
         "estimate-table--selected",
         "estimate-table--pending",
         "estimate-table--error",
-        "estimate-table--basis",
     }
 
     def __init__(self, **kwargs: object) -> None:
@@ -72,13 +71,10 @@ class EstimateTable(DataTable):
         selected_style = self.get_component_rich_style("estimate-table--selected")
         pending_style = self.get_component_rich_style("estimate-table--pending")
         error_style = self.get_component_rich_style("estimate-table--error")
-        basis_style = self.get_component_rich_style("estimate-table--basis")
         self.add_column("estimate", key="metric")
         for index, name in enumerate(names):
             label = ("▶ " + name) if index == selected else name
             self.add_column(Text(label, style=(selected_style if index == selected else Style()) + Style(bold=True)), key=name)
-        self.add_column("basis (selected preset)", key="basis")
-        chosen = cells.get(names[selected], EstimateCell())
         for number, metric in enumerate(METRICS):
             row: list[Text] = [Text(metric.label)]
             for index, name in enumerate(names):
@@ -87,16 +83,9 @@ class EstimateTable(DataTable):
                 if cell.error:
                     text = Text("error" if number == 0 else "", style=style + error_style)
                 elif cell.estimate is None:
-                    text = Text(ESTIMATING if number == 0 else "…", style=style + pending_style)
+                    text = Text("…", style=style + pending_style)
                 else:
                     text = Text(metric.show(getattr(cell.estimate, metric.field, None)), style=style, justify="right")
                 row.append(text)
-            if chosen.error:
-                basis = Text(chosen.error if number == 0 else "", style=error_style, no_wrap=True, overflow="ellipsis")
-            elif chosen.estimate is not None:
-                basis_map = getattr(chosen.estimate, "basis", {}) or {}
-                basis = Text(str(basis_map.get(metric.field, "")), style=basis_style, no_wrap=True, overflow="ellipsis")
-            else:
-                basis = Text("")
-            row.append(basis)
             self.add_row(*row, key=metric.field)
+

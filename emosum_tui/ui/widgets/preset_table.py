@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 from emosum_tui.core.presets import Preset, iter_keys
 from emosum_tui.ui.format import change_text, value_text
 
-MAX_VALUE_WIDTH = 24
+MAX_VALUE_WIDTH = 16
 
 
 def cell_text(value: object, base: object, is_baseline: bool) -> tuple[str, bool]:
@@ -36,6 +36,7 @@ class PresetTable(DataTable):
         "preset-table--selected",
         "preset-table--edited",
         "preset-table--key",
+        "preset-table--section",
     }
 
     def __init__(self, **kwargs: object) -> None:
@@ -52,10 +53,15 @@ class PresetTable(DataTable):
         selected_style = self.get_component_rich_style("preset-table--selected")
         edited_style = self.get_component_rich_style("preset-table--edited")
         key_style = self.get_component_rich_style("preset-table--key")
+        section_style = self.get_component_rich_style("preset-table--section")
         rows: list[tuple[str, list[tuple[str, bool, bool]]]] = []
         extends = [(p.parent.name if p.parent else "-", False, False) for p in presets]
         rows.append(("extends", extends))
+        section = ""
         for key, _spec in iter_keys():
+            if not key.startswith(section + "."):
+                section = key.split(".", 1)[0]
+                rows.append((f"[{section}]", [("", False, False)] * len(presets)))
             cells = []
             for preset in presets:
                 text, differs = cell_text(preset.values[key], base.values[key], preset is base)
@@ -75,7 +81,11 @@ class PresetTable(DataTable):
             self.add_column(Text(label, style=style + Style(bold=True)), width=width, key=preset.name)
 
         for key, cells in rows:
-            row: list[Text] = [Text(key, style=key_style)]
+            if key.startswith("["):
+                self.add_row(Text(key, style=section_style), *([""] * len(presets)), key=key)
+                continue
+            label = key if "." not in key else "  " + key.split(".", 1)[1]
+            row: list[Text] = [Text(label, style=key_style)]
             for index, (text, differs, own_edit) in enumerate(cells):
                 style = Style()
                 if differs:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     disk_at = presets[0].output_dir if presets else Path.cwd()
     facts = gather_machine_facts(disk_at)
-    plans = {p.name: plan_facts(p) for p in presets}
+    plans = {p.name: plan_facts(p, facts) for p in presets}
     machine = worst_first([*check_torch_build(facts, plans.get(presets[0].name) if presets else None), *check_cuda_versions(facts)])
     machine_codes = {f.code for f in machine}
     per_preset: dict[str, list[Finding]] = {}

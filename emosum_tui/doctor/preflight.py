@@ -27,6 +27,10 @@ CUDA_WHEELS = ((13, 0), (12, 8), (12, 6), (12, 4), (12, 1), (11, 8))
 # When the cost model cannot price both devices: a consumer NVIDIA GPU runs mT5 training
 # roughly 20-100x faster than a desktop CPU (fp32 GEMM throughput, same batch).
 TYPICAL_GPU_SPEEDUP = (20, 100)
+# The GPU torch cannot use, priced as a mid-range RTX card (RTX 3060: 12.7 TFLOP/s fp32 peak,
+# 360 GB/s) at a realistic share of peak: enough to say "N x slower", not a promise.
+ASSUMED_GPU_FLOPS = 8e12
+ASSUMED_GPU_MEMORY_BPS = 300e9
 HUB_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 HUB_SIZES = {"google/mt5-small": 1.2e9, "google/mt5-base": 2.3e9, "google/mt5-large": 4.9e9}
 
@@ -65,6 +69,7 @@ class PlanFacts:
     optimizer_steps: int | None = None
     total_seconds: float | None = None
     gpu_seconds_per_step: float | None = None  # the same plan priced on the GPU NVML sees, when known
+    preset: str = ""
     basis: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,13 +104,13 @@ def _slowdown_text(plan: PlanFacts | None) -> str:
     if plan and plan.seconds_per_step and plan.gpu_seconds_per_step:
         ratio = plan.seconds_per_step / plan.gpu_seconds_per_step
         return (
-            f"expected {plan.seconds_per_step:.1f} s/step on the CPU vs {plan.gpu_seconds_per_step:.2f} s/step on the GPU "
-            f"(~{ratio:.0f}x slower, cost model)"
+            f"cost model for {plan.preset or 'this plan'}: {plan.seconds_per_step:.1f} s/step on the CPU vs "
+            f"{plan.gpu_seconds_per_step:.2f} s/step on the GPU (~{ratio:.0f}x slower)"
         )
     low, high = TYPICAL_GPU_SPEEDUP
     text = f"training on the CPU is typically {low}-{high}x slower than on this GPU"
     if plan and plan.seconds_per_step:
-        text += f"; the cost model prices this plan at {plan.seconds_per_step:.1f} s/step on the CPU"
+        text += f"; the cost model prices {plan.preset or 'this plan'} at {plan.seconds_per_step:.1f} s/step on the CPU"
         if plan.total_seconds:
             text += f" ({plan.total_seconds / 3600:.1f} h in all)"
     return text
@@ -372,22 +377,44 @@ def gather_machine_facts(disk_path: Path, torch_facts: TorchFacts | None = None)
     )
 
 
-def plan_facts(preset: Preset) -> PlanFacts | None:
-    """The cost model's estimate for this preset, or None while the cost model is not installed."""
+def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts | None:
+    """The cost model's estimate for this preset on this machine (its probe/calibration when cached).
+
+    When NVML sees a GPU that torch cannot use, the same plan is also priced on an assumed
+    consumer GPU, so the CPU-build finding can say how much slower the CPU will be.
+    None while the cost model is not installed; a cost-model failure becomes a basis note.
+    """
     try:
-        from emosum_tui.core.cost_model import estimate
+        from emosum_tui.core import calibration as cal
+        from emosum_tui.core.cost_model import TokenLengths, estimate
     except ImportError:
         return None
     try:
-        est = estimate(preset)
+        lengths = TokenLengths.for_preset(preset)
+        profile = cal.cached_device_profile()
+        try:
+            calibration = cal.cached_calibration(cal.spec_for(preset, lengths))
+        except Exception:  # no calibration for this shape yet
+            calibration = None
+        est = estimate(preset, lengths=lengths, device=profile, calibration=calibration)
+        gpu_seconds = None
+        if facts is not None and facts.gpus and not facts.torch.cuda_available:
+            gpu = cal.DeviceProfile(device=f"{facts.gpus[0].name} (assumed)", matmul_flops=ASSUMED_GPU_FLOPS,
+                                    memory_bps=ASSUMED_GPU_MEMORY_BPS, disk_bps=profile.disk_bps if profile else 200e6)
+            gpu_seconds = estimate(preset, lengths=lengths, device=gpu).seconds_per_step
     except Exception as exc:  # a cost model bug must not hide the other checks
         return PlanFacts(basis={"error": f"{type(exc).__name__}: {exc}"})
-    basis = {k: str(v) for k, v in (getattr(est, "basis", None) or {}).items()}
+    basis = {k: str(v) for k, v in est.basis.items()}
+    if gpu_seconds is not None:
+        basis["gpu_seconds_per_step"] = (f"assumed GPU: {ASSUMED_GPU_FLOPS / 1e12:.0f} TFLOP/s fp32 matmul, "
+                                         f"{ASSUMED_GPU_MEMORY_BPS / 1e9:.0f} GB/s (a mid-range RTX card)")
     return PlanFacts(
-        peak_memory_bytes=getattr(est, "peak_memory_bytes", None),
-        peak_disk_bytes=getattr(est, "peak_disk_bytes", None),
-        seconds_per_step=getattr(est, "seconds_per_step", None),
-        optimizer_steps=getattr(est, "optimizer_steps", None),
-        total_seconds=getattr(est, "total_seconds", None),
+        peak_memory_bytes=est.peak_memory_bytes,
+        peak_disk_bytes=est.peak_disk_bytes,
+        seconds_per_step=est.seconds_per_step,
+        optimizer_steps=est.optimizer_steps,
+        total_seconds=est.total_seconds,
+        gpu_seconds_per_step=gpu_seconds,
+        preset=preset.name,
         basis=basis,
     )

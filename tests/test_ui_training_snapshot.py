@@ -1,0 +1,22 @@
+"""A snapshot of the training screen on a recorded, finished run (fixed size, no clock in the frame)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_ui_training import SIZE, ScreenApp, write_finished_run
+
+from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.loss_plot import LossPlot
+
+
+def test_training_screen_finished_run(snap_compare, tmp_path: Path):
+    run_dir = write_finished_run(tmp_path / "20261122-101010-demo")
+    screen = TrainingScreen(run_dir, sample_resources=False)
+
+    async def settled(pilot) -> None:
+        while screen.clock.done is None or screen.query_one(LossPlot).points("train") < 40:
+            await pilot.pause(0.05)
+        await pilot.pause(0.8)  # one plot redraw after the last point
+
+    assert snap_compare(ScreenApp(screen), terminal_size=SIZE, run_before=settled)

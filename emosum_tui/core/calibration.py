@@ -1,0 +1,402 @@
+"""Measuring this machine: the throughput prior and the calibration at a preset's exact shape.
+
+The console never imports torch, so measuring happens in a probe subprocess
+(`python -m emosum_tui.probe.matmul` for the prior, `python -m emosum_tui.probe.calibrate`
+for a few real micro-batches of the preset's shape on a config-built model with random
+weights: same speed as the real weights, no download). The probe speaks JSON lines on its
+stdout (progress, then one result); `CalibrationJob` reads them on a thread, can be
+cancelled, and caches results in `cache_dir()/calibration.json` keyed by the machine
+(hostname, CPU model, GPU names, torch version) and the preset's shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.paths import cache_dir
+
+CACHE_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """The prior: how fast this machine multiplies matrices, moves memory and writes to disk."""
+
+    device: str
+    matmul_flops: float
+    memory_bps: float
+    disk_bps: float
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A few real steps at a preset's exact shape, timed (warm-up excluded)."""
+
+    device: str
+    micro_batch_seconds: float  # forward + backward of one micro-batch
+    micro_flops: float  # model FLOPs of the micro-batches measured (to rescale to other padding)
+    update_seconds: float  # gradient clip + optimizer step + scheduler + zero_grad
+    step_seconds: float  # grad_accum x micro-batch + update
+    eval_batch_seconds: float  # loss forward of one eval batch, no grad
+    eval_flops: float
+    decode_token_seconds: float  # one generated token for one eval batch (0 when not measured)
+    generate_fixed_seconds: float  # encoder + first token of a generate call
+    startup_seconds: float  # spawn, import torch + transformers, build the model
+    disk_bps: float = 0.0
+    micro_batches: int = 0
+    padded_source: float = 0.0
+    padded_target: float = 0.0
+    measured_at: float = 0.0
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> CalibrationResult:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in body.items() if k in known})
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """What the probe builds and runs; written as JSON for the subprocess to read."""
+
+    shape: dict[str, Any]  # ModelShape.as_dict()
+    tied_lm_head: bool
+    batch_size: int
+    grad_accum: int
+    optimizer: str
+    precision: str
+    gradient_checkpointing: bool
+    learning_rate: float
+    rows: list[tuple[int, int]]  # (source, target) token lengths to draw batches from
+    eval_batch_size: int
+    eval_rows: list[tuple[int, int]]
+    generate_tokens: int  # 0 = do not measure generation
+    num_beams: int = 1
+    micro_batches: int = 3
+    warmup: int = 1
+    seed: int = 42
+
+    def key(self) -> str:
+        body = asdict(self)
+        body.pop("micro_batches")
+        body.pop("warmup")
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ProbeProgress:
+    """One progress line of a probe: `done` of `total` units of `what`."""
+
+    what: str
+    done: int = 0
+    total: int = 0
+    t: float = field(default_factory=time.time)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine and the cache.
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _gpu_names() -> list[str]:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            names = []
+            for index in range(pynvml.nvmlDeviceGetCount()):
+                name = pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(index))
+                names.append(name.decode() if isinstance(name, bytes) else str(name))
+            return names
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # no NVML, no driver, no permission: no GPU to key on
+        return []
+
+
+def _torch_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "no-torch"
+
+
+def machine_key() -> str:
+    """Hostname + CPU model + GPU names + torch version: a calibration is valid only here."""
+    parts = [platform.node(), _cpu_model(), ",".join(_gpu_names()), _torch_version(), str(os.cpu_count())]
+    return "|".join(parts)
+
+
+def _cache_path() -> Path:
+    return cache_dir() / CACHE_FILE
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        body = json.loads(_cache_path().read_text(encoding="utf-8"))
+        return body if isinstance(body, dict) else {}
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_cache(key: str, value: dict[str, Any]) -> None:
+    body = _read_cache()
+    body[key] = value
+    path = _cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    partial.replace(path)
+
+
+def cached_device_profile() -> DeviceProfile | None:
+    body = _read_cache().get("device|" + machine_key())
+    if not body:
+        return None
+    known = {f.name for f in fields(DeviceProfile)}
+    return DeviceProfile(**{k: v for k, v in body.items() if k in known})
+
+
+def cached_calibration(spec: CalibrationSpec) -> CalibrationResult | None:
+    body = _read_cache().get("calibration|" + machine_key() + "|" + spec.key())
+    return CalibrationResult.from_dict(body) if body else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a spec from a preset.
+
+
+def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 3, rows_sampled: int = 256) -> CalibrationSpec:
+    """The probe's job for a preset: its shape, batch, optimizer, and real token lengths."""
+    from emosum_tui.core.cost_model import TokenLengths
+    from emosum_tui.core.model_shapes import shape_for
+
+    shape, _ = shape_for(preset)
+    if lengths is None:
+        lengths = TokenLengths.for_preset(preset)
+    import random
+
+    rng = random.Random(preset["data.seed"])
+    train = lengths.train if len(lengths.train) <= rows_sampled else rng.sample(lengths.train, rows_sampled)
+    val_source = lengths.validation or lengths.train
+    val = val_source if len(val_source) <= rows_sampled else rng.sample(val_source, rows_sampled)
+    generate = preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"]
+    return CalibrationSpec(
+        shape=shape.as_dict(),
+        tied_lm_head=shape.tied_lm_head,
+        batch_size=preset["train.batch_size"],
+        grad_accum=preset["train.grad_accum"],
+        optimizer=preset["train.optimizer"],
+        precision=preset["train.precision"],
+        gradient_checkpointing=preset["model.gradient_checkpointing"],
+        learning_rate=preset["train.learning_rate"],
+        rows=[tuple(r) for r in train],
+        eval_batch_size=preset["eval.batch_size"] or preset["train.batch_size"],
+        eval_rows=[tuple(r) for r in val],
+        generate_tokens=min(generate, 8) if preset["eval.predict_with_generate"] else 0,
+        num_beams=preset["eval.num_beams"],
+        micro_batches=micro_batches,
+        seed=preset["data.seed"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The probe subprocess.
+
+
+class ProbeJob:
+    """Runs one probe module in a subprocess and follows its JSON-lines stdout on a thread.
+
+    stderr goes to a file (an unread pipe can deadlock a chatty child). `cancel()` ends the
+    process (TerminateProcess on Windows), never anything else.
+    """
+
+    def __init__(self, module: str, args: list[str], on_progress: Callable[[ProbeProgress], None] | None = None) -> None:
+        self.module = module
+        self.args = args
+        self.on_progress = on_progress
+        self.progress: ProbeProgress | None = None
+        self.result: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.cancelled = False
+        self.ready_seconds: float | None = None  # spawn to "model built": the start-up a run pays
+        self._process: subprocess.Popen[str] | None = None
+        self._thread: threading.Thread | None = None
+        self._started = 0.0
+        self._stderr_path: Path | None = None
+
+    def start(self) -> ProbeJob:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="probe-", suffix=".stderr.log", dir=cache_dir())
+        os.close(handle)
+        self._stderr_path = Path(name)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", TRANSFORMERS_VERBOSITY="error", HF_HUB_OFFLINE="1")
+        self._started = time.perf_counter()
+        with self._stderr_path.open("w", encoding="utf-8") as stderr:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", self.module, *self.args],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                env=env,
+            )
+        self._thread = threading.Thread(target=self._follow, name=f"probe-{self.module}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _follow(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            try:
+                body = json.loads(line)
+            except ValueError:
+                continue  # not ours (a library printing to stdout): skipped
+            if not isinstance(body, dict):
+                continue
+            kind = body.get("kind")
+            if kind == "progress":
+                self.progress = ProbeProgress(str(body.get("what", "")), int(body.get("done", 0)), int(body.get("total", 0)))
+                if body.get("what") == "model built" and self.ready_seconds is None:
+                    self.ready_seconds = time.perf_counter() - self._started
+                if self.on_progress is not None:
+                    self.on_progress(self.progress)
+            elif kind == "result":
+                self.result = body
+            elif kind == "error":
+                self.error = str(body.get("message", "probe failed"))
+        code = self._process.wait()
+        if self.result is None and self.error is None:
+            if self.cancelled:
+                self.error = "cancelled"
+            else:
+                tail = self._stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:] if self._stderr_path else ""
+                self.error = f"probe exited with code {code}: {tail.strip()}"
+        if self._stderr_path is not None and self.error is None:
+            self._stderr_path.unlink(missing_ok=True)
+
+    @property
+    def done(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True when the probe has finished (result, error or cancelled)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+class CalibrationJob:
+    """Calibrate a preset on this machine: cached result at once, else a probe subprocess.
+
+    Use: `job = CalibrationJob(preset).start(); job.wait(); job.result` (or poll `job.progress`
+    from a UI timer, `job.cancel()` on a key press).
+    """
+
+    def __init__(self, preset: Any, lengths: Any = None, micro_batches: int = 3, use_cache: bool = True,
+                 on_progress: Callable[[ProbeProgress], None] | None = None) -> None:
+        self.spec = spec_for(preset, lengths, micro_batches)
+        self.use_cache = use_cache
+        self.on_progress = on_progress
+        self.result: CalibrationResult | None = None
+        self.from_cache = False
+        self._probe: ProbeJob | None = None
+        self._spec_file: Path | None = None
+
+    def start(self) -> CalibrationJob:
+        if self.use_cache:
+            self.result = cached_calibration(self.spec)
+            self.from_cache = self.result is not None
+            if self.from_cache:
+                return self
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="calibration-spec-", suffix=".json", dir=cache_dir())
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(asdict(self.spec), out)
+        self._spec_file = Path(name)
+        self._probe = ProbeJob("emosum_tui.probe.calibrate", [str(self._spec_file), str(cache_dir())], self.on_progress).start()
+        return self
+
+    @property
+    def progress(self) -> ProbeProgress | None:
+        return self._probe.progress if self._probe else None
+
+    @property
+    def error(self) -> str | None:
+        return self._probe.error if self._probe else None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or (self._probe is not None and self._probe.done)
+
+    def wait(self, timeout: float | None = None) -> CalibrationResult | None:
+        if self.result is not None or self._probe is None:
+            return self.result
+        if not self._probe.wait(timeout):
+            return None
+        if self._spec_file is not None:
+            self._spec_file.unlink(missing_ok=True)
+        if self._probe.result is not None:
+            body = dict(self._probe.result)
+            if self._probe.ready_seconds is not None:
+                body["startup_seconds"] = self._probe.ready_seconds
+            body["measured_at"] = time.time()
+            self.result = CalibrationResult.from_dict(body)
+            _write_cache("calibration|" + machine_key() + "|" + self.spec.key(), asdict(self.result))
+        return self.result
+
+    def cancel(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+
+
+def measure_device(use_cache: bool = True, timeout: float = 120.0,
+                   on_progress: Callable[[ProbeProgress], None] | None = None) -> DeviceProfile | None:
+    """The throughput prior of this machine (matmul, memory, disk), cached; None if it failed."""
+    if use_cache:
+        cached = cached_device_profile()
+        if cached is not None:
+            return cached
+    probe = ProbeJob("emosum_tui.probe.matmul", [str(cache_dir())], on_progress).start()
+    if not probe.wait(timeout):
+        probe.cancel()
+        return None
+    if probe.result is None:
+        return None
+    known = {f.name for f in fields(DeviceProfile)}
+    profile = DeviceProfile(**{k: v for k, v in probe.result.items() if k in known})
+    _write_cache("device|" + machine_key(), asdict(profile))
+    return profile

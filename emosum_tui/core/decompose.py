@@ -1,0 +1,116 @@
+"""An honest speed-up decomposition between two presets, from the cost model.
+
+The user's "fast" plan multiplied guessed speed-ups: 2 x 6 x 2.6 x 3 x 2 = 187x. Here the path
+from one preset to the other changes one group of keys at a time in a fixed order; each factor
+is the ratio of modelled total times before and after that change, so the factors multiply
+exactly to the total ratio and nothing is counted twice. A factor depends on what was changed
+before it (halving tokens saves less once the model is small); the order is stated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emosum_tui.core.cost_model import TokenLengths, estimate, with_values
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One step of the path: `factor` = time after / time before (below 1 = faster)."""
+
+    key: str
+    label: str
+    factor: float
+    before: float = 0.0  # modelled total seconds before this change
+    after: float = 0.0
+
+
+# The fixed order, in the user's words: the groups of keys one decision changes together.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("model", ("model.name", "model.config", "model.tokenizer_vocab_size", "model.gradient_checkpointing")),
+    ("rows", ("data.train_samples", "data.train_fraction", "data.validation_samples", "data.train_file", "data.validation_file")),
+    ("data fields", ("data.source_fields", "data.target_field", "data.source_prefix", "data.seed")),
+    ("epochs", ("train.epochs",)),
+    ("batch", ("train.batch_size", "train.grad_accum", "eval.batch_size")),
+    ("source tokens", ("train.max_source_tokens",)),
+    ("target tokens", ("train.max_target_tokens",)),
+    ("evaluation", ("eval.strategy", "eval.steps", "eval.predict_with_generate", "eval.generation_max_tokens", "eval.num_beams")),
+    ("saving", ("save.steps", "save.checkpoints_kept", "save.logging_steps")),
+    ("optimizer", ("train.optimizer", "train.precision", "train.group_by_length")),
+)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return "inline config"
+    return str(value)
+
+
+def _label(group: str, before: Any, after: Any, changed: dict[str, tuple[Any, Any]], est_before: Any, est_after: Any) -> str:
+    """What changed, the way the user would say it."""
+    if group == "model":
+        return f"model {before['model.name'].removeprefix('google/')} → {after['model.name'].removeprefix('google/')}"
+    if group == "rows":
+        return f"training rows {est_before.train_rows:,} → {est_after.train_rows:,}"
+    if group == "epochs":
+        return f"epochs {_show(before['train.epochs'])} → {_show(after['train.epochs'])}"
+    if group == "batch":
+        return (f"batch {before['train.batch_size']} x {before['train.grad_accum']} → "
+                f"{after['train.batch_size']} x {after['train.grad_accum']} (same samples, other padding and steps)")
+    if group == "source tokens":
+        return f"max source tokens {before['train.max_source_tokens']} → {after['train.max_source_tokens']}"
+    if group == "target tokens":
+        return f"max target tokens {before['train.max_target_tokens']} → {after['train.max_target_tokens']}"
+    if group == "evaluation":
+        def kind(p: Any) -> str:
+            if p["eval.strategy"] == "no":
+                return "no eval"
+            how = "generate" if p["eval.predict_with_generate"] else "loss-only"
+            when = f"every {p['eval.steps']}" if p["eval.strategy"] == "steps" else "each epoch"
+            return f"{how} eval {when}"
+        return f"{kind(before)} → {kind(after)}"
+    return f"{group}: " + ", ".join(f"{k.split('.', 1)[1]} {_show(a)} → {_show(b)}" for k, (a, b) in changed.items())
+
+
+def decompose(base: Any, other: Any, train_rows: int | None = None, validation_rows: int | None = None,
+              device: Any = None) -> list[Factor]:
+    """Factors from `base` to `other`: one per group of keys that differ, in GROUPS order.
+
+    The product of the factors equals estimate(other).total / estimate(base).total, both priced
+    with the same device prior (a calibration is per shape, so intermediate plans have none).
+    """
+    diff = base.diff(other)
+    factors: list[Factor] = []
+    current = base
+    lengths_cache: dict[tuple[Any, ...], TokenLengths] = {}
+
+    def price(preset: Any) -> Any:
+        key = tuple(preset[k] for k in ("model.name", "data.train_file", "data.validation_file", "train.max_source_tokens",
+                                        "train.max_target_tokens", "data.train_samples", "data.train_fraction",
+                                        "data.validation_samples", "data.seed", "data.target_field", "data.source_prefix"))
+        key += (str(preset["model.config"]), tuple(preset["data.source_fields"]))
+        if key not in lengths_cache:
+            lengths_cache[key] = TokenLengths.for_preset(preset)
+        return estimate(preset, train_rows=train_rows, validation_rows=validation_rows, lengths=lengths_cache[key], device=device)
+
+    est_current = price(current)
+    for group, keys in GROUPS:
+        changed = {k: diff[k] for k in keys if k in diff}
+        if not changed:
+            continue
+        following = with_values(current, {k: after for k, (_, after) in changed.items()})
+        est_following = price(following)
+        factors.append(Factor(group, _label(group, current, following, changed, est_current, est_following),
+                              est_following.total_seconds / est_current.total_seconds,
+                              est_current.total_seconds, est_following.total_seconds))
+        current, est_current = following, est_following
+    rest = {k: v for k, v in diff.items() if not any(k in keys for _, keys in GROUPS)}
+    if rest:  # keys that do not change the cost (learning rate, warm-up...): a factor of 1, said so
+        label = "no cost effect: " + ", ".join(k.split(".", 1)[1] for k in rest)
+        factors.append(Factor("other", label, 1.0, est_current.total_seconds, est_current.total_seconds))
+    return factors

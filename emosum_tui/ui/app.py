@@ -91,20 +91,18 @@ class EmosumApp(App[int]):
         return run_dir
 
     def _write_estimate(self, preset: object, run_dir: Path) -> None:
-        """Keep the estimate the run was started with, so the run can be compared with it later."""
-        try:
-            from emosum_tui.core import cost_model
-        except ImportError:
-            return
-        writer = getattr(cost_model, "write_estimate", None)
-        if writer is None:
-            return
+        """Keep the estimate the run was started with (`estimate.json`), to compare with what it measures."""
+        from emosum_tui.core.rundir import ESTIMATE_FILE, write_json_atomic
+
         cell = self.presets_screen.estimates.get(getattr(preset, "name", ""))
         try:
             if cell is not None and cell.estimate is not None:
-                writer(run_dir, cell.estimate)
+                estimate = cell.estimate
             else:
-                writer(run_dir, cost_model.estimate(preset, s_per_step=self.s_per_step))
+                from emosum_tui.core import cost_model
+
+                estimate = cost_model.estimate(preset, s_per_step=self.s_per_step)
+            write_json_atomic(run_dir / ESTIMATE_FILE, estimate.as_dict())
         except Exception as exc:  # the run matters more than its estimate
             self.notify(f"estimate not saved with the run: {exc}", severity="warning")
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.screens.presets import PresetsScreen
 
 
 class ConsoleCommands(Provider):
@@ -38,9 +42,11 @@ class ConsoleCommands(Provider):
                 )
         return commands
 
-    def _select(self, screen: object, index: int) -> None:
-        self.app.run_action("presets")
-        screen.run_action(f"select({index})")  # type: ignore[attr-defined]
+    def _select(self, screen: PresetsScreen, index: int) -> None:
+        presets_action = getattr(self.app, "action_presets", None)
+        if presets_action is not None:
+            presets_action()  # leave a training or runs screen first
+        screen.action_select(index)
 
     async def discover(self) -> Hits:
         for name, command, help_text in self._commands():

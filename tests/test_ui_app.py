@@ -1,0 +1,204 @@
+"""The console shell: app-wide keys, starting a run, quitting with a run alive, no torch inside.
+
+Real parts only: the app under the Textual pilot, real trainer processes launched through the
+trainer engineer's `launch_trainer`, a real `python` subprocess for the torch-free check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from emosum_tui import cli
+from emosum_tui.core.rundir import ESTIMATE_FILE, stop_requested
+from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.screens.presets import PresetsScreen
+from emosum_tui.ui.screens.quit_dialog import QuitScreen
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (160, 50)
+
+
+@pytest.fixture
+def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shared = tmp_path_factory.getbasetemp() / "ui-app-cache"
+    monkeypatch.setenv("EMOSUM_CACHE", str(shared))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
+    return home
+
+
+@pytest.fixture
+def sleeper() -> Iterator[Callable[[], subprocess.Popen]]:
+    """Real child processes standing in for a long training run (this test's own, ended after)."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def estimates_done(app: EmosumApp) -> Callable[[], bool]:
+    return lambda: all(p.name in app.presets_screen.estimates for p in app.presets_screen.presets)
+
+
+async def test_q_quits_at_once_when_no_run_is_alive(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, estimates_done(app))
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
+        assert not app.is_running
+
+
+async def test_quit_with_a_live_run_asks_and_leave_keeps_it_running(console_home: Path, sleeper) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        run_dir = console_home / "runs" / "20260101-000000-demo"
+        (run_dir / "control").mkdir(parents=True)
+        process = sleeper()
+        app.launched.append((run_dir, process))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("escape")  # cancel: nothing happens
+        assert isinstance(app.screen, PresetsScreen) and app.is_running
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("l")
+        await pilot.pause()
+        assert not app.is_running
+    assert process.poll() is None  # left running in the background
+    assert not stop_requested(run_dir)
+
+
+async def test_quit_with_a_live_run_and_stop_requests_a_checkpoint_stop(console_home: Path, sleeper) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        run_dir = console_home / "runs" / "20260101-000000-fast"
+        (run_dir / "control").mkdir(parents=True)
+        app.launched.append((run_dir, sleeper()))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("s")
+        await pilot.pause()
+        assert not app.is_running
+    assert stop_requested(run_dir)
+
+
+async def test_runs_key_opens_the_runs_screen_and_p_comes_back(console_home: Path) -> None:
+    from emosum_tui.ui.screens.runs import RunsScreen
+
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+        await wait_for(pilot, estimates_done(app))
+
+
+def test_console_command_rejects_a_missing_preset_before_opening(console_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--preset", "nosuch"]) == 2
+    error = capsys.readouterr().err
+    assert "nosuch" in error and "known: demo, fast, full, original" in error
+    assert cli.main(["--start"]) == 2
+    assert "--start needs --preset" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_start_launches_the_trainer_shows_it_and_quit_can_stop_it(console_home: Path) -> None:
+    """`emosum-tui --preset demo --start`: a real trainer process, its training screen, back to
+    the presets, and quit -> stop: the trainer is asked to checkpoint and exit, and does."""
+    from emosum_tui.ui.screens.training import TrainingScreen
+
+    app = EmosumApp(preset="demo", start=True, s_per_step=1.0)
+    process: subprocess.Popen | None = None
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
+            [(run_dir, process)] = app.launched
+            assert run_dir.parent == console_home / "runs" and run_dir.name.endswith("-demo")
+            estimate = json.loads((run_dir / ESTIMATE_FILE).read_text(encoding="utf-8"))
+            assert estimate["preset"] == "demo" and estimate["optimizer_steps"] > 0
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+            assert process.poll() is None  # back on the presets, the run goes on
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+            await pilot.press("s")
+            await pilot.pause()
+            assert not app.is_running
+        assert stop_requested(run_dir)
+        assert process.wait(180) == 0  # stopped cleanly (checkpoint, then exit)
+        status = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
+        assert status["state"] in ("stopped", "finished")
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def test_console_process_never_imports_torch_transformers_or_datasets(console_home: Path) -> None:
+    """Start the app in a fresh interpreter, use every presets-screen feature that does not train,
+    and list the heavy modules that ended up in sys.modules: there must be none."""
+    script = textwrap.dedent(
+        """
+        import asyncio, sys, time
+        from emosum_tui.ui.app import EmosumApp
+        from emosum_tui.ui.screens.edit_value import EditValueScreen
+
+        async def main():
+            app = EmosumApp(s_per_step=1.0)
+            async with app.run_test(size=(160, 50)) as pilot:
+                deadline = time.monotonic() + 60
+                for key in ("2", "3", "4", "b", "right", "left", "tab"):
+                    await pilot.press(key)
+                screen = app.presets_screen
+                while time.monotonic() < deadline and not (
+                    all(p.name in screen.estimates for p in screen.presets) and screen.current.name in screen.tokens
+                ):
+                    await pilot.pause(0.1)
+                await pilot.press("e")
+                await pilot.pause(0.3)
+                assert isinstance(app.screen, EditValueScreen)
+                await pilot.press("escape", "ctrl+p")
+                await pilot.pause(0.3)
+                await pilot.press("escape", "r")
+                await pilot.pause(0.3)
+            heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets"))
+            print("HEAVY=" + ",".join(heavy))
+            print("ESTIMATED=" + ",".join(sorted(screen.estimates)))
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert lines["ESTIMATED"] == "demo,fast,full,original"  # the cost model ran in that process
+    assert lines["HEAVY"] == ""

@@ -1,0 +1,285 @@
+"""The presets screen, driven like a user: keys pressed, tables read, files written.
+
+Every test runs the real app (`App.run_test()` pilot) on a private copy of presets/ and data/;
+estimates come from the real cost model with the time per step pinned, so figures are exact.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+
+from emosum_tui.core.presets import iter_keys, load_preset
+from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.screens.edit_value import EditValueScreen
+from emosum_tui.ui.screens.presets import PresetsScreen
+from emosum_tui.ui.screens.save_preset import SavePresetScreen
+from emosum_tui.ui.widgets.estimate_table import EstimateTable
+from emosum_tui.ui.widgets.preset_table import PresetTable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (160, 50)
+
+
+@pytest.fixture
+def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The lead's `home`, with one token/tokenizer cache shared by this module's tests (keyed by
+    content hashes, so sharing is safe) and an empty Hugging Face cache (no machine's models)."""
+    shared = tmp_path_factory.getbasetemp() / "ui-presets-cache"
+    monkeypatch.setenv("EMOSUM_CACHE", str(shared))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
+    return home
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def presets_screen(app: EmosumApp) -> PresetsScreen:
+    return app.presets_screen
+
+
+def estimated(app: EmosumApp, *names: str) -> Callable[[], bool]:
+    def done() -> bool:
+        screen = presets_screen(app)
+        wanted = names or tuple(p.name for p in screen.presets)
+        return all(n in screen.estimates for n in wanted)
+
+    return done
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as text (Rich renders tables and Text alike)."""
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def cell(app: EmosumApp, table_type: type, row: str, column: str) -> str:
+    table = app.screen.query_one(table_type)
+    return str(table.get_cell(row, column))
+
+
+async def test_first_frame_shows_every_parameter_of_every_preset(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(PresetTable)
+        names = [str(c.label).replace("▶ ", "").replace(" (base)", "") for c in table.columns.values()]
+        assert names == ["parameter", "original", "full", "fast", "demo"]
+        row_keys = {str(k.value) for k in table.rows}
+        assert {key for key, _ in iter_keys()} <= row_keys
+        assert cell(app, PresetTable, "train.batch_size", "full") == "2 x2"
+        assert cell(app, PresetTable, "train.grad_accum", "full") == "4 -50%"
+        assert cell(app, PresetTable, "model.name", "fast") == "google/mt5-small"
+        assert cell(app, PresetTable, "train.epochs", "original") == "5"  # the baseline carries no ratio
+        await wait_for(pilot, estimated(app))
+
+
+async def test_number_keys_arrows_and_tab_switch_the_selected_preset(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        steps = [("3", "fast"), ("right", "demo"), ("right", "original"), ("left", "demo"), ("tab", "original"), ("2", "full"), ("9", "full")]
+        for key, expected in steps:
+            await pilot.press(key)
+            assert screen.current is not None and screen.current.name == expected, key
+        description = plain(screen.query_one("#preset-description", Static))
+        assert description.startswith("full")
+        await wait_for(pilot, estimated(app))
+
+
+async def test_baseline_key_recomputes_every_ratio(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "b")
+        assert presets_screen(app).baseline == 2
+        assert cell(app, PresetTable, "train.batch_size", "original") == "1 -75%"
+        assert cell(app, PresetTable, "train.max_source_tokens", "original") == "1024 x8"
+        assert cell(app, PresetTable, "train.batch_size", "fast") == "4"
+        await wait_for(pilot, estimated(app))
+
+
+async def test_estimates_fill_in_from_the_cost_model(console_home: Path) -> None:
+    from emosum_tui.core import cost_model
+
+    app = EmosumApp(s_per_step=2.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, estimated(app))
+        expected = cost_model.estimate(load_preset("demo"), s_per_step=2.0)
+        assert cell(app, EstimateTable, "optimizer_steps", "demo") == f"{expected.optimizer_steps:,}"
+        assert cell(app, EstimateTable, "seconds_per_step", "original") == "2.0 s"
+        basis = plain(app.screen.query_one("#estimate-basis", Static))
+        assert "s/step" in basis and "given: 2 s/step" in basis
+
+
+async def test_data_summary_shows_truncation_at_the_selected_preset_lengths(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        screen = presets_screen(app)
+        await wait_for(pilot, lambda: "fast" in screen.tokens)
+        text = plain(screen.query_one("#data-summary", Static))
+        assert "cut at 128 (target)" in text
+        assert "400 of 400" in text  # fast asks for 5,000 rows of a 400-row sample: all are used
+        await wait_for(pilot, estimated(app))
+
+
+async def open_editor_on(pilot: Pilot, app: EmosumApp, key: str) -> EditValueScreen:
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
+    editor = app.screen
+    assert isinstance(editor, EditValueScreen)
+    keys = editor.query_one(OptionList)
+    keys.highlighted = [k for k, _ in iter_keys()].index(key)
+    await pilot.press("enter")
+    await pilot.pause()
+    return editor
+
+
+async def type_value(pilot: Pilot, editor: EditValueScreen, text: str) -> None:
+    field = editor.query_one(Input)
+    assert field.has_focus
+    field.value = ""
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+async def test_edit_a_value_re_estimates_at_once(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, estimated(app))
+        before = presets_screen(app).estimates["demo"].estimate.optimizer_steps
+        await pilot.press("4")
+        editor = await open_editor_on(pilot, app, "train.batch_size")
+        assert editor.query_one(Input).value == "8"  # the current value, ready to change
+        await type_value(pilot, editor, "16")
+        assert isinstance(app.screen, PresetsScreen)
+        screen = presets_screen(app)
+        assert screen.current is not None and screen.current.name == "demo*"
+        assert cell(app, PresetTable, "train.batch_size", "demo*") == "16 x16"
+        await wait_for(pilot, estimated(app, "demo*"))
+        after = screen.estimates["demo*"].estimate.optimizer_steps
+        assert after == pytest.approx(before / 2, abs=1)
+        # the file on disk is untouched until "save as new preset"
+        assert load_preset("demo")["train.batch_size"] == 8
+
+
+async def test_edit_rejects_a_bad_value_with_the_loaders_message(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        editor = await open_editor_on(pilot, app, "train.batch_size")
+        await type_value(pilot, editor, "0")
+        assert app.screen is editor  # still open, with the reason
+        error = plain(editor.query_one("#edit-error", Static))
+        assert "demo (edited)" in error and "train.batch_size" in error and "must be greater than 0" in error
+        await type_value(pilot, editor, "lots")
+        assert "not a value" in plain(editor.query_one("#edit-error", Static))
+        await pilot.press("escape")
+        assert isinstance(app.screen, PresetsScreen)
+        assert presets_screen(app).changes == {}
+        await wait_for(pilot, estimated(app))
+
+
+async def test_save_as_new_preset_writes_only_the_changes(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        editor = await open_editor_on(pilot, app, "train.epochs")
+        await type_value(pilot, editor, "3")
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, SavePresetScreen))
+        name_field = app.screen.query_one(Input)
+        assert name_field.value == "demo-2"
+        # a taken name is refused and the existing file is left alone
+        original_text = (console_home / "presets" / "fast.toml").read_text(encoding="utf-8")
+        name_field.value = "fast"
+        await pilot.press("enter")
+        assert "already exists" in plain(app.screen.query_one("#save-error", Static))
+        assert (console_home / "presets" / "fast.toml").read_text(encoding="utf-8") == original_text
+        name_field.value = "demo-3ep"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+        written = console_home / "presets" / "demo-3ep.toml"
+        body = tomllib.loads(written.read_text(encoding="utf-8"))
+        assert body["extends"] == "demo"
+        assert body["train"] == {"epochs": 3}
+        assert set(body) == {"extends", "description", "train"}
+        screen = presets_screen(app)
+        assert screen.current is not None and screen.current.name == "demo-3ep"
+        assert screen.changes == {}
+        await wait_for(pilot, estimated(app))
+
+
+async def test_discard_drops_the_edits(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        editor = await open_editor_on(pilot, app, "train.learning_rate")
+        await type_value(pilot, editor, "3e-4")
+        screen = presets_screen(app)
+        assert screen.current is not None and screen.current.name == "fast*"
+        await pilot.press("s")  # an edited preset is not started: it has no file yet
+        assert isinstance(app.screen, PresetsScreen) and app.launched == []
+        await pilot.press("d")
+        assert screen.current is not None and screen.current.name == "fast"
+        assert cell(app, PresetTable, "train.learning_rate", "fast") == "0.0001 x2"
+        await wait_for(pilot, estimated(app))
+
+
+async def test_preset_option_preselects_and_bad_preset_files_are_reported(console_home: Path) -> None:
+    (console_home / "presets" / "broken.toml").write_text('extends = "fast"\n[train]\nbatch_size = "four"\n', encoding="utf-8")
+    app = EmosumApp(preset="demo", s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        assert screen.current is not None and screen.current.name == "demo"
+        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo"]
+        assert any("broken.toml" in n.message and "train.batch_size" in n.message for n in app._notifications)
+        await wait_for(pilot, estimated(app))
+
+
+async def test_command_palette_selects_a_preset(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"select preset fast")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+        await pilot.pause()
+        screen = presets_screen(app)
+        assert screen.current is not None and screen.current.name == "fast"
+        await wait_for(pilot, estimated(app))
+
+
+async def test_calibrate_shows_progress_and_c_cancels(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "c")
+        screen = presets_screen(app)
+        assert screen.calibrating == "demo"
+        assert "calibrating demo" in plain(screen.query_one("#status-line", Static))
+        await pilot.pause(0.5)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen.calibrating is None, timeout=30)
+        assert "cancelled" in plain(screen.query_one("#status-line", Static))
+        await wait_for(pilot, estimated(app))

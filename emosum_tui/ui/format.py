@@ -31,6 +31,8 @@ def human_duration(seconds: float | None) -> str:
     """A duration at the precision a plan needs: "0.42 s", "12 s", "45 min", "2 h 05", "145 h", "6.2 days"."""
     if seconds is None or not math.isfinite(seconds):
         return "?"
+    if seconds < 0.01:
+        return "0 s" if seconds <= 0 else "<0.01 s"
     if seconds < 10:
         return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
     if seconds < 90:

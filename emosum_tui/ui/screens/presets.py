@@ -262,14 +262,22 @@ class PresetsScreen(Screen):
             return None, None
         from emosum_tui.core import calibration
 
-        return calibration.cached_device_profile(), calibration.cached_calibration(calibration.spec_for(preset))
+        return self._device(), calibration.cached_calibration(calibration.spec_for(preset))
+
+    @staticmethod
+    def _device() -> Any | None:
+        """The throughput prior measured on this machine (by a calibration or `emosum-tui doctor`), if any."""
+        from emosum_tui.core.calibration import cached_device_profile
+
+        return cached_device_profile()
 
     @work(thread=True, group="decompose", exclusive=True)
     def decompose(self, base: Preset, other: Preset) -> None:
         try:
             from emosum_tui.core import cost_model
 
-            factors = list(cost_model.decompose(base, other))
+            device = None if self.s_per_step is not None else self._device()
+            factors = list(cost_model.decompose(base, other, device=device))
         except Exception as exc:
             self.post_message(DecompositionDone(base.name, other.name, None, f"cannot decompose: {_error_text(exc)}"))
             return

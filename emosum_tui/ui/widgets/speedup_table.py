@@ -8,6 +8,7 @@ totals, so nothing can be counted twice.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.text import Text
@@ -17,7 +18,9 @@ from emosum_tui.ui.format import speedup_text
 
 
 class SpeedupTable(DataTable):
-    """The cost model's decomposition of `other` vs `base`: one row per factor, then the product."""
+    """The cost model's decomposition of `other` vs `base`: one row per factor, then the product.
+
+    The figures come first and the (long) description last, so a narrow panel cuts words, not numbers."""
 
     COMPONENT_CLASSES = {  # noqa: RUF012 - Textual's own declaration style
         "speedup-table--total",
@@ -31,14 +34,14 @@ class SpeedupTable(DataTable):
     def show(self, base: str, other: str, factors: list[Any] | None, note: str = "") -> None:
         """`factors`: the cost model's Factor list (key, label, factor = time ratio), None while pending."""
         self.clear(columns=True)
-        self.add_column(f"{other} vs {base}", key="factor")
-        self.add_column("time ratio", key="ratio")
+        self.add_column("time", key="ratio")
         self.add_column("so far", key="product")
+        self.add_column(f"{other} vs {base}: change", key="factor")
         if factors is None:
-            self.add_row(Text(note or "estimating…"), "", "")
+            self.add_row("", "", Text(note or "estimating…"))
             return
         if not factors:
-            self.add_row(Text(note or "same plan: nothing to decompose"), "", "")
+            self.add_row("", "", Text(note or "same plan: nothing to decompose"))
             return
         faster = self.get_component_rich_style("speedup-table--faster")
         slower = self.get_component_rich_style("speedup-table--slower")
@@ -46,17 +49,17 @@ class SpeedupTable(DataTable):
         for factor in factors:
             value = float(factor.factor)
             product *= value
-            style = faster if value < 1 else slower if value > 1 else None
+            style = None if math.isclose(value, 1.0, rel_tol=1e-3) else faster if value < 1 else slower
             self.add_row(
-                Text(str(factor.label)),
                 Text(speedup_text(value), style=style or "", justify="right"),
                 Text(f"x{product:.3g}", justify="right"),
+                Text(str(factor.label)),
                 key=str(factor.key),
             )
         total = self.get_component_rich_style("speedup-table--total")
         self.add_row(
-            Text("total time", style=total),
             Text(speedup_text(product), style=total, justify="right"),
             Text(f"x{product:.3g}", style=total, justify="right"),
+            Text("total time (the product of the factors)", style=total),
             key="__total__",
         )

@@ -1,0 +1,217 @@
+"""Failure advice: a run ended in an error; say what happened and the smallest change that fixes it.
+
+`advise(run_dir)` reads the run's event log and the preset as run and returns a
+`FailureAdvice`. Where the fix is a preset change that a checkpoint can safely continue under
+(halving the micro-batch while doubling grad-accum keeps the effective batch, so the Trainer's
+step count and data position stay the same), `apply_and_resume` writes a derived preset next
+to the run (`<run_dir>/preset-<fix>.toml`, extending the preset as run) and resumes from the
+last checkpoint. Torch-free; nothing is deleted (an incomplete checkpoint is set aside by renaming).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Error, RunStart, read_events
+from emosum_tui.core.presets import Preset, PresetError, dump_toml, load_preset
+from emosum_tui.doctor.findings import Finding, gib
+from emosum_tui.monitor.resources import free_disk_at
+
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")  # transformers' PREFIX_CHECKPOINT_DIR pattern
+TRAINER_STATE = "trainer_state.json"
+
+
+@dataclass(frozen=True)
+class FailureAdvice:
+    """One failed run, explained. `changes` is the preset change "apply and resume" makes ({} = none offered)."""
+
+    classification: str
+    title: str
+    happened: str  # what the trainer said, with the step and numbers
+    fix: str  # the smallest change that fixes it
+    changes: dict[str, Any] = field(default_factory=dict)
+    suffix: str = ""  # names the derived preset: preset-<suffix>.toml
+    checkpoint: Path | None = None  # where a resume continues from
+    trainer_advice: tuple[str, ...] = ()
+
+    @property
+    def can_resume(self) -> bool:
+        """Apply-and-resume is offered: a safe change (or none needed) and a checkpoint to continue from."""
+        return (bool(self.changes) or self.classification == "interrupted") and self.checkpoint is not None
+
+    def as_finding(self) -> Finding:
+        return Finding(self.classification, "error", self.title, self.happened, self.fix)
+
+
+def checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
+    """Checkpoint folders by step, as transformers' `get_last_checkpoint` sees them."""
+    if not output_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in output_dir.iterdir() if p.is_dir() and (m := CHECKPOINT.match(p.name))]
+    return sorted(found)
+
+
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    """The newest checkpoint that was written to the end (it has its trainer state)."""
+    complete = [p for _, p in checkpoints(output_dir) if (p / TRAINER_STATE).is_file()]
+    return complete[-1] if complete else None
+
+
+def _preset_as_run(run_dir: Path) -> Preset | None:
+    try:
+        return load_preset(run_dir / "preset.toml")
+    except PresetError:
+        return None
+
+
+def _output_dir(run_dir: Path, preset: Preset | None) -> Path | None:
+    starts = [e for e in read_events(run_dir / EVENTS_FILE) if isinstance(e, RunStart)]
+    if starts and starts[-1].output_dir:
+        return Path(starts[-1].output_dir)
+    return preset.output_dir if preset else None
+
+
+def advise(run_dir: Path) -> FailureAdvice | None:
+    """Advice for the run's last error, or None when the run has not failed."""
+    run_dir = Path(run_dir)
+    events = read_events(run_dir / EVENTS_FILE)
+    errors = [e for e in events if isinstance(e, Error)]
+    if not errors:
+        return None
+    preset = _preset_as_run(run_dir)
+    output_dir = _output_dir(run_dir, preset)
+    checkpoint = last_complete_checkpoint(output_dir) if output_dir else None
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    disk_free = free_disk_at(output_dir) if output_dir else None
+    return advice_for(errors[-1], preset, checkpoint, saved[-1].bytes if saved else None, disk_free)
+
+
+def advice_for(error: Error, preset: Preset | None, checkpoint: Path | None = None, checkpoint_bytes: int | None = None,
+               disk_free: int | None = None) -> FailureAdvice:
+    """The smallest fix for one error (pure: tests call it with recorded errors)."""
+    where = f" at step {error.step}" if error.step else ""
+    happened = f"{error.type or 'error'}{where}: {error.message}".strip()
+    common = {"checkpoint": checkpoint, "trainer_advice": tuple(error.advice)}
+    kind = error.classification
+    if kind == "out-of-memory":
+        return _oom(preset, happened, common)
+    if kind == "nan-loss":
+        return _nan(preset, happened, common)
+    if kind == "model-not-available":
+        name = preset["model.name"] if preset else "the model"
+        return FailureAdvice(kind, "the model is not on this machine", happened,
+                             f"on a machine with internet: huggingface-cli download {name} (then copy the Hugging Face cache), "
+                             "or set model.name to a local folder that holds it", **common)
+    if kind == "disk-full":
+        return _disk_full(preset, happened, checkpoint_bytes, disk_free, common)
+    if kind == "bad-data":
+        path = preset.train_file if preset else "the data file"
+        return FailureAdvice(kind, "the data could not be used", happened, f"emosum-tui data check {path} lists every bad line",
+                             **common)
+    if kind == "interrupted":
+        return FailureAdvice(kind, "the run was interrupted", happened, "resume it: nothing needs to change", **common)
+    return FailureAdvice(kind, "the trainer failed", happened, "see stderr.log in the run folder for the full traceback", **common)
+
+
+def _oom(preset: Preset | None, happened: str, common: dict[str, Any]) -> FailureAdvice:
+    title = "out of memory"
+    if preset is None:
+        return FailureAdvice("out-of-memory", title, happened, "halve train.batch_size and double train.grad_accum", **common)
+    batch, accum = preset["train.batch_size"], preset["train.grad_accum"]
+    if batch > 1:
+        half = batch // 2
+        new_accum = accum * 2 if batch % 2 == 0 else accum * batch // half
+        effective = half * new_accum
+        fix = (f"train.batch_size {batch} -> {half} and train.grad_accum {accum} -> {new_accum}: "
+               f"the effective batch stays {effective}" + ("" if effective == batch * accum else f" (was {batch * accum})")
+               + "; the same number of optimizer steps, about the same time per step")
+        return FailureAdvice("out-of-memory", title, happened, fix,
+                             changes={"train.batch_size": half, "train.grad_accum": new_accum}, suffix="halfbatch", **common)
+    if not preset["model.gradient_checkpointing"]:
+        return FailureAdvice("out-of-memory", title, happened,
+                             "train.batch_size is already 1: set model.gradient_checkpointing = true "
+                             "(much less activation memory, about 30% slower)",
+                             changes={"model.gradient_checkpointing": True}, suffix="checkpointing", **common)
+    source, target = preset["train.max_source_tokens"], preset["train.max_target_tokens"]
+    return FailureAdvice("out-of-memory", title, happened,
+                         f"batch 1 with gradient checkpointing still does not fit: start a new run with shorter "
+                         f"train.max_source_tokens ({source} -> {source // 2}) / max_target_tokens ({target}), or "
+                         "train.optimizer = \"adafactor\" (about half AdamW's memory)", **common)
+
+
+def _nan(preset: Preset | None, happened: str, common: dict[str, Any]) -> FailureAdvice:
+    title = "the loss became NaN/inf"
+    if preset is not None and preset["train.precision"] == "fp16":
+        return FailureAdvice("nan-loss", title, happened,
+                             "mT5 overflows in fp16: train.precision \"fp16\" -> \"auto\" (bf16 where the GPU has it, else fp32); "
+                             "the last checkpoint was saved before the NaN",
+                             changes={"train.precision": "auto"}, suffix="no-fp16", **common)
+    lr = preset["train.learning_rate"] if preset else None
+    # A resumed run restores the scheduler's learning rate from the checkpoint, so a new rate needs a new run.
+    return FailureAdvice("nan-loss", title, happened,
+                         (f"start a new run with train.learning_rate {lr:g} -> {lr / 2:g}" if lr else "lower train.learning_rate")
+                         + " and train.grad_clip = 1.0 (AdamW)", **common)
+
+
+def _disk_full(preset: Preset | None, happened: str, checkpoint_bytes: int | None, disk_free: int | None,
+               common: dict[str, Any]) -> FailureAdvice:
+    where = preset.output_dir if preset else "the output folder"
+    need = f"each checkpoint is {gib(checkpoint_bytes)}; " if checkpoint_bytes else ""
+    fix = f"{need}{gib(disk_free)} free at {where}: free space there or set save.output_dir on a bigger disk"
+    changes: dict[str, Any] = {}
+    if preset is not None and preset["save.checkpoints_kept"] > 1:
+        fix += f"; keep fewer checkpoints: save.checkpoints_kept {preset['save.checkpoints_kept']} -> 1"
+        changes = {"save.checkpoints_kept": 1}
+    return FailureAdvice("disk-full", "the disk is full", happened, fix, changes=changes, suffix="fewer-checkpoints", **common)
+
+
+# ---------------------------------------------------------------------------------------------
+# Apply and resume.
+
+
+def write_derived_preset(run_dir: Path, changes: dict[str, Any], suffix: str, why: str = "") -> Path:
+    """`<run_dir>/preset-<suffix>.toml`: the preset as run plus `changes` (it extends `preset.toml`).
+
+    The output dir is pinned to the run's, so the resumed run finds its checkpoints."""
+    run_dir = Path(run_dir)
+    parent = load_preset(run_dir / "preset.toml")
+    tables: dict[str, Any] = {"extends": "preset.toml", "description": f"{parent.description} ({why or suffix})".strip()}
+    for key, value in {**changes, "save.output_dir": str(parent.output_dir)}.items():
+        section, name = key.split(".", 1)
+        tables.setdefault(section, {})[name] = value
+    path = run_dir / f"preset-{suffix or 'fixed'}.toml"
+    path.write_text(f"# Written by the failure advice of {run_dir.name}: {why or suffix}\n" + dump_toml(tables), encoding="utf-8")
+    load_preset(path)  # a derived preset that does not load is a bug here, not a user error: fail now
+    return path
+
+
+def set_aside_incomplete_checkpoints(output_dir: Path) -> list[Path]:
+    """Rename checkpoints newer than the last complete one (a save cut short) so a resume skips them."""
+    last = last_complete_checkpoint(output_dir)
+    last_step = int(CHECKPOINT.match(last.name).group(1)) if last else -1  # type: ignore[union-attr]
+    moved = []
+    for step, path in checkpoints(output_dir):
+        if step > last_step:
+            target = path.with_name(f"incomplete-{path.name}")
+            path.rename(target)
+            moved.append(target)
+    return moved
+
+
+def apply_and_resume(run_dir: Path, advice: FailureAdvice, env: dict[str, str] | None = None) -> tuple[Path, subprocess.Popen]:
+    """Write the derived preset and resume the run from its last checkpoint; returns (preset path, trainer process)."""
+    if not advice.can_resume:
+        raise ValueError(f"{run_dir}: no safe apply-and-resume for {advice.classification} ({advice.fix})")
+    from emosum_tui.core.rundir import launch_trainer
+
+    if advice.changes:
+        derived = write_derived_preset(run_dir, advice.changes, advice.suffix, advice.title)
+    else:
+        derived = Path(run_dir) / "preset.toml"
+    if advice.checkpoint is not None:
+        set_aside_incomplete_checkpoints(advice.checkpoint.parent)
+    return derived, launch_trainer(str(derived), Path(run_dir), resume=True, env=env)

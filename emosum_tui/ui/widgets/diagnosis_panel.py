@@ -1,0 +1,63 @@
+"""The "why is it slow" panel: the doctor's current findings, worst first, each with evidence and fix.
+
+It only draws: the owner (the training screen) feeds it `show(findings)` from the live
+diagnoser (`emosum_tui.doctor.live.LiveDiagnoser`) or the preflight. Torch-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from emosum_tui.doctor.findings import Finding, worst_first
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
+MARK = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
+
+
+def finding_markup(finding: Finding) -> str:
+    style = STYLE[finding.severity]
+    lines = [f"[{style}]{MARK[finding.severity]} {escape(finding.title)}[/{style}]",
+             f"  [dim]evidence:[/dim] {escape(finding.evidence)}"]
+    if finding.fix:
+        lines.append(f"  [dim]fix:[/dim] {escape(finding.fix)}")
+    return "\n".join(lines)
+
+
+class DiagnosisPanel(VerticalScroll):
+    """Findings as text; `show([])` says that nothing is wrong as far as the doctor can see."""
+
+    DEFAULT_CSS = """
+    DiagnosisPanel { height: auto; max-height: 14; border: round $warning 50%; border-title-color: $warning; padding: 0 1; }
+    DiagnosisPanel .diagnosis-finding { margin-bottom: 1; }
+    """
+
+    def __init__(self, title: str = "why is it slow", empty: str = "nothing the doctor can see slows this run",
+                 **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.border_title = title
+        self.empty = empty
+        self.findings: list[Finding] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"[dim]{escape(self.empty)}[/dim]", id="diagnosis-empty")
+
+    def show(self, findings: Sequence[Finding], *, include_ok: bool = False) -> None:
+        """Replace what is shown (a no-op when nothing changed, so a 1 s feed does not flicker)."""
+        chosen = worst_first([f for f in findings if include_ok or f.severity != "ok"])
+        if chosen == self.findings:
+            return
+        self.findings = chosen
+        for old in self.query(".diagnosis-finding"):
+            old.remove()
+        self.query_one("#diagnosis-empty", Static).display = not chosen
+        self.mount_all(Static(finding_markup(f), classes=f"diagnosis-finding severity-{f.severity}") for f in chosen)
+
+    @property
+    def text(self) -> str:
+        """What is shown, as plain text (for tests and the clipboard)."""
+        return "\n".join(f"{f.severity}: {f.title} | {f.evidence} | {f.fix}" for f in self.findings)

@@ -8,9 +8,13 @@ from textual.widgets import RichLog
 from emosum_tui.core.events import CheckpointSaved, Diagnosis, Done, Error, EvalResult, Event, RunStart, Warn
 from emosum_tui.ui.format import human_bytes, human_duration
 
+_BOOKKEEPING = {"runtime", "samples_per_second", "steps_per_second", "epoch"}
+
 
 def _fmt_metrics(metrics: dict[str, float]) -> str:
-    return ", ".join(f"{k.removeprefix('eval_')} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float)))
+    """The metrics that say something about the model (loss, ROUGE), not the Trainer's timings."""
+    shown = {k.removeprefix("eval_"): v for k, v in metrics.items() if isinstance(v, (int, float))}
+    return ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if k not in _BOOKKEEPING)
 
 
 class EventsPane(RichLog):

@@ -7,12 +7,23 @@ from collections import deque
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 from emosum_tui.ui.format import human_bytes
 
 HISTORY = 120  # samples kept for the sparklines (about two minutes)
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def percent_sparkline(values: list[float], width: int) -> str:
+    """The last `width` percentages as bars on a fixed 0-100 scale.
+
+    Textual's `Sparkline` scales to the data's own min..max, so a CPU pinned at 100% draws as a
+    flat floor; for percentages the absolute scale is the point.
+    """
+    tail = values[-width:] if width > 0 else []
+    return "".join(BLOCKS[min(len(BLOCKS) - 1, max(0, round(v / 100 * (len(BLOCKS) - 1))))] for v in tail)
 
 
 def _pct(value: float | None) -> str:
@@ -42,7 +53,7 @@ def resource_text(sample: ResourceSample) -> str:
 
 
 class ResourcePane(Vertical):
-    """Readings as text plus sparklines of system CPU, trainer CPU, RAM and GPU 0 utilisation."""
+    """Readings as text plus sparklines of system CPU, trainer CPU (100% = all cores), RAM and GPU 0 utilisation."""
 
     SERIES = (("cpu", "CPU"), ("trainer", "trainer"), ("ram", "RAM"), ("gpu", "GPU"))
 
@@ -56,20 +67,21 @@ class ResourcePane(Vertical):
         for key, label in self.SERIES:
             with Horizontal(classes="spark-row"):
                 yield Label(label, classes="spark-label")
-                yield Sparkline([], id=f"spark-{key}", summary_function=max)
+                yield Static("", id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample) -> None:
         self.samples += 1
         self.query_one("#resource-text", Static).update(resource_text(sample))
         values = {
             "cpu": sample.cpu_percent,
-            "trainer": sample.trainer_cpu_percent or 0.0,
+            "trainer": (sample.trainer_cpu_percent or 0.0) / max(1, sample.cpu_count),
             "ram": 100.0 * sample.ram_used / sample.ram_total if sample.ram_total else 0.0,
             "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else 0.0,
         }
         for key, value in values.items():
             self.history[key].append(value)
-            self.query_one(f"#spark-{key}", Sparkline).data = list(self.history[key])
+            spark = self.query_one(f"#spark-{key}", Static)
+            spark.update(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
     def show_off(self, why: str) -> None:
         self.query_one("#resource-text", Static).update(f"[dim]resources: {escape(why)}[/dim]")

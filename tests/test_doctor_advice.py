@@ -77,7 +77,7 @@ def test_missing_model_and_full_disk(home: Path) -> None:
     assert "huggingface-cli download google/mt5-base" in advice.fix and not advice.can_resume
     full = Error(classification="disk-full", type="OSError", message="[Errno 28] No space left on device", step=1000)
     advice = advice_for(full, load_preset("original"), checkpoint=home / "c", checkpoint_bytes=7 * GIB, disk_free=GIB // 2)
-    assert "each checkpoint is 7.0 GiB; 0.5 GiB free" in advice.fix
+    assert "each checkpoint is 7.0 GiB; 512 MiB free" in advice.fix
     assert advice.changes == {"save.checkpoints_kept": 1} and advice.can_resume
 
 

@@ -171,3 +171,27 @@ def test_doctor_json_on_this_machine(home: Path) -> None:
     assert "GiB" in memory["evidence"] and "free RAM" in memory["evidence"] and "estimated peak" in memory["evidence"]
     assert "GiB" in disk["evidence"] and "free at" in disk["evidence"] and "estimated peak" in disk["evidence"]
     assert body["presets"]["full"]["plan"]["peak_memory_bytes"] > 0
+
+
+def test_doctor_keeps_the_console_process_torch_free(home: Path) -> None:
+    """Torch is asked in a subprocess: the doctor itself never imports torch, transformers or datasets."""
+    script = (
+        "import sys, contextlib, io\nfrom emosum_tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['doctor', '--preset', 'demo', '--json'])\n"
+        "print('HEAVY', [h for h in ('torch', 'transformers', 'datasets') if h in sys.modules])\n"
+    )
+    env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=home, timeout=120, check=True)
+    assert "HEAVY []" in out.stdout
+
+
+def test_preflight_for_the_presets_screen(home: Path) -> None:
+    from emosum_tui.doctor.preflight import preflight
+
+    facts = replace(USER_BOX, torch=CUDA_TORCH)
+    findings = preflight(load_preset("demo"), facts)
+    codes = [f.code for f in findings]
+    assert all(f.severity == "ok" for f in findings) and codes[:2] == ["cuda-ok", "cuda-versions-ok"]
+    assert {"memory-ok", "disk-ok", "precision-ok", "model-ok", "data-ok-train", "data-ok-validation"} <= set(codes)
+    memory = next(f for f in findings if f.code == "memory-ok")
+    assert "MiB of 11.0 GiB free VRAM on NVIDIA GeForce RTX 3060" in memory.evidence

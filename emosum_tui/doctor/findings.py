@@ -51,7 +51,9 @@ def worst_first(findings: list[Finding]) -> list[Finding]:
 
 
 def gib(value: float | None) -> str:
-    """Bytes as GiB for evidence text ("7.6 GiB"); '?' when unknown."""
+    """Bytes for evidence text: "7.6 GiB", or "58 MiB" below a GiB; '?' when unknown."""
     if value is None:
         return "?"
+    if abs(value) < 2**30:
+        return f"{value / 2**20:.0f} MiB"
     return f"{value / 2**30:.1f} GiB"

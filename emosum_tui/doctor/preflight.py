@@ -10,7 +10,7 @@ The user's 105 s/step story is the first check: an NVIDIA GPU next to a CPU-only
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +418,16 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts |
         preset=preset.name,
         basis=basis,
     )
+
+
+def preflight(preset: Preset, facts: MachineFacts | None = None) -> list[Finding]:
+    """Everything for one preset, as the presets screen shows it before a run starts.
+
+    Blocking (the torch probe takes a few seconds): call it from a worker thread, and pass the
+    `facts` of an earlier `gather_machine_facts()` to check several presets for the price of one probe.
+    """
+    if facts is None:
+        facts = gather_machine_facts(preset.output_dir)
+    else:
+        facts = replace(facts, disk_free=free_disk_at(preset.output_dir))
+    return run_preflight(preset, facts, plan_facts(preset, facts))

@@ -42,23 +42,35 @@ def _read(path: Path, fields: PairFields, emit: Emit, what: str) -> list[tuple[s
     return [(pair.source, pair.target) for pair in result.pairs]
 
 
-def load_datasets(preset: Any, tokenizer: Any, emit: Emit) -> Datasets:
-    import datasets
+@dataclass
+class Rows:
+    """The chosen (source, target) pairs, before tokenising."""
 
-    datasets.disable_progress_bars()
+    train: list[tuple[str, str]]
+    validation: list[tuple[str, str]]
+
+
+def read_rows(preset: Any, emit: Emit) -> Rows:
+    """Read and choose rows first: bad data is reported before minutes of model loading."""
     fields = PairFields.from_preset(preset)
     seed = preset["data.seed"]
     emit(Phase(name="loading_data", detail=str(preset.train_file)))
-    train_pairs = _read(preset.train_file, fields, emit, "training")
-    keep = subsample_indices(len(train_pairs), preset["data.train_samples"], preset["data.train_fraction"], seed)
-    train_pairs = [train_pairs[i] for i in keep]
-    validation_pairs: list[tuple[str, str]] = []
+    train = _read(preset.train_file, fields, emit, "training")
+    keep = subsample_indices(len(train), preset["data.train_samples"], preset["data.train_fraction"], seed)
+    train = [train[i] for i in keep]
+    validation: list[tuple[str, str]] = []
     if preset["eval.strategy"] != "no":
-        validation_pairs = _read(preset.validation_file, fields, emit, "validation")
-        keep = subsample_indices(len(validation_pairs), preset["data.validation_samples"], 1.0, seed)
-        validation_pairs = [validation_pairs[i] for i in keep]
+        validation = _read(preset.validation_file, fields, emit, "validation")
+        keep = subsample_indices(len(validation), preset["data.validation_samples"], 1.0, seed)
+        validation = [validation[i] for i in keep]
+    return Rows(train, validation)
 
-    total = len(train_pairs) + len(validation_pairs)
+
+def tokenise_rows(preset: Any, rows: Rows, tokenizer: Any, emit: Emit) -> Datasets:
+    import datasets
+
+    datasets.disable_progress_bars()
+    total = len(rows.train) + len(rows.validation)
     progress = {"done": 0}
     max_source, max_target = preset["train.max_source_tokens"], preset["train.max_target_tokens"]
     emit(Phase(name="tokenising", done=0, total=total))
@@ -76,6 +88,6 @@ def load_datasets(preset: Any, tokenizer: Any, emit: Emit) -> Datasets:
         table = datasets.Dataset.from_dict({"source": [s for s, _ in pairs], "target": [t for _, t in pairs]})
         return table.map(tokenise, batched=True, batch_size=batch_size, remove_columns=["source", "target"])
 
-    train = build(train_pairs)
-    validation = build(validation_pairs) if validation_pairs else None
-    return Datasets(train, validation, len(train_pairs), len(validation_pairs))
+    train = build(rows.train)
+    validation = build(rows.validation) if rows.validation else None
+    return Datasets(train, validation, len(rows.train), len(rows.validation))

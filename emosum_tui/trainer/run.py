@@ -204,13 +204,13 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
 
             transformers.utils.logging.disable_progress_bar()
 
-        reporter.emit(Phase(name="loading_model", detail=preset["model.name"]))
+        from emosum_tui.trainer.dataset_loading import read_rows, tokenise_rows
         from emosum_tui.trainer.model_loading import load_model
 
+        rows = read_rows(preset, reporter.emit)
+        reporter.emit(Phase(name="loading_model", detail=preset["model.name"]))
         loaded = load_model(preset)
-        from emosum_tui.trainer.dataset_loading import load_datasets
-
-        data = load_datasets(preset, loaded.tokenizer, reporter.emit)
+        data = tokenise_rows(preset, rows, loaded.tokenizer, reporter.emit)
 
         from transformers import DataCollatorForSeq2Seq
 

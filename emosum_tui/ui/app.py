@@ -22,7 +22,7 @@ from emosum_tui.ui.screens.presets import PresetsScreen
 class EmosumApp(App[int]):
     """`EmosumApp(preset="fast", start=True)` opens the presets with `fast` selected and starts it."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (tests, bench) find it too
     TITLE = "emosum-tui"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [  # noqa: RUF012

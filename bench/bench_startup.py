@@ -1,0 +1,95 @@
+"""Start-up of the console to its first frame, against a minimal Textual app on the same machine.
+
+Target: `emosum-tui` shows its first frame in under one second on a 2-core machine. Each
+sample is a fresh interpreter (what a user pays when typing `emosum-tui`): from just before
+the process is spawned to the app's `Ready` event (DOM ready, first frame drawn), then the
+app exits. Both apps run headless, alternately, after one warm-up each (the OS file cache
+warm, as on a second start). The console's estimates and token counts run in worker threads
+after the first frame; a private cache folder keeps the checkout's `.cache/` untouched.
+
+    .venv/bin/python bench/bench_startup.py [--runs 7]
+
+The last line gives the figures side by side and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+import sys, time
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Minimal(App):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+    def on_ready(self):
+        print(f"READY {time.time():.6f}", flush=True)
+        self.exit()
+
+Minimal().run(headless=True, size=(160, 50))
+"""
+
+CONSOLE = """
+import sys, time
+from emosum_tui.ui.app import EmosumApp
+
+class Timed(EmosumApp):
+    def on_ready(self):
+        heavy = [m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets")]
+        print(f"READY {time.time():.6f} HEAVY {len(heavy)}", flush=True)
+        self.exit()
+
+Timed().run(headless=True, size=(160, 50))
+"""
+
+
+def first_frame_seconds(script: str, env: dict[str, str]) -> float:
+    """Seconds from spawning a fresh interpreter running `script` to its first frame."""
+    start = time.time()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=CHECKOUT, timeout=120)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("READY")), None)
+    if result.returncode != 0 or line is None:
+        raise SystemExit(f"app did not reach its first frame (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    if "HEAVY" in line and not line.endswith("HEAVY 0"):
+        raise SystemExit(f"the console imported torch/transformers/datasets: {line}")
+    return float(line.split()[1]) - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="samples per app (after one warm-up each)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="emosum-bench-startup-") as cache:
+        env = {**os.environ, "EMOSUM_CACHE": cache, "EMOSUM_HOME": str(CHECKOUT)}
+        first_frame_seconds(MINIMAL, env)
+        first_frame_seconds(CONSOLE, env)
+        minimal: list[float] = []
+        console: list[float] = []
+        for _ in range(args.runs):
+            minimal.append(first_frame_seconds(MINIMAL, env))
+            console.append(first_frame_seconds(CONSOLE, env))
+    m, c = statistics.median(minimal), statistics.median(console)
+    print(f"cpu cores: {os.cpu_count()}, python {sys.version.split()[0]}, runs: {args.runs} each (median; min-max)")
+    print(f"minimal textual app: {m:.3f} s ({min(minimal):.3f}-{max(minimal):.3f})")
+    print(f"emosum-tui console:  {c:.3f} s ({min(console):.3f}-{max(console):.3f})")
+    verdict = "meets" if c < 1.0 else "MISSES"
+    print(f"first frame: emosum-tui {c:.2f} s vs minimal Textual {m:.2f} s = x{c / m:.2f}; target < 1 s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

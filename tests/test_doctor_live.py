@@ -89,3 +89,17 @@ def test_diagnoser_logs_each_finding_once(tmp_path: Path) -> None:
     assert [f.code for f in logged] == ["cpu-while-gpu-idle"]
     assert logged[0].evidence == first[0].evidence
     assert [e.kind for e in read_events(tmp_path / DIAGNOSIS_FILE)] == ["diagnosis"]
+
+
+def test_cpu_is_known_from_the_trainer_environment_before_the_plan() -> None:
+    """Seconds after start (model still loading), RunStart's environment already says torch has no CUDA."""
+    from emosum_tui.core.events import RunStart, TrainPlan
+
+    window, _ = load("rtx_gpu_cpu_torch")
+    start = RunStart(t=window.samples[0].t, environment={"torch": "2.5.1+cpu", "cuda_available": False})
+    early = LiveWindow(events=[start], samples=window.samples[:3])
+    (finding,) = diagnose(early)
+    assert finding.code == "cpu-while-gpu-idle" and "device = cpu (trainer environment)" in finding.evidence
+    assert "no step finished yet" in finding.evidence
+    late = LiveWindow(events=[start, *[e for e in window.events if isinstance(e, TrainPlan)]], samples=window.samples[:3])
+    assert "(train plan)" in diagnose(late)[0].evidence

@@ -62,7 +62,7 @@ class LiveDiagnoser:
         self._samples.append(sample)
 
     def window(self) -> LiveWindow:
-        events = sorted([*self._steps, *self._other], key=lambda e: (e.t, e.seq))
+        events = [*self._other, *self._steps]  # rules select by kind; within a kind, log order is kept
         p = self.preset
         return LiveWindow(
             events=events,

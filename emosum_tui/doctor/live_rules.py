@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from emosum_tui.core.events import CheckpointSaved, Event, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.events import CheckpointSaved, Event, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.doctor.findings import Finding, gib, worst_first
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 
@@ -43,9 +43,20 @@ class LiveWindow:
 
     @property
     def device(self) -> str:
-        """The trainer's device as it reported it ("cpu", "cuda:0"); "" before the plan."""
+        """The trainer's device as it reported it ("cpu", "cuda:0"); before the train plan, what its
+        environment said at start (torch cannot use CUDA -> "cpu"); "" when nothing is known yet."""
         plan = self.plan
-        return plan.device.lower() if plan else ""
+        if plan and plan.device:
+            return plan.device.lower()
+        starts = [e for e in self.events if isinstance(e, RunStart) and "cuda_available" in e.environment]
+        if starts:
+            return "cuda" if starts[-1].environment["cuda_available"] else "cpu"
+        return ""
+
+    @property
+    def device_source(self) -> str:
+        plan = self.plan
+        return "train plan" if plan and plan.device else "trainer environment"
 
     @property
     def on_cpu(self) -> bool:
@@ -144,7 +155,7 @@ def cpu_while_gpu_idle(window: LiveWindow) -> Finding | None:
         "cpu-while-gpu-idle",
         "error",
         "training runs on the CPU while the NVIDIA GPU is idle",
-        f"trainer device = {window.device} (train plan); {_gpu_text(readings)}; {_median_text(window.step_seconds())}; "
+        f"trainer device = {window.device} ({window.device_source}); {_gpu_text(readings)}; {_median_text(window.step_seconds())}; "
         f"{_trainer_cpu_text(window)}",
         "torch here is a CPU-only build or cannot use CUDA: install the CUDA build "
         "(pip install torch --index-url https://download.pytorch.org/whl/cu124; `emosum-tui doctor` gives the exact command "

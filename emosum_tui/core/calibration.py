@@ -87,11 +87,12 @@ class CalibrationSpec:
     micro_batches: int = 3
     warmup: int = 1
     seed: int = 42
+    budget_seconds: float = 25.0  # stop measuring micro-batches after this long (at least one)
 
     def key(self) -> str:
         body = asdict(self)
-        body.pop("micro_batches")
-        body.pop("warmup")
+        for name in ("micro_batches", "warmup", "budget_seconds"):
+            body.pop(name)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -19,20 +19,36 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.calibration import CalibrationSpec
-from emosum_tui.core.cost_model import forward_flops, train_flops
+from emosum_tui.core.cost_model import forward_flops, param_count, train_flops
 from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.probe import emit
+
+LARGE = 20_000_000  # parameters above which the model is built without random initialisation
 
 
 def build_model(shape: ModelShape, checkpointing: bool) -> Any:
     """A config-built MT5 with random weights (LM head untied like the real checkpoints)."""
+    import contextlib
+
+    import torch
     from transformers import MT5Config, MT5ForConditionalGeneration
 
+    # MT5Config ties the LM head and both embeddings to `shared` in transformers 5. The
+    # google/mt5-* checkpoints hold a separate lm_head (kept when loaded): untie that one only.
     config = MT5Config(**shape.mt5_config_kwargs())
-    # MT5Config forces tie_word_embeddings=True in transformers 5; set it afterwards to build
-    # the separate LM head the google/mt5-* checkpoints have.
-    config.tie_word_embeddings = shape.tied_lm_head
-    model = MT5ForConditionalGeneration(config)
+    large = param_count(shape) >= LARGE
+    # Random initialisation of 250,112 x d matrices takes longer than the measurement, and a
+    # matmul's speed does not depend on the values: a large model is filled with a constant.
+    with torch.device("meta") if large else contextlib.nullcontext():
+        model = MT5ForConditionalGeneration(config)
+        if not shape.tied_lm_head:
+            model.lm_head.weight = torch.nn.Parameter(model.shared.weight.detach().clone())
+    if large:
+        model = model.to_empty(device="cpu")
+        model.set_input_embeddings(model.shared)  # to_empty copies each module's tensor: tie them again
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.fill_(0.01)
     if checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -125,22 +141,28 @@ def run(spec: CalibrationSpec, disk_dir: Path) -> dict[str, Any]:
     if spec.warmup:
         update()  # the first update allocates the optimizer state: warm-up, not measured
     seconds = flops = 0.0
+    measured = 0
+    budget_end = time.perf_counter() + spec.budget_seconds
     for i in range(spec.micro_batches):
         s, f = micro_batch()
         seconds += s
         flops += f
+        measured += 1
         emit("progress", what="micro-batch", done=spec.warmup + i + 1, total=total)
+        if time.perf_counter() > budget_end:
+            break  # a slow shape: fewer samples rather than a probe nobody waits for
     update_seconds = update()
     emit("progress", what="optimizer update", done=total, total=total)
-    micro = seconds / spec.micro_batches
-    micro_flops = flops / spec.micro_batches
+    micro = seconds / measured
+    micro_flops = flops / measured
+    quick = time.perf_counter() > budget_end
 
     model.eval()
     eval_rows = spec.eval_rows or spec.rows
     with torch.no_grad():
         eval_times = []
         eval_flops = 0.0
-        for _ in range(2):
+        for _ in range(1 if quick else 2):
             batch, source, target = make_batch([rng.choice(eval_rows) for _ in range(spec.eval_batch_size)], shape.vocab_size, rng, device)
             sync()
             start = time.perf_counter()
@@ -183,7 +205,7 @@ def run(spec: CalibrationSpec, disk_dir: Path) -> dict[str, Any]:
         "generate_fixed_seconds": fixed,
         "startup_seconds": 0.0,
         "disk_bps": disk_write_bps(disk_dir, megabytes=32),
-        "micro_batches": spec.micro_batches,
+        "micro_batches": measured,
     }
 
 

@@ -167,3 +167,56 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
     assert [d.reason for d in done] == ["failed", "completed"]
     assert done[-1].totals["samples"] == 2 * 8  # steps 3-4 saw 8 rows each: the effective batch held
     assert read_run(run_dir).status == "finished"
+    from emosum_tui.doctor.advice import advise
+
+    assert advise(run_dir) is None  # resumed and finished: nothing left to advise
+
+
+def failed_run(home: Path) -> Path:
+    """A run folder as the trainer leaves it after an OOM in step 3, with checkpoint-2 on disk."""
+    from emosum_tui.core.events import EventWriter, RunStart
+    from emosum_tui.trainer.run import preset_as_run
+
+    preset = load_preset("full")
+    run_dir = home / "runs" / "20260101-000000-full"
+    run_dir.mkdir(parents=True)
+    (run_dir / "preset.toml").write_text(preset_as_run(preset), encoding="utf-8")
+    state = preset.output_dir / "checkpoint-2" / "trainer_state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{}", encoding="utf-8")
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    writer.write(RunStart(preset="full", run_dir=str(run_dir), output_dir=str(preset.output_dir)))
+    writer.write(TrainPlan(total_steps=10, batch_size=2, grad_accum=4, device="cuda:0"))
+    writer.write(oom())
+    writer.write(Done(reason="failed", steps=2))
+    writer.close()
+    return run_dir
+
+
+def test_doctor_run_explains_a_failed_run(home: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    run_dir = failed_run(home)
+    env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")}
+    done = subprocess.run([sys.executable, "-m", "emosum_tui", "doctor", "--run", run_dir.name, "--json"], capture_output=True,
+                          text=True, env=env, cwd=home, timeout=60)
+    assert done.returncode == 0, done.stderr
+    advice = json.loads(done.stdout)["advice"]
+    assert advice["classification"] == "out-of-memory" and advice["can_resume"] is True
+    assert advice["changes"] == {"train.batch_size": 1, "train.grad_accum": 8}
+    assert advice["checkpoint"].endswith("checkpoint-2")
+
+
+def test_a_resumed_run_is_no_longer_failed(home: Path) -> None:
+    from emosum_tui.core.events import EventWriter, RunStart
+    from emosum_tui.doctor.advice import advise
+
+    run_dir = failed_run(home)
+    assert advise(run_dir) is not None
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    writer.write(RunStart(preset="preset-halfbatch", run_dir=str(run_dir)))
+    writer.close()
+    assert advise(run_dir) is None

@@ -1,5 +1,9 @@
 """`emosum-tui doctor [--preset NAME] [--json] [--strict]`: will this machine train this plan well?
 
+`emosum-tui doctor --run RUN [--apply]` explains a run instead: the live diagnoses logged for it
+and, when it failed, what happened and the smallest fix (`--apply` applies it and resumes, as
+the console's `a` does).
+
 Checks torch's build against the GPU NVML sees (the CPU-only wheel next to an NVIDIA GPU is
 the classic 100x slowdown), CUDA runtime vs driver, estimated peak memory vs free VRAM/RAM,
 peak disk vs free space, precision, the model's files and the data. Without `--preset` every
@@ -23,10 +27,17 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--preset", help="preset to check (name or .toml path); default: every preset in presets/")
     parser.add_argument("--json", action="store_true", help="print the findings and the facts as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any finding is an error")
+    parser.add_argument("--run", metavar="RUN", help="explain a run instead (its folder, its name under runs/, or 'latest')")
+    parser.add_argument("--apply", action="store_true", help="with --run: apply the fix and resume the run, when that is safe")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.run:
+        return explain_run(args)
+    if args.apply:
+        print("error: --apply needs --run RUN")
+        return 2
     from emosum_tui.core.presets import PresetError, load_all, load_preset
     from emosum_tui.doctor.findings import Finding, worst_first
     from emosum_tui.doctor.preflight import (
@@ -83,3 +94,43 @@ def _print_text(machine: list[Any], per_preset: dict[str, list[Any]], symbol: di
         print(f"\nPreset {name}")
         for finding in found:
             show(finding)
+
+
+def explain_run(args: argparse.Namespace) -> int:
+    """Diagnoses logged for a run and, when it failed, the advice; `--apply` resumes with the fix."""
+    from emosum_tui.commands.watch_cmd import resolve_run_dir
+    from emosum_tui.doctor.advice import advise, apply_and_resume
+    from emosum_tui.doctor.live import read_diagnoses
+
+    found = resolve_run_dir(args.run)
+    if isinstance(found, str):
+        print(f"error: {found}")
+        return 2
+    diagnoses = read_diagnoses(found)
+    advice = advise(found)
+    if args.json:
+        body: dict[str, Any] = {"run_dir": str(found), "diagnoses": [f.to_dict() for f in diagnoses], "advice": None}
+        if advice is not None:
+            body["advice"] = {**asdict(advice), "checkpoint": str(advice.checkpoint) if advice.checkpoint else None,
+                              "can_resume": advice.can_resume}
+        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(f"Run {found.name}")
+        if diagnoses:
+            print("Diagnosed while it ran:")
+            for finding in diagnoses:
+                print(f"  {SYMBOL[finding.severity]} {finding.title}\n      evidence: {finding.evidence}\n      fix: {finding.fix}")
+        if advice is None:
+            print("It has not failed.")
+        else:
+            print(f"Failed: {advice.title}\n  what happened: {advice.happened}\n  smallest fix: {advice.fix}")
+            if advice.can_resume:
+                changes = ", ".join(f"{k} = {v!r}" for k, v in advice.changes.items()) or "no change"
+                print(f"  apply and resume ({changes}) from {advice.checkpoint}: emosum-tui doctor --run {args.run} --apply")
+    if args.apply:
+        if advice is None or not advice.can_resume:
+            print("error: nothing to apply: " + ("the run has not failed" if advice is None else "this fix needs a new run"))
+            return 1
+        preset_path, process = apply_and_resume(found, advice)
+        print(f"resuming {found.name} with {preset_path.name} (trainer pid {process.pid}); follow it: emosum-tui watch {found}")
+    return 0

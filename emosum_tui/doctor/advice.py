@@ -76,10 +76,12 @@ def _output_dir(run_dir: Path, preset: Preset | None) -> Path | None:
 
 
 def advise(run_dir: Path) -> FailureAdvice | None:
-    """Advice for the run's last error, or None when the run has not failed."""
+    """Advice for the run's error, or None when it has not failed (or was resumed since)."""
     run_dir = Path(run_dir)
     events = read_events(run_dir / EVENTS_FILE)
-    errors = [e for e in events if isinstance(e, Error)]
+    starts = [i for i, e in enumerate(events) if isinstance(e, RunStart)]
+    current = events[starts[-1]:] if starts else events  # a resume starts a new chapter of the log
+    errors = [e for e in current if isinstance(e, Error)]
     if not errors:
         return None
     preset = _preset_as_run(run_dir)

@@ -236,7 +236,7 @@ class TrainingScreen(Screen):
         from emosum_tui.core.rundir import PRESET_FILE, launch_trainer
 
         summary = read_run(self.run_dir)
-        preset_ref = summary.preset or str(self.run_dir / PRESET_FILE)
+        preset_ref = getattr(summary, "preset_ref", "") or summary.preset or str(self.run_dir / PRESET_FILE)
         self.process = launch_trainer(preset_ref, self.run_dir, resume=True)
         self.pid = self.process.pid
         self.started_t = time.time()

@@ -129,8 +129,16 @@ def test_model_not_in_cache_offline(home: Path, tmp_path: Path, monkeypatch: pyt
     assert finding.code == "model-not-available" and "google/mt5-base" in finding.evidence
     assert "huggingface-cli download google/mt5-base" in finding.fix
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    (finding,) = check_model_available(load_preset("full"))
+    (finding,) = check_model_available(load_preset("full"), reachable=lambda: (True, "huggingface.co:443 answers"))
     assert finding.code == "model-download" and finding.severity == "warning"
+    import socket
+
+    with socket.socket() as probe:  # a port that was just free: nothing answers there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    (finding,) = check_model_available(load_preset("full"))
+    assert finding.code == "model-not-available" and f"127.0.0.1:{port} unreachable" in finding.evidence
     (demo,) = check_model_available(load_preset("demo"))
     assert demo.severity == "ok"
 

@@ -10,9 +10,12 @@ The user's 105 s/step story is the first check: an NVIDIA GPU next to a CPU-only
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from emosum_tui.core.data import PairFields, read_pairs
 from emosum_tui.core.presets import Preset
@@ -284,8 +287,20 @@ def _offline() -> bool:
     return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes") for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
-def check_model_available(preset: Preset) -> list[Finding]:
-    """The model's files are here (cache or local dir), or the first run will need the hub."""
+def hub_reachable(timeout: float = 1.5) -> tuple[bool, str]:
+    """Can this machine open a connection to the Hugging Face hub (HF_ENDPOINT)? (answer, why)."""
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parts = urlsplit(endpoint)
+    host, port = parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, f"{host}:{port} answers"
+    except OSError as exc:
+        return False, f"{host}:{port} unreachable ({exc})"
+
+
+def check_model_available(preset: Preset, reachable: Callable[[], tuple[bool, str]] = hub_reachable) -> list[Finding]:
+    """The model's files are here (cache or local dir), or the first run will need the hub (is it reachable?)."""
     name = preset["model.name"]
     if preset.builds_model_from_config:
         return [Finding("model-ok", "ok", "model built from the preset's inline config", f"model.name = \"{name}\" (no download)")]
@@ -308,8 +323,11 @@ def check_model_available(preset: Preset) -> list[Finding]:
     if _offline():
         return [Finding("model-not-available", "error", "the model is not here and the hub is switched off",
                         evidence + "; HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set", fix)]
-    return [Finding("model-download", "warning", "the model will be downloaded on the first run", evidence + "; needs internet",
-                    fix)]
+    ok, why = reachable()
+    if not ok:
+        return [Finding("model-not-available", "error", "the model is not here and the hub cannot be reached",
+                        f"{evidence}; {why}", fix)]
+    return [Finding("model-download", "warning", "the model will be downloaded on the first run", f"{evidence}; {why}", fix)]
 
 
 def check_data(preset: Preset) -> list[Finding]:

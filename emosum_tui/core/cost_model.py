@@ -288,6 +288,7 @@ class CheckpointBytes:
     optimizer: int
     tokenizer: int
     small: int  # scheduler, rng state, trainer state, training args, configs
+    spiece: int = 0  # the SentencePiece model our trainer copies next to the final model
 
     @property
     def total(self) -> int:
@@ -295,8 +296,8 @@ class CheckpointBytes:
 
     @property
     def final_model(self) -> int:
-        """What `trainer.save_model` leaves in the output dir: weights, tokenizer, configs."""
-        return self.weights + self.tokenizer + CONFIG_BYTES + TRAINING_ARGS_BYTES
+        """What the trainer leaves in `<output_dir>/final`: weights, tokenizer, configs, spiece.model."""
+        return self.weights + self.tokenizer + CONFIG_BYTES + TRAINING_ARGS_BYTES + self.spiece
 
 
 def checkpoint_bytes(preset: Any, shape: ModelShape, steps: int) -> tuple[CheckpointBytes, str]:
@@ -306,7 +307,10 @@ def checkpoint_bytes(preset: Any, shape: ModelShape, steps: int) -> tuple[Checkp
     logs = steps // preset["save.logging_steps"] + evaluations(preset, steps)
     small = RNG_STATE_BYTES + SCHEDULER_BYTES + TRAINING_ARGS_BYTES + CONFIG_BYTES + TRAINER_STATE_BASE + TRAINER_STATE_PER_LOG * logs
     basis = f"weights fp32 4 B/param; {optim_basis}; {tok_basis}; small files ~{small // 1000} KB"
-    return CheckpointBytes(weights, optim, tok, small), basis
+    from emosum_tui.core.tokenizer_files import find_spiece
+
+    spiece = find_spiece(preset, build=False)
+    return CheckpointBytes(weights, optim, tok, small, spiece.stat().st_size if spiece is not None else 0), basis
 
 
 def training_memory(preset: Any, shape: ModelShape, profile: BatchProfile) -> tuple[int, str]:

@@ -93,7 +93,7 @@ def test_out_of_memory_is_classified_with_advice(home: Path, monkeypatch: pytest
     code, run_dir, events = train(home, "oom")
     assert code == 1
     error = the_error(events)
-    assert error.classification == "out-of-memory" and error.type == "OutOfMemoryError" and error.step == 1
+    assert error.classification == "out-of-memory" and error.type == "OutOfMemoryError" and error.step == 2
     advice = " ".join(error.advice)
     assert "train.batch_size (8 -> 4)" in advice and "grad_accum (1 -> 2)" in advice and "effective batch of 8" in advice
     assert "gradient_checkpointing" in advice and "adafactor" in advice

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -231,3 +232,17 @@ def test_sigkill_leaves_a_readable_dead_run(home: Path) -> None:
     assert full.skipped == 0 and events and not any(isinstance(e, Done) for e in events)
     leftovers = [p.name for p in run_dir.rglob("*") if "partial" in p.name]
     assert leftovers == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="sends SIGINT to a process; the console uses the stop file instead")
+def test_ctrl_c_in_the_terminal_is_a_clean_stop(home: Path) -> None:
+    (home / "presets" / "tiny-ctrl-c.toml").write_text('extends = "tiny"\n[save]\noutput_dir = "model/ctrl-c"\n', encoding="utf-8")
+    run_dir = home / "runs" / "ctrl-c"
+    process = launch_trainer("tiny-ctrl-c", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@2:3"))
+    reader, seen = EventReader(run_dir / EVENTS_FILE), []
+    wait_for(reader, seen, lambda e: isinstance(e, StepBegin) and e.step == 2, process)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) == 0, stderr_of(run_dir)
+    seen += reader.poll()
+    assert isinstance(seen[-1], Done) and seen[-1].reason == "stopped" and seen[-1].steps == 2
+    assert (home / "model" / "ctrl-c" / "checkpoint-2").is_dir()

@@ -24,6 +24,7 @@ class Reporter:
         self.writer = writer
         self.status = status
         self.listeners: list[Listener] = []
+        self.current_step: int | None = None  # the optimizer step running now (for errors)
         self._lock = threading.Lock()
         self.save_status()
 
@@ -49,6 +50,7 @@ class Reporter:
             status.total_steps, status.step, status.state = event.total_steps, event.start_step, "running"
             return True
         if isinstance(event, StepBegin):
+            self.current_step = event.step
             return False
         if isinstance(event, StepEnd):
             status.step = event.step

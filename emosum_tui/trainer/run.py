@@ -14,7 +14,9 @@ import dataclasses
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from emosum_tui.core.rundir import (
     RunStatus,
     clear_stale_stop_request,
     new_run_dir,
+    request_stop,
     stop_requested,
     write_json_atomic,
 )
@@ -145,6 +148,23 @@ def preset_as_run(preset: Preset) -> str:
     return f"# {preset.name}, as run (chain: {chain})\n" + dump_toml(tables)
 
 
+def _ctrl_c_stops(run_dir: Path) -> Any:
+    """First Ctrl+C in the trainer's own terminal = a stop request (checkpoint, then exit 0);
+    a second one aborts. Returns the previous handler to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    pressed = {"count": 0}
+
+    def handler(signum: int, frame: Any) -> None:
+        pressed["count"] += 1
+        if pressed["count"] > 1:
+            raise KeyboardInterrupt
+        request_stop(run_dir, by="ctrl-c")
+        print("stopping after this step with a checkpoint (Ctrl+C again to abort)", file=sys.stderr, flush=True)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
 def _reference(preset: Preset, given: str | None) -> str:
     """How to name this preset again later: its name when it is in presets/, else its absolute path."""
     if given and not given.endswith(".toml") and Path(given).parent == Path("."):
@@ -174,6 +194,7 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
     (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
     heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
+    previous_handler = _ctrl_c_stops(run_dir)
     lock = OutputLock(preset.output_dir, run_dir)
     started = time.perf_counter()
     callback = None
@@ -272,7 +293,7 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         return 0
     except BaseException as exc:
         diagnosed = classify(exc, preset, on_gpu=on_gpu)
-        step = reporter.status.step if reporter.status.total_steps else None
+        step = reporter.current_step
         try:
             reporter.emit(Error(classification=diagnosed.classification, type=diagnosed.type, message=diagnosed.message,
                                 traceback_tail=diagnosed.traceback_tail, advice=diagnosed.advice, step=step))
@@ -291,6 +312,8 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
             raise
         return 1
     finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
         heartbeat.stop()
         lock.release()
         reporter.save_status()

@@ -82,6 +82,9 @@ class FailureAdviceScreen(Screen["Resumed | None"]):
         if self.advice is None or not self.advice.can_resume:
             return
         preset_path, process = apply_and_resume(self.run_dir, self.advice, env=self.env)
+        launched = getattr(self.app, "launched", None)
+        if isinstance(launched, list):
+            launched.append((self.run_dir, process))  # EmosumApp asks about live runs on quit
         self.notify(f"resuming with {preset_path.name} (pid {process.pid})")
         self.dismiss(Resumed(self.run_dir, preset_path, process))
 

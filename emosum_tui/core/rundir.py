@@ -37,8 +37,9 @@ STOP_FILE = "stop"
 
 # What a status file may say (written by the trainer) ...
 STATES = ("starting", "running", "finished", "stopped", "failed")
-# ... and what a reader concludes (adds "dead": said running, but its process is gone).
-RUN_STATES = (*STATES, "dead", "unknown")
+# ... and what a reader concludes: "running" (alive, starting or training), "dead" (said running,
+# but its process is gone), "unknown" (a folder with neither status nor events to go on).
+RUN_STATES = ("running", "finished", "stopped", "failed", "dead", "unknown")
 
 
 @dataclass
@@ -257,7 +258,7 @@ def _judge(status: RunStatus | None, done: Done | None, error: Error | None, ali
     if error is not None and not alive:
         return "failed"
     if alive:
-        return status.state if status is not None and status.state in ("starting", "running") else "running"
+        return "running"  # starting or training: `RunSummary.phase` says which
     if status is not None or has_start:
         return "dead"
     return "unknown"

@@ -192,6 +192,8 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
     reporter = Reporter(run_dir, writer, status)
     if headless:
         reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
+    else:
+        print(f"run folder: {run_dir}  (watch it from another terminal: emosum-tui watch {run_dir})", flush=True)
     (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
     heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
     previous_handler = _ctrl_c_stops(run_dir)
@@ -280,7 +282,7 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         }
         final_loss = callback.recent_loss(preset["save.logging_steps"])
         steps = trainer.state.global_step
-        if callback.stopped:
+        if callback.stopped and steps < trainer.state.max_steps:
             reporter.emit(Done(reason="stopped", steps=steps, seconds=time.perf_counter() - started, train_loss=final_loss, totals=totals))
             return 0
         reporter.emit(Phase(name="saving", detail=str(preset.output_dir / FINAL_DIR)))

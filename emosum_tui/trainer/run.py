@@ -282,7 +282,7 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         }
         final_loss = callback.recent_loss(preset["save.logging_steps"])
         steps = trainer.state.global_step
-        if callback.stopped and steps < trainer.state.max_steps:
+        if callback.stopped and (output is None or steps < trainer.state.max_steps):
             reporter.emit(Done(reason="stopped", steps=steps, seconds=time.perf_counter() - started, train_loss=final_loss, totals=totals))
             return 0
         reporter.emit(Phase(name="saving", detail=str(preset.output_dir / FINAL_DIR)))

@@ -78,7 +78,7 @@ async def test_runs_screen_lists_runs_and_opens_one_with_its_history(two_runs):
         statuses = [str(table.get_row_at(i)[2]) for i in range(2)]
         assert statuses == ["running", "finished"]
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None)
         training = app.screen
         assert training.run_dir == finished
         await wait_for(pilot, lambda: training.query_one(LossPlot).points("train") == 40)
@@ -92,7 +92,7 @@ async def test_watch_opens_the_app_on_the_run(two_runs):
     finished, _ = two_runs
     app = EmosumApp(watch=finished)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None)
         screen = app.screen
         await wait_for(pilot, lambda: screen.clock.done is not None)
         started = time.monotonic()

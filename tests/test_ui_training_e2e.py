@@ -44,35 +44,43 @@ async def test_console_starts_demo_leave_running_then_watch_shows_history_and_th
     from emosum_tui.ui.app import EmosumApp
     from emosum_tui.ui.screens.quit_dialog import QuitScreen
 
-    app = EmosumApp(preset=small_demo)
-    async with app.run_test(size=SIZE) as pilot:
-        run_dir = app.start_run(small_demo)
-        assert run_dir is not None
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
-        screen = app.screen
-        process = screen.process
-        await wait_for(pilot, lambda: screen.clock.step >= 2, timeout=240, step=0.2)
-        await pilot.press("q")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
-        await pilot.press("l")  # leave it running
-        await pilot.pause(0.2)
-    assert process.poll() is None, "leaving the console must leave the trainer running"
+    started: list = []  # trainers to clean up if the test fails half-way
+    try:
+        app = EmosumApp(preset=small_demo)
+        async with app.run_test(size=SIZE) as pilot:
+            run_dir = app.start_run(small_demo)
+            assert run_dir is not None
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None)
+            screen = app.screen
+            process = screen.process
+            started.append(process)
+            await wait_for(pilot, lambda: screen.query_one(LossPlot).points("train") >= 2, timeout=240, step=0.2)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
+            await pilot.press("l")  # leave it running
+            await pilot.pause(0.2)
+        assert process.poll() is None, "leaving the console must leave the trainer running"
 
-    history = steps_logged(run_dir)
-    assert history >= 2
-    watcher = EmosumApp(watch=run_dir)
-    async with watcher.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(watcher.screen, TrainingScreen))
-        screen = watcher.screen
-        plot = screen.query_one(LossPlot)
-        await wait_for(pilot, lambda: plot.points("train") >= history, timeout=10)  # the whole history so far
-        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "finished", timeout=300, step=0.2)
-        assert plot.points("train") == STEPS
-        assert plot.points("eval") >= 1
-        final = screen.query_one(EventsPane).final_path
-        assert final and Path(final).is_dir()
-        assert final in str(screen.query_one("#phase-name").render())
-    assert process.wait(timeout=30) == 0
+        history = steps_logged(run_dir)
+        assert history >= 2
+        watcher = EmosumApp(watch=run_dir)
+        async with watcher.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(watcher.screen, TrainingScreen) and watcher.screen.reading is not None)
+            screen = watcher.screen
+            plot = screen.query_one(LossPlot)
+            await wait_for(pilot, lambda: plot.points("train") >= history, timeout=10)  # the whole history so far
+            await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "finished", timeout=300, step=0.2)
+            assert plot.points("train") == STEPS
+            assert plot.points("eval") >= 1
+            final = screen.query_one(EventsPane).final_path
+            assert final and Path(final).is_dir()
+            assert final in str(screen.query_one("#phase-name").render())
+        assert process.wait(timeout=30) == 0
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 async def test_injected_slow_step_shows_stalled_while_it_runs_then_stop_and_resume(small_demo: str, monkeypatch):

@@ -21,6 +21,11 @@ PHASE_WORDS = {
 class PhaseHeader(Vertical):
     """Run title (preset, device, torch build) above the phase with its progress bar."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.run_text = ""
+        self.phase_args: tuple = ("starting", None, None, "")
+
     def compose(self) -> ComposeResult:
         yield Static("", id="run-title")
         with Horizontal(id="phase-line"):
@@ -31,10 +36,25 @@ class PhaseHeader(Vertical):
         parts = [f"[b]{preset or '?'}[/b]", run_name, f"device [b]{device or '?'}[/b]"]
         if torch_build:
             parts.append(f"torch {torch_build}")
-        self.query_one("#run-title", Static).update("  ·  ".join(parts))
+        self.run_text = "  ·  ".join(parts)
+        self.draw()
 
     def show_phase(self, phase: str, done: int | None = None, total: int | None = None, detail: str = "") -> None:
         """`done` of `total` drives the bar; no total = an indeterminate bar (or full when done)."""
+        self.phase_args = (phase, done, total, detail)
+        self.draw()
+
+    def on_mount(self) -> None:
+        self.draw()
+        self.call_after_refresh(self.draw)
+
+    def draw(self) -> None:
+        """Show the latest figures; before the children are mounted, `on_mount` draws them."""
+        titles = self.query("#run-title")
+        if not titles:
+            return
+        titles.first(Static).update(self.run_text)
+        phase, done, total, detail = self.phase_args
         words = PHASE_WORDS.get(phase, phase.replace("_", " "))
         counts = f" {done:,} / {total:,}" if done is not None and total else ""
         extra = f" — {detail}" if detail else ""

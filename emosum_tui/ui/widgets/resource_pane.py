@@ -61,6 +61,7 @@ class ResourcePane(Vertical):
         super().__init__(**kwargs)
         self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in self.SERIES}
         self.samples = 0
+        self.off_why = ""
 
     def compose(self) -> ComposeResult:
         yield Static("resources: waiting for the first sample", id="resource-text")
@@ -70,6 +71,8 @@ class ResourcePane(Vertical):
                 yield Static("", id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample) -> None:
+        if not self.query("#resource-text"):
+            return  # not mounted yet: the next sample comes within a second
         self.samples += 1
         self.query_one("#resource-text", Static).update(resource_text(sample))
         values = {
@@ -84,4 +87,14 @@ class ResourcePane(Vertical):
             spark.update(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
     def show_off(self, why: str) -> None:
-        self.query_one("#resource-text", Static).update(f"[dim]resources: {escape(why)}[/dim]")
+        """No sampling in this view (a recorded run, a snapshot): say so instead of waiting."""
+        self.off_why = why
+        self.draw_off()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.draw_off)
+
+    def draw_off(self) -> None:
+        texts = self.query("#resource-text")
+        if self.off_why and texts:
+            texts.first(Static).update(f"[dim]resources: {escape(self.off_why)}[/dim]")

@@ -1,0 +1,178 @@
+"""The training screen's promises, measured headless (Textual's `run_test`, no terminal needed).
+
+1. Stall alarm latency: a live run (a thread writing events as a trainer would) hangs one step;
+   how long after the "stalled" threshold is crossed does the banner say so? Target: < 1 s.
+2. Attach to a long run: a finished log the size of the user's real plan (4,945 optimizer steps,
+   an eval every 1,000); seconds from opening the screen until every loss point is in the plot
+   and the state reads "finished". Target: < 3 s.
+3. The clock's tick (reading + step panel + banner, 5 times a second): milliseconds per tick.
+
+Prints a final `RESULT` line of figures with their ratio to the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from textual.app import App
+
+from emosum_tui.core.events import (
+    EVENTS_FILE,
+    CheckpointSaved,
+    Done,
+    EvalResult,
+    EventWriter,
+    Heartbeat,
+    Phase,
+    RunStart,
+    StepBegin,
+    StepEnd,
+    TrainPlan,
+)
+from emosum_tui.monitor.step_clock import StallPolicy
+from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.loss_plot import LossPlot
+from emosum_tui.ui.widgets.stall_banner import StallBanner
+
+SIZE = (160, 50)
+
+
+class ScreenApp(App):
+    def __init__(self, screen: TrainingScreen) -> None:
+        super().__init__()
+        self.training = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.training)
+
+
+def start(writer: EventWriter, run_dir: Path, t: float, total: int) -> None:
+    writer.write(RunStart(t=t, preset="bench", run_dir=str(run_dir), pid=os.getpid()))
+    writer.write(TrainPlan(t=t, total_steps=total))
+    writer.write(Phase(t=t, name="training"))
+
+
+def hang_run(run_dir: Path, hang_at: int, began: list[float], release: threading.Event) -> None:
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    start(writer, run_dir, time.time(), 100)
+    for n in range(1, 101):
+        begin = writer.write(StepBegin(step=n))
+        if n == hang_at:
+            began.append(begin.t)
+            while not release.wait(0.5):
+                writer.write(Heartbeat(step=n))
+        else:
+            time.sleep(0.05)
+        writer.write(StepEnd(step=n, total_steps=100, loss=1.0, step_seconds=time.time() - begin.t))
+        if release.is_set():
+            break
+    writer.close()
+
+
+async def stall_latency(folder: Path, trial: int) -> float:
+    run_dir = folder / f"hang{trial}"
+    began: list[float] = []
+    release = threading.Event()
+    thread = threading.Thread(target=hang_run, args=(run_dir, 5, began, release), daemon=True)
+    screen = TrainingScreen(run_dir, sample_resources=False, policy=StallPolicy(min_slow_seconds=0.5, min_stalled_seconds=1.5))
+    thread.start()
+    try:
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            banner = screen.query_one(StallBanner)
+            while banner.state != "stalled":
+                await pilot.pause(0.01)
+            seen = time.time()
+            return seen - (began[0] + screen.reading.stalled_after)
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def long_run(run_dir: Path, steps: int) -> None:
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    t = 1_700_000_000.0
+    start(writer, run_dir, t, steps)
+    for n in range(1, steps + 1):
+        writer.write(StepBegin(t=t, step=n))
+        t += 105.95
+        writer.write(StepEnd(t=t, step=n, total_steps=steps, loss=3.0 / (1 + n / 500), step_seconds=105.95))
+        writer.write(Heartbeat(t=t, step=n))
+        if n % 1000 == 0:
+            writer.write(EvalResult(t=t, step=n, metrics={"eval_loss": 3.1 / (1 + n / 500)}, seconds=3600))
+            writer.write(CheckpointSaved(t=t, step=n, path=f"checkpoint-{n}", bytes=7_000_000_000, seconds=60))
+    writer.write(Done(t=t, reason="completed", steps=steps, final_path="model/original/final"))
+    writer.close()
+
+
+async def attach(folder: Path, steps: int) -> tuple[float, float]:
+    run_dir = folder / "long"
+    long_run(run_dir, steps)
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    began = time.perf_counter()
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        plot = screen.query_one(LossPlot)
+        while screen.query_one(StallBanner).state != "finished" or plot.points("train") < steps:
+            await pilot.pause(0.01)
+        attached = time.perf_counter() - began
+        ticks = 200
+        t0 = time.perf_counter()
+        for _ in range(ticks):
+            screen.clock.step_begin_t = None  # a finished run's tick; the panel redraws only on change
+            screen.tick()
+        per_tick = (time.perf_counter() - t0) / ticks
+    return attached, per_tick
+
+
+async def tick_cost_live(folder: Path) -> float:
+    """A tick while a step runs: the figures change every tick, so the panel really redraws."""
+    run_dir = folder / "live"
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    start(writer, run_dir, time.time(), 100)
+    writer.write(StepBegin(step=1))
+    writer.close()
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        while screen.clock.step_begin_t is None:
+            await pilot.pause(0.01)
+        ticks = 200
+        t0 = time.perf_counter()
+        for _ in range(ticks):
+            screen.tick()
+            await pilot.pause(0)
+        return (time.perf_counter() - t0) / ticks
+
+
+async def main_async(trials: int, steps: int) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        latencies = [await stall_latency(folder, trial) for trial in range(trials)]
+        attached, _ = await attach(folder, steps)
+        per_tick = await tick_cost_live(folder)
+    median, worst = statistics.median(latencies), max(latencies)
+    print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
+    print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
+    print(f"clock tick with a step running: {per_tick * 1000:.2f} ms (5 ticks/s)")
+    print(
+        f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
+        f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
+        f"tick_ms={per_tick * 1000:.2f} cpu_share_of_tick_budget={per_tick * 5:.2%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=4945)
+    args = parser.parse_args()
+    asyncio.run(main_async(args.trials, args.steps))
+
+
+if __name__ == "__main__":
+    main()

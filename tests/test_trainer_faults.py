@@ -169,3 +169,17 @@ def test_missing_hub_model_offline_is_model_not_available(home: Path, tmp_path: 
     assert error.message.startswith(f"google/mt5-small is not in the local cache at {tmp_path / 'empty-hf' / 'hub'}")
     assert "the hub cannot be reached" in error.message
     assert "error [model-not-available]" in done.stdout
+
+
+@pytest.mark.slow
+def test_stop_requested_before_training_ends_stopped_without_a_model(home: Path) -> None:
+    from emosum_tui.core.rundir import request_stop
+
+    run_dir = home / "runs" / "early-stop"
+    request_stop(run_dir)  # the console may ask before the trainer has even started
+    code, run_dir, events = train(home, "early-stop")
+    assert code == 0
+    assert isinstance(events[-1], Done) and events[-1].reason == "stopped" and events[-1].steps == 0
+    assert not any(isinstance(e, StepEnd) for e in events)
+    assert not (home / "model" / "tiny" / "final").exists()
+    assert read_run(run_dir).status == "stopped"

@@ -37,12 +37,14 @@ def parse_value(key: str, text: str) -> Any:
     A bare word for a text field is taken as that text, so `google/mt5-small` needs no quotes.
     Raises PresetError naming the key and the text when it is not a value at all."""
     text = text.strip()
+    is_text = field_of(key).kind is str
     try:
-        return tomllib.loads(f"value = {text}")["value"]
+        value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
-        if field_of(key).kind is str and text:
+        if is_text and text:
             return text
         raise PresetError(f"key '{key}' = {text!r}: not a value (examples: 4, 1e-4, true, \"text\", [\"a\", \"b\"])") from None
+    return text if is_text and not isinstance(value, str) else value  # a folder named 123 is still text
 
 
 def apply_changes(base: Preset, changes: dict[str, Any]) -> Preset:

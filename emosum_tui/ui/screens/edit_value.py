@@ -47,18 +47,17 @@ class EditValueScreen(ModalScreen[EditResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog"):
-            yield Label(f"Edit a value of [b]{self.current.name}[/b]  (enter: apply, esc: cancel)", id="edit-title")
+            yield Label(Text.assemble("Edit a value of ", (self.current.name, "bold")), id="edit-title")
             options = []
-            for key, spec in iter_keys():
+            for key, _spec in iter_keys():
                 value = self.current.values[key]
-                prompt = Text.assemble((f"{key:<30}", "bold"), f" {value_text(value)}  ", (spec.help, "dim"))
-                prompt.no_wrap = True
-                prompt.overflow = "ellipsis"
+                prompt = Text.assemble((f"{key:<30}", "bold"), f" {value_text(value)}")
                 options.append(Option(prompt, id=key))
             yield OptionList(*options, id="edit-keys")
             yield Static("", id="edit-help")
             yield Input(placeholder="new value (TOML: 4, 1e-4, true, \"text\")", id="edit-value")
             yield Static("", id="edit-error")
+            yield Label("enter: apply and re-estimate · esc: cancel", id="edit-keys-help")
 
     def on_mount(self) -> None:
         keys = self.query_one("#edit-keys", OptionList)

@@ -346,8 +346,7 @@ class PresetsScreen(Screen):
     def action_baseline(self) -> None:
         if self.saved:
             self.baseline = self.selected
-            self.redraw()
-            self.notify(f"baseline: {self.presets[self.baseline].name}", timeout=3)
+            self.redraw()  # the description line names the baseline
 
     def action_start(self) -> None:
         saved = self.current_saved

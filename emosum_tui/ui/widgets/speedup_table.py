@@ -30,18 +30,25 @@ class SpeedupTable(DataTable):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="none", show_cursor=False, **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[str, str, list[Any] | None, str] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, base: str, other: str, factors: list[Any] | None, note: str = "") -> None:
         """`factors`: the cost model's Factor list (key, label, factor = time ratio), None while pending."""
         self.clear(columns=True)
+        self._shown = (base, other, factors, note)
         self.add_column("time", key="ratio")
         self.add_column("so far", key="product")
-        self.add_column(f"{other} vs {base}: change", key="factor")
+        # The description wraps inside the panel (rows grow) rather than running off its edge.
+        self.add_column(f"{other} vs {base}: change", key="factor", width=max(20, (self.size.width or 64) - 28))
         if factors is None:
-            self.add_row("", "", Text(note or "estimating…"))
+            self.add_row("", "", Text(note or "estimating…"), height=None)
             return
         if not factors:
-            self.add_row("", "", Text(note or "same plan: nothing to decompose"))
+            self.add_row("", "", Text(note or "same plan: nothing to decompose"), height=None)
             return
         faster = self.get_component_rich_style("speedup-table--faster")
         slower = self.get_component_rich_style("speedup-table--slower")
@@ -55,6 +62,7 @@ class SpeedupTable(DataTable):
                 Text(f"x{product:.3g}", justify="right"),
                 Text(str(factor.label)),
                 key=str(factor.key),
+                height=None,
             )
         total = self.get_component_rich_style("speedup-table--total")
         self.add_row(
@@ -62,4 +70,5 @@ class SpeedupTable(DataTable):
             Text(f"x{product:.3g}", style=total, justify="right"),
             Text("total time (the product of the factors)", style=total),
             key="__total__",
+            height=None,
         )

@@ -54,7 +54,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_preset_to_training_arguments(home: Path) -> None:
-    from emosum_tui.trainer.run import training_arguments
+    from emosum_tui.trainer.trainer_setup import training_arguments
 
     (home / "presets" / "ada.toml").write_text(ADAFACTOR, encoding="utf-8")
     preset = load_preset("ada")
@@ -73,7 +73,7 @@ def test_preset_to_training_arguments(home: Path) -> None:
 
 
 def test_no_validation_rows_means_no_eval(home: Path) -> None:
-    from emosum_tui.trainer.run import training_arguments
+    from emosum_tui.trainer.trainer_setup import training_arguments
 
     args = training_arguments(load_preset("demo"), precision="fp32", use_cpu=True, has_eval=False, headless=False)
     assert args.eval_strategy == "no" and not args.disable_tqdm

@@ -1,8 +1,8 @@
 """One training run, top to bottom, like transformers' run_summarization.py.
 
 preset -> run dir (preset.toml, environment.json, status.json, events.jsonl) -> lock the output
-dir -> model + tokenizer -> datasets -> Seq2SeqTrainer with the event callback -> train (or
-resume) -> final model (safetensors + tokenizer) -> `done`. Whatever ends the run (a NaN, an
+dir -> rows -> model + tokenizer -> tokenised datasets -> Seq2SeqTrainer with the event
+callback (`trainer_setup`) -> train (or resume) -> final model (safetensors + tokenizer) -> `done`. Whatever ends the run (a NaN, an
 OOM, a full disk, Ctrl+C, a stop request) ends with an `error` and/or `done` event and a final
 status, so the run dir tells the truth afterwards; only SIGKILL can skip that, and then the
 reader sees a dead pid.
@@ -10,10 +10,8 @@ reader sees a dead pid.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -42,8 +40,6 @@ from emosum_tui.trainer.health import classify
 from emosum_tui.trainer.heartbeat import HeartbeatThread
 from emosum_tui.trainer.reporter import Reporter
 
-FINAL_DIR = "final"
-
 
 def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
     """Library warnings and logs into the run dir's stderr.log when our stderr is not already it
@@ -60,83 +56,6 @@ def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
     logging.getLogger().addHandler(handler)
     logging.captureWarnings(True)
     return handler
-
-
-def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: bool, headless: bool) -> Any:
-    from transformers import Seq2SeqTrainingArguments
-
-    batch = preset["train.batch_size"]
-    strategy = preset["eval.strategy"] if has_eval else "no"
-    # transformers 5 replaced `group_by_length=True` with `train_sampling_strategy="group_by_length"`.
-    names = {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)}
-    version_specific: dict[str, Any] = {}
-    if "activation_checkpointing" in names:
-        version_specific["activation_checkpointing"] = preset["model.gradient_checkpointing"]
-    else:
-        version_specific["gradient_checkpointing"] = preset["model.gradient_checkpointing"]
-    if "train_sampling_strategy" in names:
-        version_specific["train_sampling_strategy"] = "group_by_length" if preset["train.group_by_length"] else "random"
-    else:
-        version_specific["group_by_length"] = preset["train.group_by_length"]
-    return Seq2SeqTrainingArguments(
-        output_dir=str(preset.output_dir),
-        num_train_epochs=float(preset["train.epochs"]),
-        per_device_train_batch_size=batch,
-        per_device_eval_batch_size=preset["eval.batch_size"] or batch,
-        gradient_accumulation_steps=preset["train.grad_accum"],
-        learning_rate=preset["train.learning_rate"],
-        warmup_steps=preset["train.warmup_steps"],
-        weight_decay=preset["train.weight_decay"],
-        optim="adafactor" if preset["train.optimizer"] == "adafactor" else "adamw_torch",
-        max_grad_norm=preset["train.grad_clip"],
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=use_cpu,
-        **version_specific,
-        dataloader_num_workers=preset["train.dataloader_workers"],
-        seed=preset["data.seed"],
-        data_seed=preset["data.seed"],
-        eval_strategy=strategy,
-        eval_steps=preset["eval.steps"] if strategy == "steps" else None,
-        predict_with_generate=preset["eval.predict_with_generate"],
-        generation_max_length=preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"],
-        generation_num_beams=preset["eval.num_beams"],
-        save_strategy="steps",
-        save_steps=preset["save.steps"],
-        save_total_limit=preset["save.checkpoints_kept"],
-        logging_strategy="steps",
-        logging_steps=preset["save.logging_steps"],
-        logging_nan_inf_filter=False,
-        report_to=[],
-        disable_tqdm=headless,
-    )
-
-
-def generated_length_metric(tokenizer: Any) -> Any:
-    """With predict_with_generate: the mean generated length (cheap, and shows collapse to one template)."""
-
-    def compute(prediction: Any) -> dict[str, float]:
-        import numpy as np
-
-        tokens = np.asarray(prediction.predictions)
-        return {"gen_len": float((tokens != tokenizer.pad_token_id).sum(axis=-1).mean())}
-
-    return compute
-
-
-def save_final(trainer: Any, tokenizer: Any, spiece: Path | None, output_dir: Path) -> Path:
-    """The final model into `<output_dir>/final/`, written aside and then moved into place."""
-    final = output_dir / FINAL_DIR
-    partial = output_dir / f"{FINAL_DIR}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    trainer.save_model(str(partial))
-    tokenizer.save_pretrained(str(partial))
-    if spiece is not None and spiece.exists():
-        shutil.copyfile(spiece, partial / "spiece.model")  # the console counts tokens with it (no transformers)
-    if final.exists():
-        shutil.rmtree(final)
-    partial.replace(final)
-    return final
 
 
 def preset_as_run(preset: Preset) -> str:
@@ -235,37 +154,10 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         loaded = load_model(preset)
         data = tokenise_rows(preset, rows, loaded.tokenizer, reporter.emit)
 
-        from transformers import DataCollatorForSeq2Seq
+        from emosum_tui.trainer.recording_trainer import folder_bytes
+        from emosum_tui.trainer.trainer_setup import FINAL_DIR, build_trainer, save_final
 
-        from emosum_tui.trainer.event_callback import EventCallback
-        from emosum_tui.trainer.recording_trainer import RecordingSeq2SeqTrainer
-        from emosum_tui.trainer.step_meter import StepMeter
-
-        args = training_arguments(preset, device.precision, device.use_cpu, data.validation is not None, headless)
-        collator = DataCollatorForSeq2Seq(
-            loaded.tokenizer, model=loaded.model, label_pad_token_id=-100,
-            pad_to_multiple_of=8 if device.precision in ("bf16", "fp16") else None,
-        )
-        meter = StepMeter()
-        plan = {"train_rows": data.train_rows, "eval_rows": data.validation_rows, "device": device.device, "precision": device.precision}
-        callback = EventCallback(reporter, meter, plan, run_dir)
-        trainer = RecordingSeq2SeqTrainer(
-            model=loaded.model,
-            args=args,
-            train_dataset=data.train,
-            eval_dataset=data.validation,
-            processing_class=loaded.tokenizer,
-            data_collator=collator,
-            compute_metrics=generated_length_metric(loaded.tokenizer) if preset["eval.predict_with_generate"] else None,
-            callbacks=[callback],
-            reporter=reporter,
-            meter=meter,
-            faults=faults,
-        )
-        if headless:
-            from transformers import PrinterCallback
-
-            trainer.remove_callback(PrinterCallback)  # our printer says it once, with s/step and ETA
+        trainer, callback = build_trainer(preset, loaded, data, device, reporter, faults, run_dir, headless)
         if stop_requested(run_dir):
             callback.stopped = True
             output = None
@@ -287,8 +179,6 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
             return 0
         reporter.emit(Phase(name="saving", detail=str(preset.output_dir / FINAL_DIR)))
         final = save_final(trainer, loaded.tokenizer, loaded.spiece, preset.output_dir)
-        from emosum_tui.trainer.recording_trainer import folder_bytes
-
         totals["final_bytes"] = folder_bytes(final)
         reporter.emit(Done(reason="completed", final_path=str(final), steps=steps, seconds=time.perf_counter() - started,
                            train_loss=final_loss, totals=totals))

@@ -165,7 +165,9 @@ def test_list_runs_newest_first_and_skips_other_folders(tmp_path: Path) -> None:
 def test_trainer_command_is_the_cli() -> None:
     command = trainer_command("demo", Path("runs/x"), resume=True)
     assert command[:4] == [sys.executable, "-m", "emosum_tui", "train"]
-    assert command[4:] == ["demo", "--headless", "--run-dir", str(Path("runs/x")), "--resume"]
+    assert command[4:] == ["demo", "--headless", "--run-dir", str(Path("runs/x").resolve()), "--resume"]
+    # launched in the project root: a relative preset path must still name the same file
+    assert trainer_command("my/plan.toml", Path("r"))[4] == str(Path("my/plan.toml").resolve())
 
 
 @pytest.mark.parametrize("module", ["emosum_tui.core.rundir", "emosum_tui.commands.train_cmd"])

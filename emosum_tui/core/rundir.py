@@ -194,7 +194,12 @@ def clear_stale_stop_request(run_dir: Path, older_than: float) -> bool:
 
 
 def trainer_command(preset_ref: str, run_dir: Path, resume: bool = False) -> list[str]:
-    command = [sys.executable, "-m", "emosum_tui", "train", str(preset_ref), "--headless", "--run-dir", str(run_dir)]
+    """The trainer's command line; a preset given as a path and the run dir are made absolute,
+    because the trainer runs in the project root, not in the caller's folder."""
+    text = str(preset_ref)
+    if text.endswith(".toml") or Path(text).parent != Path("."):
+        text = str(Path(text).expanduser().resolve())
+    command = [sys.executable, "-m", "emosum_tui", "train", text, "--headless", "--run-dir", str(Path(run_dir).resolve())]
     return [*command, "--resume"] if resume else command
 
 

@@ -56,6 +56,7 @@ class CalibrationResult:
     generate_fixed_seconds: float  # encoder + first token of a generate call
     startup_seconds: float  # spawn, import torch + transformers, build the model
     disk_bps: float = 0.0
+    warmup_seconds: float = 0.0  # the first step's extra time (allocation, lazy initialisation)
     micro_batches: int = 0
     padded_source: float = 0.0
     padded_target: float = 0.0

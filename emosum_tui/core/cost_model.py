@@ -379,7 +379,10 @@ ASSUMED_FLOPS = 20e9
 ASSUMED_MEMORY_BPS = 5e9
 ASSUMED_DISK_BPS = 200e6
 DECODE_OVERHEAD_S = 0.002  # per generated token per decoder layer: Python and kernel launches
-STARTUP_S = 8.0  # import torch + transformers, build the model, tokenise (prior)
+STARTUP_S = 8.0  # import torch + transformers + datasets, build the model (prior)
+TRAINER_SETUP_S = 1.0  # datasets, Seq2SeqTrainer and accelerate set-up beyond the probe's start-up
+TOKENISE_S_PER_ROW = 0.001  # datasets.map with the fast tokenizer, per row (train + validation)
+STEP_OVERHEAD_S = 0.004  # per micro-batch: collating, the Trainer's bookkeeping, our event callback
 
 
 @dataclass(frozen=True)
@@ -456,12 +459,13 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
         scale = train_profile.train_flops / max(calibration.micro_flops, 1.0)
         micro = calibration.micro_batch_seconds * scale
         update = calibration.update_seconds
-        step_seconds = ga * micro + update
+        step_seconds = ga * (micro + STEP_OVERHEAD_S) + update
         flops_speed = calibration.micro_flops / max(calibration.micro_batch_seconds, 1e-9)
         basis["seconds_per_step"] = (f"calibrated on {calibration.device}: {calibration.micro_batch_seconds:.3g} s per micro-batch "
-                                     f"x {ga} + {update:.3g} s update (x{scale:.2f} for this data's padding)")
+                                     f"(x{scale:.2f} for this data's padding) x {ga} + {update:.3g} s update "
+                                     f"+ {STEP_OVERHEAD_S * 1000:g} ms Trainer overhead per micro-batch")
     else:
-        step_seconds = ga * micro + update
+        step_seconds = ga * (micro + STEP_OVERHEAD_S) + update
         basis["seconds_per_step"] = (f"prior: {train_profile.train_flops / 1e9:,.1f} GFLOP per micro-batch "
                                      f"(mean padded {train_profile.source:.0f}/{train_profile.target:.0f} tokens) at {speed.basis}")
     train_seconds = steps * step_seconds
@@ -489,8 +493,15 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
     memory, memory_basis = training_memory(preset, shape, train_profile)
     basis["peak_memory_bytes"] = memory_basis
 
-    startup = calibration.startup_seconds if calibration is not None else STARTUP_S
-    basis["startup_seconds"] = "measured by the calibration (import torch, build the model)" if calibration is not None else "assumed"
+    tokenise = (present_train + lengths.validation_total) * TOKENISE_S_PER_ROW
+    if calibration is not None:
+        startup = calibration.startup_seconds + calibration.warmup_seconds + TRAINER_SETUP_S + tokenise
+        basis["startup_seconds"] = (f"calibrated: {calibration.startup_seconds:.3g} s to import torch and build the model, "
+                                    f"{calibration.warmup_seconds:.3g} s first-step warm-up; + {TRAINER_SETUP_S:g} s Trainer set-up "
+                                    f"+ tokenising {present_train + lengths.validation_total:,} rows (assumed {TOKENISE_S_PER_ROW * 1000:g} ms/row)")
+    else:
+        startup = STARTUP_S + tokenise
+        basis["startup_seconds"] = f"assumed {STARTUP_S:g} s to start + tokenising at {TOKENISE_S_PER_ROW * 1000:g} ms/row"
     total = startup + train_seconds + eval_seconds + save_seconds
     basis["total_seconds"] = "start-up + training + evaluation + saving"
     return Estimate(

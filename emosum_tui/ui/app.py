@@ -127,7 +127,11 @@ class EmosumApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("presets", "runs", "quit") and isinstance(self.screen, ModalScreen):
             return False  # a dialog is open: its own keys only
-        return not (action == "presets" and isinstance(self.screen, PresetsScreen))
+        if action == "presets":
+            return not isinstance(self.screen, PresetsScreen)
+        if action == "runs":
+            return type(self.screen).__name__ != "RunsScreen"  # no import here: the runs screen may not exist
+        return True
 
     def action_presets(self) -> None:
         """Back to the presets screen; training goes on in its own process."""

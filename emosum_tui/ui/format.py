@@ -70,8 +70,8 @@ def ratio(base: Any, other: Any) -> float | None:
         return None
     if not isinstance(base, numbers) or not isinstance(other, numbers):
         return None
-    if base <= 0 or other < 0:
-        return None
+    if base <= 0 or other <= 0:
+        return None  # 0 often means "all" or "off" in a preset (train_samples, grad_clip): no ratio
     return other / base
 
 

@@ -447,8 +447,8 @@ class PresetsScreen(Screen):
         name = preset.name
 
         def progress(step: Any) -> None:
-            total = f"/{step.total}" if step.total else ""
-            self.post_message(CalibrationUpdate(name, f"calibrating {name}: {step.what} {step.done}{total}"))
+            count = f" {step.done}/{step.total}" if step.total else ""
+            self.post_message(CalibrationUpdate(name, f"calibrating {name}: {step.what}{count}"))
 
         try:
             from emosum_tui.core.calibration import CalibrationJob

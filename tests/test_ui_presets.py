@@ -7,6 +7,7 @@ estimates come from the real cost model with the time per step pinned, so figure
 from __future__ import annotations
 
 import io
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -283,3 +284,81 @@ async def test_calibrate_shows_progress_and_c_cancels(console_home: Path) -> Non
         await wait_for(pilot, lambda: screen.calibrating is None, timeout=30)
         assert "cancelled" in plain(screen.query_one("#status-line", Static))
         await wait_for(pilot, estimated(app))
+
+
+@pytest.mark.slow
+async def test_a_finished_calibration_updates_the_estimate_and_its_basis(console_home: Path) -> None:
+    """`c` on demo runs the real probe subprocess (a few micro-batches of the tiny model); when it
+    finishes, demo is re-estimated from the measurement and the basis says so."""
+    app = EmosumApp()  # nothing pinned: this test is about the measured figure
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        await pilot.press("4")
+        await wait_for(pilot, estimated(app, "demo"))
+        assert "calibrated" not in screen.estimates["demo"].estimate.basis["seconds_per_step"]
+        await pilot.press("c")
+        await wait_for(pilot, lambda: screen.calibrating is None, timeout=240)
+        status = plain(screen.query_one("#status-line", Static))
+        assert "calibrated demo" in status, status
+        await wait_for(pilot, estimated(app, "demo"))
+        basis = screen.estimates["demo"].estimate.basis["seconds_per_step"]
+        assert basis.startswith("calibrated on"), basis
+        assert "calibrated on" in plain(screen.query_one("#estimate-basis", Static))
+
+
+async def test_chinese_values_keep_the_columns_aligned(console_home: Path) -> None:
+    """Widths are measured in terminal cells (Rich), not characters: a CJK value two cells per
+    character does not push the next column out of line."""
+    from rich.cells import cell_len
+
+    fast = console_home / "presets" / "fast.toml"
+    text = fast.read_text(encoding="utf-8").replace(
+        'description = "Fast plan', 'description = "快速方案 Fast plan'
+    ).replace("[data]\n", '[data]\nsource_prefix = "请总结以下对话："\n', 1)
+    fast.write_text(text, encoding="utf-8")
+    app = EmosumApp(preset="fast", s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(PresetTable)
+        assert cell(app, PresetTable, "data.source_prefix", "fast") == "请总结以下对话："
+        header = table.render_line(0).text
+        row = table.render_line(table.get_row_index("data.source_prefix") + 1).text
+        fast_at = cell_len(header[: header.index("▶ fast")])
+        demo_at = cell_len(header[: header.index("demo")])
+        # fast's value and demo's (inherited) value are whole and start under their headers
+        assert cell_len(row[: row.index("请总结以下对话：")]) == fast_at
+        assert cell_len(row[: row.rindex("请总结以下对话：")]) == demo_at
+        assert "快速方案" in plain(app.screen.query_one("#preset-description", Static))
+        await wait_for(pilot, estimated(app))
+
+
+async def test_an_empty_presets_folder_says_what_to_do(console_home: Path) -> None:
+    for path in (console_home / "presets").glob("*.toml"):
+        path.unlink()
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "No presets found" in plain(app.screen.query_one("#preset-description", Static))
+        await pilot.press("3", "right", "b", "e", "s", "c", "w", "d")  # nothing to act on: nothing breaks
+        assert isinstance(app.screen, PresetsScreen)
+
+
+async def test_data_summary_of_the_real_evaluation_items(console_home: Path, real_items: Path) -> None:
+    """The 150 official items (~9k characters of source each): the fast preset's 128 tokens cut
+    every source, and the summary says so."""
+    (console_home / "presets" / "real.toml").write_text(
+        f'extends = "fast"\ndescription = "fast on the official items"\n[data]\ntrain_file = "{real_items.as_posix()}"\n'
+        f'validation_file = "{real_items.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    app = EmosumApp(preset="real", s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        await wait_for(pilot, lambda: "real" in screen.tokens, timeout=60)
+        report, error = screen.tokens["real"]
+        assert error == "" and len(report.train.source) == 150
+        text = plain(screen.query_one("#data-summary", Static))
+        assert "150 of 150" in text
+        assert report.source_truncation.rows_cut > 0.95  # ~9k-character sources do not fit 128 tokens
+        shown = f"{report.source_truncation.rows_cut * 100:.0f}% of rows"
+        assert re.search(r"cut at 128 \(source\)\s+" + shown, text), text
+        await wait_for(pilot, estimated(app), timeout=60)
+        assert cell(app, EstimateTable, "optimizer_steps", "real") == "19"  # ceil(ceil(150/4)/2) x 1 epoch

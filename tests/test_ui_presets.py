@@ -362,3 +362,20 @@ async def test_data_summary_of_the_real_evaluation_items(console_home: Path, rea
         assert re.search(r"cut at 128 \(source\)\s+" + shown, text), text
         await wait_for(pilot, estimated(app), timeout=60)
         assert cell(app, EstimateTable, "optimizer_steps", "real") == "19"  # ceil(ceil(150/4)/2) x 1 epoch
+
+
+async def test_f_moves_scrolling_between_the_table_and_the_side_panel(console_home: Path) -> None:
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=(160, 30)) as pilot:  # short: both parts need scrolling
+        await wait_for(pilot, estimated(app))
+        table = app.screen.query_one(PresetTable)
+        side = app.screen.query_one("#presets-side")
+        assert table.has_focus
+        await pilot.press("pagedown")
+        assert table.scroll_offset.y > 0 and side.scroll_offset.y == 0
+        await pilot.press("f", "pagedown")
+        assert side.has_focus and side.scroll_offset.y > 0
+        await pilot.press("right")  # the preset keys still work from the side panel
+        assert presets_screen(app).selected == 1
+        await pilot.press("f")
+        assert table.has_focus

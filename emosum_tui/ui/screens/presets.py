@@ -4,7 +4,8 @@ Everything slow (token counting, the cost model, a calibration probe) runs in th
 that post messages; the screen draws the presets table on its first frame and fills the
 figures in as they arrive. Keys: 1-9 / arrows / tab pick the preset, `b` makes it the
 baseline, `e` edits a value (re-estimated at once), `w` saves the edits as a new preset, `s`
-starts a run, `c` calibrates (and `c` again cancels).
+starts a run, `c` calibrates (and `c` again cancels), `f` moves the focus (and so up/down
+scrolling) between the presets table and the side panel.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class PresetsScreen(Screen):
         Binding("e", "edit", "edit value"),
         Binding("w", "save", "save as new"),
         Binding("d", "discard", "discard edits"),
+        Binding("f", "switch_focus", "table/side"),
     ]
 
     def __init__(self, preset: str | None = None, s_per_step: float | None = None) -> None:
@@ -342,6 +344,14 @@ class PresetsScreen(Screen):
     def _selection_changed(self) -> None:
         self.redraw()
         self.refresh_bindings()
+
+    def action_switch_focus(self) -> None:
+        """Up/down/page keys scroll the focused part: the presets table or the side panel."""
+        table = self.query_one(PresetTable)
+        if table.has_focus:
+            self.query_one("#presets-side", VerticalScroll).focus()
+        else:
+            table.focus()
 
     def action_baseline(self) -> None:
         if self.saved:

@@ -10,6 +10,7 @@ scrolling) between the presets table and the side panel.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,12 @@ class CalibrationUpdate(Message):
         self.text = text
         self.finished = finished
         self.ok = ok
+
+
+# The estimates, token counts, decomposition and calibration spec all read the same data and
+# fill the same token-length cache files; one at a time keeps two threads from writing one
+# cache file at once (and costs nothing on a GIL-bound 2-core machine).
+DATA_LOCK = threading.Lock()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -260,8 +267,9 @@ class PresetsScreen(Screen):
             if worker.is_cancelled:
                 return
             try:
-                device, calibration = self._measured(preset)
-                result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=calibration, device=device)
+                with DATA_LOCK:
+                    device, calibration = self._measured(preset)
+                    result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=calibration, device=device)
             except Exception as exc:  # a figure that cannot be had is shown, never a crash
                 self.post_message(EstimateDone(preset.name, EstimateCell(error=_error_text(exc))))
             else:
@@ -290,7 +298,8 @@ class PresetsScreen(Screen):
             from emosum_tui.core import cost_model
 
             device = None if self.s_per_step is not None else self._device()
-            factors = list(cost_model.decompose(base, other, device=device))
+            with DATA_LOCK:
+                factors = list(cost_model.decompose(base, other, device=device))
         except Exception as exc:
             self.post_message(DecompositionDone(base.name, other.name, None, f"cannot decompose: {_error_text(exc)}"))
             return
@@ -301,7 +310,8 @@ class PresetsScreen(Screen):
         try:
             from emosum_tui.core.token_stats import token_report
 
-            report = token_report(preset)
+            with DATA_LOCK:
+                report = token_report(preset)
         except Exception as exc:
             self.post_message(TokensDone(preset.name, None, _error_text(exc)))
             return
@@ -463,7 +473,9 @@ class PresetsScreen(Screen):
         try:
             from emosum_tui.core.calibration import CalibrationJob
 
-            job = CalibrationJob(preset, use_cache=False, on_progress=progress).start()
+            with DATA_LOCK:
+                job = CalibrationJob(preset, use_cache=False, on_progress=progress)
+            job.start()
             while not job.done:
                 if worker.is_cancelled or self.cancel_calibration:
                     job.cancel()

@@ -10,7 +10,6 @@ scrolling) between the presets table and the side panel.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from textual.widgets import Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
+from emosum_tui.ui import figures
 from emosum_tui.ui.preset_edits import apply_changes
 from emosum_tui.ui.widgets.data_summary import DataSummary
 from emosum_tui.ui.widgets.estimate_basis import BasisNotes
@@ -72,16 +72,6 @@ class CalibrationUpdate(Message):
         self.text = text
         self.finished = finished
         self.ok = ok
-
-
-# The estimates, token counts, decomposition and calibration spec all read the same data and
-# fill the same token-length cache files; one at a time keeps two threads from writing one
-# cache file at once (and costs nothing on a GIL-bound 2-core machine).
-DATA_LOCK = threading.Lock()
-
-
-def _error_text(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, (PresetError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
 
 
 class PresetsScreen(Screen):
@@ -257,65 +247,20 @@ class PresetsScreen(Screen):
     def estimate_presets(self, presets: list[Preset]) -> None:
         """Price each preset with the cost model, one after another (2 cores: no stampede)."""
         worker = get_current_worker()
-        try:
-            from emosum_tui.core import cost_model
-        except ImportError as exc:
-            for preset in presets:
-                self.post_message(EstimateDone(preset.name, EstimateCell(error=f"cost model not available: {exc}")))
-            return
         for preset in presets:
             if worker.is_cancelled:
                 return
-            try:
-                with DATA_LOCK:
-                    device, calibration = self._measured(preset)
-                    result = cost_model.estimate(preset, s_per_step=self.s_per_step, calibration=calibration, device=device)
-            except Exception as exc:  # a figure that cannot be had is shown, never a crash
-                self.post_message(EstimateDone(preset.name, EstimateCell(error=_error_text(exc))))
-            else:
-                self.post_message(EstimateDone(preset.name, EstimateCell(estimate=result)))
-
-    def _measured(self, preset: Preset) -> tuple[Any | None, Any | None]:
-        """What was measured on this machine before: the throughput prior and this preset's calibration.
-
-        With `s_per_step` pinned (tests, snapshots) nothing machine-dependent is used."""
-        if self.s_per_step is not None:
-            return None, None
-        from emosum_tui.core import calibration
-
-        return self._device(), calibration.cached_calibration(calibration.spec_for(preset))
-
-    @staticmethod
-    def _device() -> Any | None:
-        """The throughput prior measured on this machine (by a calibration or `emosum-tui doctor`), if any."""
-        from emosum_tui.core.calibration import cached_device_profile
-
-        return cached_device_profile()
+            self.post_message(EstimateDone(preset.name, figures.estimate_cell(preset, self.s_per_step)))
 
     @work(thread=True, group="decompose", exclusive=True)
     def decompose(self, base: Preset, other: Preset) -> None:
-        try:
-            from emosum_tui.core import cost_model
-
-            device = None if self.s_per_step is not None else self._device()
-            with DATA_LOCK:
-                factors = list(cost_model.decompose(base, other, device=device))
-        except Exception as exc:
-            self.post_message(DecompositionDone(base.name, other.name, None, f"cannot decompose: {_error_text(exc)}"))
-            return
-        self.post_message(DecompositionDone(base.name, other.name, factors))
+        factors, note = figures.decomposition(base, other, pinned=self.s_per_step is not None)
+        self.post_message(DecompositionDone(base.name, other.name, factors, note))
 
     @work(thread=True, group="tokens")
     def count_tokens(self, preset: Preset) -> None:
-        try:
-            from emosum_tui.core.token_stats import token_report
-
-            with DATA_LOCK:
-                report = token_report(preset)
-        except Exception as exc:
-            self.post_message(TokensDone(preset.name, None, _error_text(exc)))
-            return
-        self.post_message(TokensDone(preset.name, report))
+        report, error = figures.token_figures(preset)
+        self.post_message(TokensDone(preset.name, report, error))
 
     def on_estimate_done(self, message: EstimateDone) -> None:
         self.estimates[message.name] = message.cell
@@ -462,36 +407,14 @@ class PresetsScreen(Screen):
 
     @work(thread=True, group="calibrate", exclusive=True)
     def calibrate(self, preset: Preset) -> None:
-        """Run the cost engineer's CalibrationJob and relay its progress; cancel when asked."""
+        """Run the probe; relay its progress; stop on `c` or when the app closes."""
         worker = get_current_worker()
-        name = preset.name
-
-        def progress(step: Any) -> None:
-            count = f" {step.done}/{step.total}" if step.total else ""
-            self.post_message(CalibrationUpdate(name, f"calibrating {name}: {step.what}{count}"))
-
-        try:
-            from emosum_tui.core.calibration import CalibrationJob
-
-            with DATA_LOCK:
-                job = CalibrationJob(preset, use_cache=False, on_progress=progress)
-            job.start()
-            while not job.done:
-                if worker.is_cancelled or self.cancel_calibration:
-                    job.cancel()
-                    break
-                worker_sleep(0.2)
-            result = job.wait(timeout=30)
-        except Exception as exc:
-            self.post_message(CalibrationUpdate(name, f"calibration of {name} failed: {_error_text(exc)}", finished=True))
-            return
-        if result is not None:
-            text = f"calibrated {name}: {result.step_seconds:.3g} s per optimizer step on {result.device}"
-            self.post_message(CalibrationUpdate(name, text, finished=True, ok=True))
-        elif self.cancel_calibration or worker.is_cancelled:
-            self.post_message(CalibrationUpdate(name, f"calibration of {name} cancelled", finished=True))
-        else:
-            self.post_message(CalibrationUpdate(name, f"calibration of {name} failed: {job.error}", finished=True))
+        outcome = figures.calibrate(
+            preset,
+            report=lambda text: self.post_message(CalibrationUpdate(preset.name, text)),
+            should_stop=lambda: worker.is_cancelled or self.cancel_calibration,
+        )
+        self.post_message(CalibrationUpdate(preset.name, outcome.text, finished=True, ok=outcome.ok))
 
     def on_calibration_update(self, message: CalibrationUpdate) -> None:
         self._status(message.text + ("" if message.finished else "   (c: cancel)"))
@@ -511,8 +434,3 @@ class PresetsScreen(Screen):
         line.update(text)
         line.set_class(bool(text), "shown")
 
-
-def worker_sleep(seconds: float) -> None:
-    import time
-
-    time.sleep(seconds)

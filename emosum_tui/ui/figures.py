@@ -1,0 +1,120 @@
+"""The presets screen's figures, worked out off the UI thread: estimates, token counts, the
+speed-up decomposition and a calibration.
+
+Plain functions that return values (an error is a message string, never an exception), called
+from the screen's thread workers; they know nothing of widgets. Torch-free: the cost model,
+token statistics and calibration launcher they call are too (a calibration measures in its own
+subprocess).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emosum_tui.core.presets import Preset, PresetError
+from emosum_tui.ui.widgets.estimate_table import EstimateCell
+
+# Estimates, token counts, the decomposition and a calibration spec read the same data and fill
+# the same token-length cache files; one at a time keeps two threads from writing one cache
+# file at once (seen: FileNotFoundError on the shared `.partial`), at no cost on a GIL-bound
+# 2-core machine.
+DATA_LOCK = threading.Lock()
+
+
+def error_text(exc: BaseException) -> str:
+    """A user's mistake reads as its message; anything else also names its type."""
+    return str(exc) if isinstance(exc, (PresetError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+
+
+def measured_device() -> Any | None:
+    """The throughput prior measured on this machine (by a calibration or `emosum-tui doctor`), if any."""
+    from emosum_tui.core.calibration import cached_device_profile
+
+    return cached_device_profile()
+
+
+def estimate_cell(preset: Preset, s_per_step: float | None = None) -> EstimateCell:
+    """The cost model's estimate of `preset`, with what this machine measured before.
+
+    `s_per_step` pins the time per step and leaves out every machine-dependent figure (the
+    device prior, a cached calibration): tests and snapshots see the same numbers everywhere."""
+    try:
+        from emosum_tui.core import calibration, cost_model
+
+        with DATA_LOCK:
+            device = cached = None
+            if s_per_step is None:
+                device = measured_device()
+                cached = calibration.cached_calibration(calibration.spec_for(preset))
+            result = cost_model.estimate(preset, s_per_step=s_per_step, calibration=cached, device=device)
+    except Exception as exc:  # a figure that cannot be had is shown, never a crash
+        return EstimateCell(error=error_text(exc))
+    return EstimateCell(estimate=result)
+
+
+def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[list[Any] | None, str]:
+    """(factors, "") from the cost model, or (None, why not)."""
+    try:
+        from emosum_tui.core import cost_model
+
+        device = None if pinned else measured_device()
+        with DATA_LOCK:
+            return list(cost_model.decompose(base, other, device=device)), ""
+    except Exception as exc:
+        return None, f"cannot decompose: {error_text(exc)}"
+
+
+def token_figures(preset: Preset) -> tuple[Any | None, str]:
+    """(TokenReport, "") of the preset's data, or (None, why not)."""
+    try:
+        from emosum_tui.core.token_stats import token_report
+
+        with DATA_LOCK:
+            return token_report(preset), ""
+    except Exception as exc:
+        return None, error_text(exc)
+
+
+@dataclass(frozen=True)
+class CalibrationOutcome:
+    """How a calibration ended: measured (`ok`), cancelled or failed, in one line for the user."""
+
+    text: str
+    ok: bool = False
+
+
+def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callable[[], bool]) -> CalibrationOutcome:
+    """Measure a few real steps of `preset` in the probe subprocess (the cost engineer's
+    CalibrationJob), passing progress lines to `report`; `should_stop()` cancels it. The result
+    is cached by the job, where `estimate_cell` finds it."""
+    name = preset.name
+
+    def progress(step: Any) -> None:
+        count = f" {step.done}/{step.total}" if step.total else ""
+        report(f"calibrating {name}: {step.what}{count}")
+
+    try:
+        from emosum_tui.core.calibration import CalibrationJob
+
+        with DATA_LOCK:
+            job = CalibrationJob(preset, use_cache=False, on_progress=progress)
+        job.start()
+        stopped = False
+        while not job.done:
+            if should_stop():
+                job.cancel()
+                stopped = True
+                break
+            time.sleep(0.2)
+        result = job.wait(timeout=30)
+    except Exception as exc:
+        return CalibrationOutcome(f"calibration of {name} failed: {error_text(exc)}")
+    if result is not None:
+        return CalibrationOutcome(f"calibrated {name}: {result.step_seconds:.3g} s per optimizer step on {result.device}", ok=True)
+    if stopped:
+        return CalibrationOutcome(f"calibration of {name} cancelled")
+    return CalibrationOutcome(f"calibration of {name} failed: {job.error}")

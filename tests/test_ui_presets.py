@@ -379,3 +379,17 @@ async def test_f_moves_scrolling_between_the_table_and_the_side_panel(console_ho
         assert presets_screen(app).selected == 1
         await pilot.press("f")
         assert table.has_focus
+
+
+async def test_a_preset_file_outside_presets_folder_gets_its_own_column(console_home: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "elsewhere" / "my-fast.toml"
+    mine.parent.mkdir()
+    mine.write_text('extends = "fast"\ndescription = "my fast"\n[train]\nepochs = 2\n', encoding="utf-8")
+    app = EmosumApp(preset=str(mine), s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo", "my-fast"]
+        assert screen.current is not None and screen.current.name == "my-fast"
+        assert cell(app, PresetTable, "train.epochs", "my-fast") == "2 -60%"
+        await wait_for(pilot, estimated(app))
+        assert screen.estimates["my-fast"].estimate.optimizer_steps == 2 * screen.estimates["fast"].estimate.optimizer_steps

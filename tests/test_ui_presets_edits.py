@@ -106,3 +106,17 @@ def test_save_new_preset_removes_a_file_that_would_not_load(home: Path) -> None:
     with pytest.raises(PresetError):
         save_new_preset(demo, {"train.batch_size": 0}, "broken-batch")
     assert not (home / "presets" / "broken-batch.toml").exists()
+
+
+def test_edit_a_preset_that_lives_outside_presets_folder(home: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine" / "my-demo.toml"
+    mine.parent.mkdir()
+    mine.write_text('extends = "demo"\n[train]\nepochs = 3\n', encoding="utf-8")
+    base = load_preset(mine)
+    edited = apply_changes(base, {"train.batch_size": 4})
+    assert edited.name == "my-demo*" and edited["train.epochs"] == 3 and edited["train.batch_size"] == 4
+    saved = save_new_preset(base, {"train.batch_size": 4}, "my-demo-b4")
+    reloaded = load_preset("my-demo-b4")
+    assert saved.parent == home / "presets"
+    assert reloaded.parent is not None and reloaded.parent.path == mine.resolve()
+    assert reloaded["train.epochs"] == 3 and reloaded["train.batch_size"] == 4

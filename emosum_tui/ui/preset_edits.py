@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.paths import presets_dir
-from emosum_tui.core.presets import SCHEMA, Preset, PresetError, derived_preset_text, load_preset
+from emosum_tui.core.presets import SCHEMA, Preset, PresetError, derived_preset_text, format_toml_value, load_preset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,22 +54,24 @@ def apply_changes(base: Preset, changes: dict[str, Any]) -> Preset:
     mark exactly the edited values."""
     if not changes:
         return base
-    text = derived_preset_text(base, changes, base.description)
+    text = _derived_text(base, changes, base.description)
     with tempfile.TemporaryDirectory(prefix="emosum-edit-") as folder:
         path = Path(folder) / f"{base.name}.edited.toml"
         path.write_text(text, encoding="utf-8")
         try:
-            # `extends` names `base` in presets/, unless base lives elsewhere: then use its path.
-            if base.path.parent != presets_dir():
-                path.write_text(text.replace(f'extends = "{base.name}"', f"extends = {_toml_string(str(base.path))}", 1), encoding="utf-8")
             loaded = load_preset(path)
         except PresetError as exc:
             raise PresetError(str(exc).replace(str(path), f"{base.name} (edited)")) from None
     return dataclasses.replace(loaded, name=f"{base.name}*", path=base.path, parent=base, description=base.description)
 
 
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _derived_text(base: Preset, changes: dict[str, Any], description: str) -> str:
+    """`derived_preset_text`, with `extends` as a path when `base` is not in presets/ (a name
+    would not find it)."""
+    text = derived_preset_text(base, changes, description)
+    if base.path.parent.resolve() != presets_dir().resolve():
+        text = text.replace(f"extends = {format_toml_value(base.name)}", f"extends = {format_toml_value(base.path.as_posix())}", 1)
+    return text
 
 
 def check_new_name(name: str) -> str | None:
@@ -87,7 +89,7 @@ def save_new_preset(base: Preset, changes: dict[str, Any], name: str, descriptio
     problem = check_new_name(name)
     if problem:
         raise PresetError(problem)
-    text = derived_preset_text(base, changes, description or f"{base.name} with {len(changes)} change(s) made in the console")
+    text = _derived_text(base, changes, description or f"{base.name} with {len(changes)} change(s) made in the console")
     target = presets_dir() / f"{name}.toml"
     with target.open("x", encoding="utf-8") as handle:  # "x": fails rather than overwrite a file made meanwhile
         handle.write(text)

@@ -472,7 +472,7 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
     basis["train_seconds"] = f"{steps:,} optimizer steps x {step_seconds:.3g} s/step"
 
     # Evaluation.
-    n_evals = evaluations(preset, steps)
+    n_evals = evaluations(preset, steps) if val_rows else 0  # no validation rows: the trainer does not evaluate
     eval_seconds_each, eval_basis = _eval_seconds(preset, shape, lengths, val_rows, speed, flops_speed, calibration)
     eval_seconds = n_evals * eval_seconds_each
     basis["eval_seconds"] = f"{n_evals} evaluations x {eval_seconds_each:.3g} s ({eval_basis})" if n_evals else "no evaluation"

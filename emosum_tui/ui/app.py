@@ -11,12 +11,26 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
+from emosum_tui.core.presets import Preset
+from emosum_tui.ui.figures import estimate_cell
 from emosum_tui.ui.palette import ConsoleCommands
 from emosum_tui.ui.screens.presets import PresetsScreen
+
+
+class RunLaunched(Message):
+    """A trainer process started for a run folder (or, with `run_dir` None, why it did not)."""
+
+    def __init__(self, run_dir: Path | None, process: subprocess.Popen | None, note: str = "") -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.process = process
+        self.note = note
 
 
 class EmosumApp(App[int]):
@@ -62,49 +76,55 @@ class EmosumApp(App[int]):
 
     # ---- runs ------------------------------------------------------------------------------------
 
-    def start_run(self, preset_ref: str) -> Path | None:
+    def start_run(self, preset_ref: str) -> None:
         """Launch the trainer for `preset_ref` in its own process and show its training screen.
 
-        Returns the run directory, or None (with a notification saying why) when it did not start."""
+        The launch (run folder, the estimate kept with it, the process) happens in a thread, so
+        `--start` does not hold up the first frame; the training screen opens when the trainer
+        process exists, or a notification says why it does not."""
+        self.notify(f"starting {Path(preset_ref).stem}…", timeout=3)
+        self._launch(preset_ref)
+
+    @work(thread=True, group="launch")
+    def _launch(self, preset_ref: str) -> None:
         from emosum_tui.core.presets import PresetError, load_preset
 
         try:
             preset = load_preset(preset_ref)
-        except PresetError as exc:
-            self.notify(str(exc), title="cannot start", severity="error", timeout=15)
-            return None
-        try:
             from emosum_tui.core.rundir import launch_trainer, new_run_dir
-        except ImportError as exc:
-            self.notify(f"the trainer launcher is not available: {exc}", title="cannot start", severity="error")
-            return None
-        try:
+
             run_dir = new_run_dir(preset.name)
-            self._write_estimate(preset, run_dir)
+            note = self._keep_estimate(preset, run_dir)
             process = launch_trainer(preset_ref, run_dir)
-        except OSError as exc:
-            self.notify(f"could not start the trainer: {exc}", title="cannot start", severity="error", timeout=15)
-            return None
-        self.launched.append((run_dir, process))
-        self.notify(f"training {preset.name} in {run_dir}", title="run started", timeout=5)
-        self._show_training(run_dir, process)
-        return run_dir
+        except (PresetError, OSError, ImportError) as exc:
+            self.post_message(RunLaunched(None, None, f"could not start {preset_ref}: {exc}"))
+            return
+        self.post_message(RunLaunched(run_dir, process, note))
 
-    def _write_estimate(self, preset: object, run_dir: Path) -> None:
-        """Keep the estimate the run was started with (`estimate.json`), to compare with what it measures."""
-        from emosum_tui.core.rundir import ESTIMATE_FILE, write_json_atomic
+    def _keep_estimate(self, preset: Preset, run_dir: Path) -> str:
+        """Write the estimate the run starts with (`estimate.json`), to compare with what it
+        measures; "" or why it could not be kept (the run matters more than its estimate)."""
+        from emosum_tui.core.estimate_record import write_estimate
 
-        cell = self.presets_screen.estimates.get(getattr(preset, "name", ""))
+        cell = self.presets_screen.estimates.get(preset.name)
+        if cell is None or cell.estimate is None:
+            cell = estimate_cell(preset, self.s_per_step)
+        if cell.estimate is None:
+            return f"estimate not kept with the run: {cell.error}"
         try:
-            if cell is not None and cell.estimate is not None:
-                estimate = cell.estimate
-            else:
-                from emosum_tui.core import cost_model
+            write_estimate(run_dir, cell.estimate)
+        except OSError as exc:
+            return f"estimate not kept with the run: {exc}"
+        return ""
 
-                estimate = cost_model.estimate(preset, s_per_step=self.s_per_step)
-            write_json_atomic(run_dir / ESTIMATE_FILE, estimate.as_dict())
-        except Exception as exc:  # the run matters more than its estimate
-            self.notify(f"estimate not saved with the run: {exc}", severity="warning")
+    def on_run_launched(self, message: RunLaunched) -> None:
+        if message.run_dir is None or message.process is None:
+            self.notify(message.note, title="cannot start", severity="error", timeout=15)
+            return
+        self.launched.append((message.run_dir, message.process))
+        if message.note:
+            self.notify(message.note, severity="warning")
+        self._show_training(message.run_dir, message.process)
 
     def _show_training(self, run_dir: Path, process: subprocess.Popen | None) -> None:
         try:

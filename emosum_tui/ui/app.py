@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -19,8 +20,17 @@ from textual.screen import ModalScreen, Screen
 
 from emosum_tui.core.presets import Preset
 from emosum_tui.ui.figures import estimate_cell
-from emosum_tui.ui.palette import ConsoleCommands
 from emosum_tui.ui.screens.presets import PresetsScreen
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+
+def console_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (not at start-up)."""
+    from emosum_tui.ui.palette import ConsoleCommands
+
+    return ConsoleCommands
 
 
 class RunLaunched(Message):
@@ -38,7 +48,7 @@ class EmosumApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (tests, bench) find it too
     TITLE = "emosum-tui"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {console_commands}
     BINDINGS = [  # noqa: RUF012
         Binding("p", "presets", "presets"),
         Binding("r", "runs", "runs"),

@@ -130,7 +130,7 @@ async def attach(folder: Path, steps: int) -> tuple[float, float]:
     return attached, per_tick
 
 
-async def tick_cost_live(folder: Path) -> float:
+async def tick_cost_live(folder: Path) -> tuple[float, float]:
     """A tick while a step runs: the figures change every tick, so the panel really redraws."""
     run_dir = folder / "live"
     writer = EventWriter(run_dir / EVENTS_FILE)
@@ -141,12 +141,20 @@ async def tick_cost_live(folder: Path) -> float:
     async with ScreenApp(screen).run_test(size=SIZE) as pilot:
         while screen.clock.step_begin_t is None:
             await pilot.pause(0.01)
-        ticks = 200
+        ticks = 100
         t0 = time.perf_counter()
         for _ in range(ticks):
             screen.tick()
-            await pilot.pause(0)
-        return (time.perf_counter() - t0) / ticks
+        alone = (time.perf_counter() - t0) / ticks
+        t0 = time.perf_counter()
+        for _ in range(ticks):
+            await pilot.pause(0)  # the pilot's own round trip, with nothing to repaint
+        idle = (time.perf_counter() - t0) / ticks
+        t0 = time.perf_counter()
+        for _ in range(ticks):
+            screen.tick()
+            await pilot.pause(0)  # let the screen repaint what the tick changed
+        return alone, max(0.0, (time.perf_counter() - t0) / ticks - idle)
 
 
 async def main_async(trials: int, steps: int) -> None:
@@ -154,15 +162,15 @@ async def main_async(trials: int, steps: int) -> None:
         folder = Path(name)
         latencies = [await stall_latency(folder, trial) for trial in range(trials)]
         attached, _ = await attach(folder, steps)
-        per_tick = await tick_cost_live(folder)
+        per_tick, with_paint = await tick_cost_live(folder)
     median, worst = statistics.median(latencies), max(latencies)
     print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
     print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
-    print(f"clock tick with a step running: {per_tick * 1000:.2f} ms (5 ticks/s)")
+    print(f"clock tick with a step running: {per_tick * 1000:.2f} ms, {with_paint * 1000:.2f} ms with the repaint (5 ticks/s)")
     print(
         f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
         f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
-        f"tick_ms={per_tick * 1000:.2f} cpu_share_of_tick_budget={per_tick * 5:.2%}"
+        f"tick_ms={per_tick * 1000:.2f} tick_with_paint_ms={with_paint * 1000:.2f} cpu_share={with_paint * 5:.1%}"
     )
 
 

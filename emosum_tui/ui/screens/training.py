@@ -159,6 +159,7 @@ class TrainingScreen(Screen):
         step_plot = self.query_one(StepTimePlot)
         events_pane = self.query_one(EventsPane)
         header = self.query_one(PhaseHeader)
+        phase: tuple | None = None  # the header is drawn once per batch, not once per event
         for event in message.events:
             self.events_seen += 1
             self.clock.feed(event)
@@ -166,18 +167,22 @@ class TrainingScreen(Screen):
             if isinstance(event, StepEnd):
                 loss_plot.add_train(event.step, event.loss)
                 step_plot.add_step(event.step, event.step_seconds)
-                header.show_phase("training", event.step, event.total_steps)
+                phase = ("training", event.step, event.total_steps)
             elif isinstance(event, EvalResult):
                 loss_plot.add_eval(event.step, event.metrics.get("eval_loss"))
             elif isinstance(event, StepBegin):
-                header.show_phase("training", event.step - 1, self.clock.total_steps)
+                phase = ("training", event.step - 1, self.clock.total_steps)
             elif isinstance(event, Phase):
                 if event.name == "training":
-                    header.show_phase("training", self.clock.step, self.clock.total_steps)
+                    phase = ("training", self.clock.step, self.clock.total_steps)
                 else:
-                    header.show_phase(event.name, event.done, event.total, event.detail)
+                    phase = (event.name, event.done, event.total, event.detail)
             elif isinstance(event, (RunStart, TrainPlan, Done)):
+                if isinstance(event, Done):
+                    phase = None
                 self._run_facts(event)
+        if phase is not None:
+            header.show_phase(*phase)
         self.tick()
 
     def _run_facts(self, event: Event) -> None:

@@ -25,4 +25,4 @@ class StallBanner(Static):
             self.state = reading.state
         if text != self.text:
             self.text = text
-            self.update(text)
+            self.update(text, layout=False)  # a fixed-height line: no reflow of the screen

@@ -58,4 +58,4 @@ class StepPanel(Static):
         else:
             table.add_row("estimate", "[dim]no calibrated estimate for this run[/dim]")
         self.table = table
-        self.update(table)
+        self.update(table, layout=False)  # fixed rows in a fixed box: no reflow of the screen

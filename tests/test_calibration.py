@@ -78,7 +78,9 @@ def test_a_calibrated_estimate_uses_the_measurement(demo_calibration: tuple[Cali
     result = estimate(load_preset("demo"), calibration=job.result)
     assert result.seconds_per_step == pytest.approx(job.result.step_seconds, rel=0.25)  # rescaled by this data's padding
     assert result.basis["seconds_per_step"].startswith("calibrated on")
-    assert result.startup_seconds == job.result.startup_seconds
+    # Start-up = the probe's measured start and first-step warm-up, plus set-up and tokenising.
+    assert result.startup_seconds > job.result.startup_seconds + job.result.warmup_seconds
+    assert result.basis["startup_seconds"].startswith("calibrated")
 
 
 def test_cancel_ends_the_probe(project: Path) -> None:

@@ -122,3 +122,18 @@ def test_launcher_modules_do_not_import_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generation_is_calibrated_when_the_preset_generates(project: Path) -> None:
+    """predict_with_generate: the probe times real decoding steps, and the eval price uses them."""
+    from emosum_tui.core.cost_model import with_values
+
+    preset = with_values(load_preset("demo"), {"eval.predict_with_generate": True, "eval.generation_max_tokens": 32})
+    job = CalibrationJob(preset, use_cache=False).start()
+    result = job.wait(timeout=300)
+    assert result is not None, job.error
+    assert result.decode_token_seconds > 0 and result.generate_fixed_seconds > 0
+    priced = estimate(preset, calibration=result)
+    loss_only = estimate(load_preset("demo"), calibration=result)
+    assert "calibrated decode step" in priced.basis["eval_seconds"]
+    assert priced.eval_seconds > loss_only.eval_seconds

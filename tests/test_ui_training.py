@@ -328,3 +328,16 @@ def test_step_panel_reads_like_the_issue(tmp_path: Path):
     assert "0.3 s/step / 0.3 s/step" in text  # last / median
     assert "6,667 tokens/s" in text
     assert "x1.50" in text  # estimate vs actual
+
+
+async def test_a_stopped_run_says_so_and_keeps_its_progress(tmp_path: Path):
+    from textual.widgets import ProgressBar
+
+    run_dir = write_finished_run(tmp_path / "run", steps=10, reason="stopped")
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "stopped")
+        assert "resume continues" in screen.query_one(StallBanner).text
+        assert "stopped" in str(screen.query_one("#phase-name").render())
+        bar = screen.query_one("#phase-progress", ProgressBar)
+        assert (bar.progress, bar.total) == (10, 10)

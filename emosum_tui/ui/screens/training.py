@@ -196,7 +196,10 @@ class TrainingScreen(Screen):
             self.device = f"{event.device} {event.precision}".strip()
         elif isinstance(event, Done):
             self.final_path = event.final_path
-            header.show_phase("done", detail=f"final model: {event.final_path}" if event.final_path else event.reason)
+            if event.reason == "completed":
+                header.show_phase("done", detail=f"final model: {event.final_path}" if event.final_path else event.reason)
+            else:  # stopped or failed: the bar keeps saying how far it got
+                header.show_phase("done", event.steps, self.clock.total_steps, event.reason)
             return
         header.show_run(self.run_dir.name, self.preset_name, self.device, torch_build_text(self.environment))
 

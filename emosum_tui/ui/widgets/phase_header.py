@@ -60,7 +60,7 @@ class PhaseHeader(Vertical):
         extra = f" — {detail}" if detail else ""
         self.query_one("#phase-name", Static).update(f"phase: [b]{words}[/b]{counts}{extra}")
         bar = self.query_one("#phase-progress", ProgressBar)
-        if phase == "done":
+        if phase == "done" and not total:
             bar.update(total=1, progress=1)
         elif total:
             bar.update(total=total, progress=done or 0)

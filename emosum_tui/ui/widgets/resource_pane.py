@@ -79,11 +79,14 @@ class ResourcePane(Vertical):
             "cpu": sample.cpu_percent,
             "trainer": (sample.trainer_cpu_percent or 0.0) / max(1, sample.cpu_count),
             "ram": 100.0 * sample.ram_used / sample.ram_total if sample.ram_total else 0.0,
-            "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else 0.0,
+            "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else None,
         }
         for key, value in values.items():
-            self.history[key].append(value)
             spark = self.query_one(f"#spark-{key}", Static)
+            if value is None:
+                spark.update("[dim]n/a[/dim]")
+                continue
+            self.history[key].append(value)
             spark.update(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
     def show_off(self, why: str) -> None:

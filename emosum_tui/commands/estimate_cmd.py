@@ -184,9 +184,9 @@ def decomposition_text(base: str, other: str, factors: list[Any]) -> str:
     product = 1.0
     for factor in factors:
         product *= factor.factor
-        lines.append(f"    {factor.label:<72} x{factor.factor:.3g}   (so far x{product:.3g})")
+        lines.append(f"    {factor.label:<86} x{factor.factor:.3g}   (so far x{product:.3g})")
     speed = 1 / product if product else float("inf")
-    lines.append(f"    {'total time ratio':<72} x{product:.3g}   = {speed:.3g}x {'faster' if product < 1 else 'slower'}")
+    lines.append(f"    {'total time ratio':<86} x{product:.3g}   = {speed:.3g}x {'faster' if product < 1 else 'slower'}")
     return "\n".join(lines)
 
 

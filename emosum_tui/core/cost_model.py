@@ -475,7 +475,7 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
     n_evals = evaluations(preset, steps) if val_rows else 0  # no validation rows: the trainer does not evaluate
     eval_seconds_each, eval_basis = _eval_seconds(preset, shape, lengths, val_rows, speed, flops_speed, calibration)
     eval_seconds = n_evals * eval_seconds_each
-    basis["eval_seconds"] = f"{n_evals} evaluations x {eval_seconds_each:.3g} s ({eval_basis})" if n_evals else "no evaluation"
+    basis["eval_seconds"] = f"{n_evals} evaluation(s) x {eval_seconds_each:.3g} s ({eval_basis})" if n_evals else "no evaluation"
 
     # Bytes.
     ckpt, ckpt_basis = checkpoint_bytes(preset, shape, steps)
@@ -483,13 +483,15 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
     kept = preset["save.checkpoints_kept"]
     disk_bps = calibration.disk_bps if calibration is not None and calibration.disk_bps else speed.disk_bps
     save_seconds = (saves * ckpt.total + ckpt.final_model) / disk_bps
-    basis["save_seconds"] = f"{saves} checkpoints + the final model at {disk_bps / 1e6:.0f} MB/s"
+    basis["save_seconds"] = f"{saves} checkpoint(s) + the final model at {disk_bps / 1e6:.0f} MB/s"
     basis["checkpoint_bytes"] = ckpt_basis
     # The Trainer writes checkpoint N before deleting the oldest beyond save_total_limit.
     during = (min(saves - 1, kept) + 1) * ckpt.total if saves else 0
     final_disk = min(saves, kept) * ckpt.total + ckpt.final_model
-    basis["peak_disk_bytes"] = f"{min(saves - 1, kept) + 1 if saves else 0} checkpoints at once while saving ({kept} kept + 1 being written), or {min(saves, kept)} + the final model"
-    basis["final_disk_bytes"] = f"{min(saves, kept)} checkpoints kept + the final model (weights, tokenizer, configs)"
+    at_once = min(saves - 1, kept) + 1 if saves else 0
+    basis["peak_disk_bytes"] = (f"{at_once} checkpoint(s) on disk while the newest is written (save_total_limit {kept}), "
+                                f"or {min(saves, kept)} + the final model at the end, whichever is more")
+    basis["final_disk_bytes"] = f"{min(saves, kept)} checkpoint(s) kept + the final model (weights, tokenizer, configs)"
     memory, memory_basis = training_memory(preset, shape, train_profile)
     basis["peak_memory_bytes"] = memory_basis
 

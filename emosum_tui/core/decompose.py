@@ -60,8 +60,16 @@ def _label(group: str, before: Any, after: Any, changed: dict[str, tuple[Any, An
     if group == "epochs":
         return f"epochs {_show(before['train.epochs'])} → {_show(after['train.epochs'])}"
     if group == "batch":
-        return (f"batch {before['train.batch_size']} x {before['train.grad_accum']} → "
-                f"{after['train.batch_size']} x {after['train.grad_accum']} (same samples, other padding and steps)")
+        text = (f"batch {before['train.batch_size']} x {before['train.grad_accum']} → "
+                f"{after['train.batch_size']} x {after['train.grad_accum']}")
+        eval_before = before["eval.batch_size"] or before["train.batch_size"]
+        eval_after = after["eval.batch_size"] or after["train.batch_size"]
+        notes = ["padding to the longest row per batch"]
+        if est_before.optimizer_steps != est_after.optimizer_steps:
+            notes.append(f"{est_before.optimizer_steps:,} → {est_after.optimizer_steps:,} optimizer steps")
+        if eval_before != eval_after:
+            notes.append(f"eval batch {eval_before} → {eval_after}")
+        return f"{text} ({'; '.join(notes)})"
     if group == "source tokens":
         return f"max source tokens {before['train.max_source_tokens']} → {after['train.max_source_tokens']}"
     if group == "target tokens":

@@ -393,3 +393,25 @@ async def test_a_preset_file_outside_presets_folder_gets_its_own_column(console_
         assert cell(app, PresetTable, "train.epochs", "my-fast") == "2 -60%"
         await wait_for(pilot, estimated(app))
         assert screen.estimates["my-fast"].estimate.optimizer_steps == 2 * screen.estimates["fast"].estimate.optimizer_steps
+
+
+async def test_the_selected_column_scrolls_into_view_when_presets_do_not_fit(console_home: Path) -> None:
+    for number in range(3):
+        (console_home / "presets" / f"wide-{number}.toml").write_text(
+            f'extends = "demo"\ndescription = "wide {number}"\n[data]\nsource_prefix = "a long prefix number {number}"\n', encoding="utf-8"
+        )
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(PresetTable)
+        assert table.virtual_size.width > table.size.width  # seven presets do not fit
+        assert table.scroll_x == 0
+        await pilot.press("7")
+        await pilot.pause(0.2)
+        assert table.scroll_x > 0
+        header = table.render_line(0).text
+        assert header.lstrip().startswith("parameter")  # the label column stays
+        assert "▶ wide-2" in header
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        assert table.scroll_x == 0
+        await wait_for(pilot, estimated(app), timeout=60)

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from emosum_tui.ui.format import human_bytes, human_count, human_duration
+from emosum_tui.ui.widgets.columns import reveal_column
 
 ESTIMATING = "estimating…"
 
@@ -62,7 +63,7 @@ class EstimateTable(DataTable):
     }
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="none", show_cursor=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="none", show_cursor=False, fixed_columns=1, **kwargs)  # type: ignore[arg-type]
 
     def show(self, names: list[str], cells: dict[str, EstimateCell], selected: int) -> None:
         self.clear(columns=True)
@@ -88,4 +89,5 @@ class EstimateTable(DataTable):
                     text = Text(metric.show(getattr(cell.estimate, metric.field, None)), style=style, justify="right")
                 row.append(text)
             self.add_row(*row, key=metric.field)
+        self.call_after_refresh(reveal_column, self, selected + 1)
 

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 
 from emosum_tui.core.presets import Preset, iter_keys
 from emosum_tui.ui.format import change_text, value_text
+from emosum_tui.ui.widgets.columns import reveal_column
 
 MAX_VALUE_WIDTH = 16
 
@@ -40,7 +41,7 @@ class PresetTable(DataTable):
     }
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="none", zebra_stripes=True, show_cursor=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="none", zebra_stripes=True, show_cursor=False, fixed_columns=1, **kwargs)  # type: ignore[arg-type]
 
     def show(self, presets: list[Preset], selected: int, baseline: int, edited: frozenset[str] = frozenset()) -> None:
         """Redraw for these presets; `edited` names columns holding unsaved edits."""
@@ -97,3 +98,4 @@ class PresetTable(DataTable):
                 row.append(Text(text, style=style, no_wrap=True, overflow="ellipsis"))
             self.add_row(*row, key=key)
         self.scroll_to(scroll.x, scroll.y, animate=False)
+        self.call_after_refresh(reveal_column, self, selected + 1)

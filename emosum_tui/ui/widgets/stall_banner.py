@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.widgets import Static
 
 from emosum_tui.monitor.step_clock import STATES, ClockReading
@@ -16,7 +17,7 @@ class StallBanner(Static):
         self.text = ""
 
     def show(self, reading: ClockReading) -> None:
-        text = f"[b]{reading.state.upper()}[/b]  {reading.message}"
+        text = f"[b]{reading.state.upper()}[/b] — {escape(reading.message.removeprefix(reading.state + ': '))}"
         if reading.state != self.state:
             for state in STATES:
                 self.set_class(state == reading.state, f"-{state}")

@@ -175,3 +175,21 @@ def test_console_side_imports_no_torch(module: str) -> None:
     code = f"import sys, {module}; heavy = {{'torch', 'transformers', 'datasets'}} & set(sys.modules); print(sorted(heavy))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_long_log_is_read_from_its_ends(tmp_path: Path) -> None:
+    """A 145-hour run writes ~260k heartbeats; the Runs screen must not parse them all."""
+    from emosum_tui.core.events import Heartbeat
+
+    write_run(tmp_path, dead_pid(), state="finished", steps=0)
+    writer = EventWriter(tmp_path / EVENTS_FILE)
+    for step in range(1, 6001):
+        writer.write(StepEnd(step=step, total_steps=6000, loss=1.0))
+        writer.write(Heartbeat(step=step))
+    writer.write(Done(reason="completed", steps=6000, train_loss=0.5))
+    writer.close()
+    assert (tmp_path / EVENTS_FILE).stat().st_size > 1_000_000
+    started = time.perf_counter()
+    run = read_run(tmp_path)
+    assert time.perf_counter() - started < 0.5
+    assert (run.status, run.steps, run.final_loss, run.preset) == ("finished", 6000, 0.5, "demo")

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, read_events
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, parse_event
 from emosum_tui.core.paths import project_root, runs_dir
 
 PRESET_FILE = "preset.toml"
@@ -274,8 +274,11 @@ def read_run(run_dir: Path) -> RunSummary:
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     events_path = run_dir / EVENTS_FILE
-    events: list[Event] = read_events(events_path)
+    events = _tail_events(events_path)
     start = next((e for e in reversed(events) if isinstance(e, RunStart)), None)
+    first = _head_events(events_path)
+    if start is None:  # a long log: the (only) start is near the top
+        start = next((e for e in first if isinstance(e, RunStart)), None)
     plan = next((e for e in reversed(events) if isinstance(e, TrainPlan)), None)
     last_step = next((e for e in reversed(events) if isinstance(e, StepEnd)), None)
     done = next((e for e in reversed(events) if isinstance(e, Done)), None)
@@ -285,7 +288,7 @@ def read_run(run_dir: Path) -> RunSummary:
     if error is not None and start is not None and error.seq < start.seq:
         error = None
     pid = status.pid if status and status.pid else (start.pid if start else None)
-    started = status.started if status and status.started else (events[0].t if events else None)
+    started = status.started if status and status.started else (first[0].t if first else None)
     alive = pid_alive(pid, started) if (done is None and (status is None or status.state in ("starting", "running"))) else False
     state = _judge(status, done, error, alive, start is not None)
     last_t = events[-1].t if events else None
@@ -316,6 +319,37 @@ def read_run(run_dir: Path) -> RunSummary:
         last_event_t=last_t,
         torn_tail=_torn(events_path),
     )
+
+
+TAIL_BYTES = 256 * 1024
+HEAD_BYTES = 64 * 1024
+
+
+def _parse_chunk(chunk: bytes, from_middle: bool) -> list[Event]:
+    lines = chunk.split(b"\n")
+    lines = lines[1:-1] if from_middle else lines[:-1]  # a cut first line; the last is partial or empty
+    return [e for e in (parse_event(raw.decode("utf-8", errors="replace")) for raw in lines) if e is not None]
+
+
+def _tail_events(path: Path, size: int = TAIL_BYTES) -> list[Event]:
+    """The complete events in the last `size` bytes of a log: everything `read_run` needs from a
+    long run (its last step, done, error, and any later start) without parsing hours of heartbeats."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            length = handle.tell()
+            handle.seek(max(0, length - size))
+            return _parse_chunk(handle.read(), from_middle=length > size)
+    except OSError:
+        return []
+
+
+def _head_events(path: Path, size: int = HEAD_BYTES) -> list[Event]:
+    try:
+        with path.open("rb") as handle:
+            return _parse_chunk(handle.read(size), from_middle=False)
+    except OSError:
+        return []
 
 
 def _torn(path: Path) -> bool:

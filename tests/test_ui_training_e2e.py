@@ -57,12 +57,12 @@ async def test_console_starts_demo_leave_running_then_watch_shows_history_and_th
 
     started: list = []  # trainers to clean up if the test fails half-way
     try:
-        app = EmosumApp(preset=small_demo)
+        app = EmosumApp(preset=small_demo, start=True)  # `emosum-tui --preset demo-e2e --start`
         async with app.run_test(size=SIZE) as pilot:
-            run_dir = app.start_run(small_demo)
-            assert run_dir is not None
-            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None)
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None,
+                           timeout=60)
             screen = app.screen
+            run_dir = screen.run_dir
             process = screen.process
             started.append(process)
             try:

@@ -72,10 +72,7 @@ class EstimateTable(DataTable):
         selected_style = self.get_component_rich_style("estimate-table--selected")
         pending_style = self.get_component_rich_style("estimate-table--pending")
         error_style = self.get_component_rich_style("estimate-table--error")
-        self.add_column("estimate", key="metric")
-        for index, name in enumerate(names):
-            label = ("▶ " + name) if index == selected else name
-            self.add_column(Text(label, style=(selected_style if index == selected else Style()) + Style(bold=True)), key=name)
+        rows: list[list[Text]] = []
         for number, metric in enumerate(METRICS):
             row: list[Text] = [Text(metric.label)]
             for index, name in enumerate(names):
@@ -88,6 +85,15 @@ class EstimateTable(DataTable):
                 else:
                     text = Text(metric.show(getattr(cell.estimate, metric.field, None)), style=style, justify="right")
                 row.append(text)
+            rows.append(row)
+        headers = [Text("estimate")]
+        for index, name in enumerate(names):
+            label = ("▶ " + name) if index == selected else name
+            headers.append(Text(label, style=(selected_style if index == selected else Style()) + Style(bold=True)))
+        # Widths measured here (cells, not characters), not left to the table's lazy auto-width.
+        for column, header in enumerate(headers):
+            width = max(header.cell_len, *(row[column].cell_len for row in rows))
+            self.add_column(header, width=width, key="metric" if column == 0 else names[column - 1])
+        for metric, row in zip(METRICS, rows, strict=True):
             self.add_row(*row, key=metric.field)
         self.call_after_refresh(reveal_column, self, selected + 1)
-

@@ -34,6 +34,7 @@ from emosum_tui.core.rundir import stop_file
 from emosum_tui.monitor.step_clock import StallPolicy
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.stall_banner import StallBanner
@@ -124,6 +125,8 @@ async def test_finished_run_shows_history_final_model_and_no_clock(tmp_path: Pat
         assert reading.median_seconds == pytest.approx(0.3)  # 39 steps, the first (1.5 s) skipped
         header = str(screen.query_one("#run-title").render())
         assert "CPU-only build" in header and "demo" in header
+        await wait_for(pilot, lambda: screen.query_one(DiagnosisPanel).findings)  # the doctor's live rules ran
+        assert "cpu" in screen.query_one(DiagnosisPanel).text.lower()
 
 
 async def test_error_with_classification_and_advice_is_shown(tmp_path: Path):

@@ -7,6 +7,7 @@ from pathlib import Path
 from test_ui_training import SIZE, ScreenApp, write_finished_run
 
 from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 
 
@@ -15,7 +16,8 @@ def test_training_screen_finished_run(snap_compare, tmp_path: Path):
     screen = TrainingScreen(run_dir, sample_resources=False)
 
     async def settled(pilot) -> None:
-        while screen.clock.done is None or screen.query_one(LossPlot).points("train") < 40:
+        while (screen.clock.done is None or screen.query_one(LossPlot).points("train") < 40
+               or not screen.query_one(DiagnosisPanel).findings):
             await pilot.pause(0.05)
         await pilot.pause(0.8)  # one plot redraw after the last point
 

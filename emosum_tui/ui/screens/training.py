@@ -24,9 +24,11 @@ from textual.widgets import Footer
 
 from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import pid_alive, read_run, request_stop
+from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
 from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
+from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.phase_header import PhaseHeader
@@ -36,6 +38,7 @@ from emosum_tui.ui.widgets.step_panel import StepPanel
 from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
 
 TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this (plus one poll)
+DIAGNOSE_SECONDS = 1.0  # the doctor's rules look at trends: once a second is plenty
 
 
 def torch_build_text(environment: dict) -> str:
@@ -107,12 +110,16 @@ class TrainingScreen(Screen):
         self.events_seen = 0
         self.reading: ClockReading | None = None
         self.stop_requested = False
+        self.diagnoser = LiveDiagnoser(self.run_dir)
+        self.diagnosis_due = True
 
     def compose(self) -> ComposeResult:
         yield PhaseHeader(id="phase-header")
         yield StallBanner(id="stall-banner")
         with Horizontal(id="training-middle"):
-            yield StepPanel(id="step-panel")
+            with Vertical(id="training-left"):
+                yield StepPanel(id="step-panel")
+                yield DiagnosisPanel(id="diagnosis-panel")
             with Vertical(id="plots"):
                 yield LossPlot(id="loss-plot")
                 yield StepTimePlot(id="step-time-plot")
@@ -128,7 +135,11 @@ class TrainingScreen(Screen):
             self.query_one(ResourcePane).show_off("not sampled in this view")
         self.run_worker(lambda: watcher.run(self._cancelled), thread=True, exit_on_error=False, name="run-watcher", group="watch")
         self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(DIAGNOSE_SECONDS, self.diagnose)
         self.tick()
+
+    def on_unmount(self) -> None:
+        self.diagnoser.close()
 
     def _cancelled(self) -> bool:
         from textual.worker import get_current_worker
@@ -151,6 +162,12 @@ class TrainingScreen(Screen):
         self.query_one(StepPanel).show(reading)
         self.query_one(StallBanner).show(reading)
 
+    def diagnose(self) -> None:
+        """Run the doctor's live rules over what arrived since the last time (if anything did)."""
+        if self.diagnosis_due:
+            self.diagnosis_due = False
+            self.query_one(DiagnosisPanel).show(self.diagnoser.update())
+
     # -- events --------------------------------------------------------------------------------
 
     @on(EventsRead)
@@ -160,6 +177,8 @@ class TrainingScreen(Screen):
         events_pane = self.query_one(EventsPane)
         header = self.query_one(PhaseHeader)
         phase: tuple | None = None  # the header is drawn once per batch, not once per event
+        self.diagnoser.add_events(message.events)
+        self.diagnosis_due = True
         for event in message.events:
             self.events_seen += 1
             self.clock.feed(event)
@@ -206,6 +225,8 @@ class TrainingScreen(Screen):
     @on(ResourcesRead)
     def resources_read(self, message: ResourcesRead) -> None:
         self.query_one(ResourcePane).show(message.sample)
+        self.diagnoser.add_sample(message.sample)
+        self.diagnosis_due = True
 
     # -- control keys --------------------------------------------------------------------------
 

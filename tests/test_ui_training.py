@@ -345,3 +345,40 @@ async def test_a_stopped_run_says_so_and_keeps_its_progress(tmp_path: Path):
         assert "stopped" in str(screen.query_one("#phase-name").render())
         bar = screen.query_one("#phase-progress", ProgressBar)
         assert (bar.progress, bar.total) == (10, 10)
+
+
+async def test_a_run_that_fails_while_watched_ends_on_the_advice_screen(tmp_path: Path):
+    from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen
+
+    run_dir = tmp_path / "run"
+    writer = EventWriter(run_dir / EVENTS_FILE)
+    write_started(writer, run_dir, time.time(), 999_999, 10)
+    writer.write(StepBegin(step=1))
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    app = ScreenApp(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.history_loaded)
+        writer.write(Error(classification="out-of-memory", type="OutOfMemoryError", message="CUDA out of memory",
+                           advice=["lower train.batch_size"]))
+        writer.write(Done(reason="failed", steps=0))
+        writer.close()
+        await wait_for(pilot, lambda: isinstance(app.screen, FailureAdviceScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.query_one(StallBanner).state == "failed"
+        await pilot.press("a")  # and it can be opened again from the training screen
+        await wait_for(pilot, lambda: isinstance(app.screen, FailureAdviceScreen))
+
+
+async def test_a_failed_run_opened_later_shows_its_history_not_the_advice_at_once(tmp_path: Path):
+    from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen
+
+    run_dir = write_finished_run(tmp_path / "run", steps=5, reason="failed")
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    app = ScreenApp(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "failed")
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FailureAdviceScreen))

@@ -85,6 +85,7 @@ class TrainingScreen(Screen):
         Binding("s", "stop", "stop (checkpoint, exit)"),
         Binding("k", "kill", "kill"),
         Binding("u", "resume", "resume"),
+        Binding("a", "advice", "failure advice"),
         Binding("escape", "back", "back"),
     ]
 
@@ -112,6 +113,7 @@ class TrainingScreen(Screen):
         self.stop_requested = False
         self.diagnoser = LiveDiagnoser(self.run_dir)
         self.diagnosis_due = True
+        self.history_loaded = False  # after the first batch, events are news, not history
 
     def compose(self) -> ComposeResult:
         yield PhaseHeader(id="phase-header")
@@ -202,6 +204,11 @@ class TrainingScreen(Screen):
                 self._run_facts(event)
         if phase is not None:
             header.show_phase(*phase)
+        failed_now = self.history_loaded and any(isinstance(e, Done) and e.reason == "failed" for e in message.events)
+        self.history_loaded = True
+        self.refresh_bindings()
+        if failed_now:
+            self.action_advice()  # a run that fails while watched ends on the advice screen
         self.tick()
 
     def _run_facts(self, event: Event) -> None:
@@ -273,6 +280,27 @@ class TrainingScreen(Screen):
         if isinstance(launched, list):
             launched.append((self.run_dir, self.process))  # so quitting the app asks about this run too
         self.notify(f"Resuming {self.run_dir.name} from its last checkpoint (pid {self.pid}).")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "advice":
+            return self.clock.done is not None and self.clock.done.reason == "failed"
+        return True
+
+    def action_advice(self) -> None:
+        """The doctor's failure screen: what happened, the smallest fix, and "apply and resume"."""
+        from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen, Resumed
+
+        def closed(result: Resumed | None) -> None:
+            if result is None:
+                return
+            self.process = result.process
+            self.pid = result.process.pid
+            self.started_t = time.time()
+            launched = getattr(self.app, "launched", None)
+            if isinstance(launched, list):
+                launched.append((self.run_dir, self.process))
+
+        self.app.push_screen(FailureAdviceScreen(self.run_dir), closed)
 
     def action_back(self) -> None:
         """Back to whatever is underneath (the presets or runs screen); the run goes on by itself."""

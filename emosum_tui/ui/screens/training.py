@@ -168,7 +168,12 @@ class TrainingScreen(Screen):
         """Run the doctor's live rules over what arrived since the last time (if anything did)."""
         if self.diagnosis_due:
             self.diagnosis_due = False
-            self.query_one(DiagnosisPanel).show(self.diagnoser.update())
+            try:
+                findings = self.diagnoser.update()
+            except OSError:  # a read-only run dir: the findings cannot be logged, the diagnosis goes on unlogged
+                self.diagnoser.run_dir = None
+                findings = self.diagnoser.update()
+            self.query_one(DiagnosisPanel).show(findings)
 
     # -- events --------------------------------------------------------------------------------
 

@@ -40,35 +40,36 @@ class SpeedupTable(DataTable):
         """`factors`: the cost model's Factor list (key, label, factor = time ratio), None while pending."""
         self.clear(columns=True)
         self._shown = (base, other, factors, note)
-        self.add_column("time", key="ratio")
-        self.add_column("so far", key="product")
-        # The description wraps inside the panel (rows grow) rather than running off its edge.
-        self.add_column(f"{other} vs {base}: change", key="factor", width=max(20, (self.size.width or 64) - 28))
-        if factors is None:
-            self.add_row("", "", Text(note or "estimating…"), height=None)
-            return
-        if not factors:
-            self.add_row("", "", Text(note or "same plan: nothing to decompose"), height=None)
-            return
-        faster = self.get_component_rich_style("speedup-table--faster")
-        slower = self.get_component_rich_style("speedup-table--slower")
-        product = 1.0
-        for factor in factors:
-            value = float(factor.factor)
-            product *= value
-            style = None if math.isclose(value, 1.0, rel_tol=1e-3) else faster if value < 1 else slower
-            self.add_row(
-                Text(speedup_text(value), style=style or "", justify="right"),
-                Text(f"x{product:.3g}", justify="right"),
-                Text(str(factor.label)),
-                key=str(factor.key),
-                height=None,
-            )
-        total = self.get_component_rich_style("speedup-table--total")
-        self.add_row(
-            Text(speedup_text(product), style=total, justify="right"),
-            Text(f"x{product:.3g}", style=total, justify="right"),
-            Text("total time (the product of the factors)", style=total),
-            key="__total__",
-            height=None,
-        )
+        rows: list[tuple[str, list[Text]]] = []
+        if factors is None or not factors:
+            placeholder = "estimating…" if factors is None else "same plan: nothing to decompose"
+            rows.append(("__note__", [Text(""), Text(""), Text(note or placeholder)]))
+        else:
+            faster = self.get_component_rich_style("speedup-table--faster")
+            slower = self.get_component_rich_style("speedup-table--slower")
+            product = 1.0
+            for factor in factors:
+                value = float(factor.factor)
+                product *= value
+                style = None if math.isclose(value, 1.0, rel_tol=1e-3) else faster if value < 1 else slower
+                cells = [Text(speedup_text(value), style=style or "", justify="right"), Text(f"x{product:.3g}", justify="right")]
+                rows.append((str(factor.key), [*cells, Text(str(factor.label))]))
+            total = self.get_component_rich_style("speedup-table--total")
+            rows.append((
+                "__total__",
+                [
+                    Text(speedup_text(product), style=total, justify="right"),
+                    Text(f"x{product:.3g}", style=total, justify="right"),
+                    Text("total time (the product of the factors)", style=total),
+                ],
+            ))
+        # Figures get the width they need (measured here, not by the table's lazy auto-width);
+        # the description takes the rest of the panel and wraps (its rows grow).
+        time_width = max(4, *(cells[0].cell_len for _, cells in rows))
+        so_far_width = max(6, *(cells[1].cell_len for _, cells in rows))
+        label_width = max(20, (self.size.width or 64) - time_width - so_far_width - 2 * 3 * self.cell_padding - 1)
+        self.add_column("time", key="ratio", width=time_width)
+        self.add_column("so far", key="product", width=so_far_width)
+        self.add_column(f"{other} vs {base}: change", key="factor", width=label_width)
+        for key, cells in rows:
+            self.add_row(*cells, key=key, height=None)

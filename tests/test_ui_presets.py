@@ -415,3 +415,21 @@ async def test_the_selected_column_scrolls_into_view_when_presets_do_not_fit(con
         await pilot.pause(0.2)
         assert table.scroll_x == 0
         await wait_for(pilot, estimated(app), timeout=60)
+
+
+async def test_a_missing_data_file_is_named_where_its_figures_would_be(console_home: Path) -> None:
+    (console_home / "presets" / "nofile.toml").write_text(
+        'extends = "fast"\ndescription = "points at a file that is not there"\n[data]\ntrain_file = "data/train/missing.jsonl"\n',
+        encoding="utf-8",
+    )
+    app = EmosumApp(preset="nofile", s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = presets_screen(app)
+        await wait_for(pilot, lambda: "nofile" in screen.tokens and "nofile" in screen.estimates)
+        summary = screen.query_one("#data-summary", Static)
+        assert "missing.jsonl" in plain(summary) and summary.has_class("error")
+        assert "missing.jsonl" in screen.estimates["nofile"].error
+        assert cell(app, EstimateTable, "params", "nofile") == "error"
+        assert "missing.jsonl" in plain(screen.query_one("#estimate-basis", Static))
+        assert cell(app, EstimateTable, "params", "fast") == "300.2 M"  # the other presets are still priced
+        await wait_for(pilot, estimated(app))

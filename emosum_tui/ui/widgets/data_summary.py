@@ -51,11 +51,13 @@ class DataSummary(Static):
     """Token statistics of the selected preset, drawn from a TokenReport computed in a worker."""
 
     def show(self, preset: Any | None, report: Any | None, error: str = "") -> None:
+        self.set_class(bool(error), "error")
+        self.set_class(preset is not None and not error and report is None, "pending")
         if preset is None:
             self.update("")
         elif error:
-            self.update(Text(f"data of {preset.name}: {error}", style="bold red"))
+            self.update(Text(f"data of {preset.name}: {error}"))
         elif report is None:
-            self.update(Text(f"data of {preset.name}: reading and counting tokens…", style="italic"))
+            self.update(Text(f"data of {preset.name}: reading and counting tokens…"))
         else:
             self.update(summary_table(preset, report))

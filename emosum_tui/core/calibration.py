@@ -85,7 +85,7 @@ class CalibrationSpec:
     eval_rows: list[tuple[int, int]]
     generate_tokens: int  # 0 = do not measure generation
     num_beams: int = 1
-    micro_batches: int = 3
+    micro_batches: int = 8  # at most: the time budget stops a slow shape after one or two
     warmup: int = 1
     seed: int = 42
     budget_seconds: float = 15.0  # stop measuring micro-batches after this long (at least one)
@@ -191,7 +191,7 @@ def cached_calibration(spec: CalibrationSpec) -> CalibrationResult | None:
 # Building a spec from a preset.
 
 
-def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 3, rows_sampled: int = 256) -> CalibrationSpec:
+def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 8, rows_sampled: int = 256) -> CalibrationSpec:
     """The probe's job for a preset: its shape, batch, optimizer, and real token lengths."""
     from emosum_tui.core.cost_model import TokenLengths
     from emosum_tui.core.model_shapes import shape_for
@@ -328,7 +328,7 @@ class CalibrationJob:
     from a UI timer, `job.cancel()` on a key press).
     """
 
-    def __init__(self, preset: Any, lengths: Any = None, micro_batches: int = 3, use_cache: bool = True,
+    def __init__(self, preset: Any, lengths: Any = None, micro_batches: int = 8, use_cache: bool = True,
                  on_progress: Callable[[ProbeProgress], None] | None = None) -> None:
         self.spec = spec_for(preset, lengths, micro_batches)
         self.use_cache = use_cache

@@ -26,6 +26,11 @@ def folder_bytes(path: Path) -> int:
 
 
 class RecordingSeq2SeqTrainer(Seq2SeqTrainer):
+    # MT5's forward takes **kwargs, so transformers 5 assumes it normalises its loss by
+    # `num_items_in_batch` and skips dividing by gradient_accumulation_steps; but MT5 returns a
+    # plain mean. Left alone, a 4 x 2 step back-propagates (and reports) the sum of two means.
+    loss_is_scaled_for_ga = False
+
     def __init__(self, *args: Any, reporter: Reporter, meter: StepMeter, faults: FaultPlan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reporter = reporter

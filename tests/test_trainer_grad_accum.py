@@ -1,0 +1,64 @@
+"""Gradient accumulation does not inflate the loss (or the gradient) of an mT5 step.
+
+transformers 5.x treats a model whose `forward` takes `**kwargs` as one that normalises its
+loss by `num_items_in_batch`, and then skips the division by `gradient_accumulation_steps`.
+MT5's forward takes `**kwargs` but returns a plain mean, so without our fix a 4 x 2 step
+reported (and back-propagated) the *sum* of two micro-batch means: twice the 8 x 1 loss.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from emosum_tui.core.events import EVENTS_FILE, StepEnd, read_events
+from emosum_tui.core.paths import PACKAGE_ROOT
+from emosum_tui.core.presets import load_preset
+
+SHAPE = """
+extends = "demo"
+[data]
+train_samples = 16
+[train]
+epochs = 1
+batch_size = {batch}
+grad_accum = {accum}
+[eval]
+strategy = "no"
+[save]
+logging_steps = 1
+steps = 1000
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "home"
+    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
+    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
+    for batch, accum in ((8, 1), (4, 2)):
+        (root / "presets" / f"b{batch}x{accum}.toml").write_text(SHAPE.format(batch=batch, accum=accum), encoding="utf-8")
+    monkeypatch.setenv("EMOSUM_HOME", str(root))
+    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
+    return root
+
+
+def first_loss(home: Path, name: str) -> float:
+    from emosum_tui.trainer.run import run_training
+
+    run_dir = home / "runs" / name
+    assert run_training(load_preset(name), run_dir, headless=True) == 0
+    steps = [e for e in read_events(run_dir / EVENTS_FILE) if isinstance(e, StepEnd)]
+    assert [s.step for s in steps] == [1, 2]
+    assert steps[0].samples_per_second > 0
+    return steps[0].loss
+
+
+def test_same_effective_batch_same_first_step_loss(home: Path) -> None:
+    whole = first_loss(home, "b8x1")
+    accumulated = first_loss(home, "b4x2")
+    # Same initial weights and the same 8 rows; only how they are split (and padded) differs.
+    assert accumulated == pytest.approx(whole, rel=0.15)

@@ -17,12 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, parse_event
 from emosum_tui.core.paths import project_root, runs_dir
 
@@ -108,26 +108,6 @@ def new_run_dir(preset_name: str, root: Path | None = None) -> Path:
         (path / CONTROL_DIR).mkdir()
         return path
     raise FileExistsError(f"{base}: could not create a new run folder for {preset_name}")
-
-
-def write_json_atomic(path: Path, body: Any) -> None:
-    """Replace a JSON file whole: a reader sees the old or the new content, never half of one.
-
-    On Windows `os.replace` fails while another process has the target open, so a reader
-    holding `status.json` for a moment makes us retry briefly rather than fail.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
-    partial.write_text(json.dumps(body, ensure_ascii=False, indent=1, allow_nan=True), encoding="utf-8")
-    for attempt in range(10):
-        try:
-            os.replace(partial, path)
-            return
-        except PermissionError:
-            if attempt == 9:
-                partial.unlink(missing_ok=True)
-                raise
-            time.sleep(0.02 * (attempt + 1))
 
 
 def write_status(run_dir: Path, status: RunStatus) -> None:

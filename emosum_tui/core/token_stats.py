@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.atomic import write_bytes_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.sampling import LengthStats
@@ -135,10 +136,7 @@ def file_tokens(path: Path, fields: PairFields, spiece: Path | None) -> FileToke
         source=count_tokens([p.source for p in pairs], spiece),
         target=count_tokens([p.target for p in pairs], spiece),
     )
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial")
-    partial.write_text(json.dumps({"source": result.source, "target": result.target}), encoding="utf-8")
-    partial.replace(cache)
+    write_bytes_atomic(cache, json.dumps({"source": result.source, "target": result.target}).encode("utf-8"))
     return result
 
 

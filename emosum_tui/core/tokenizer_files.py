@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.atomic import write_bytes_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
 
@@ -78,10 +79,7 @@ def build_demo_tokenizer(preset: Any) -> Path:
         hard_vocab_limit=False,
         minloglevel=2,
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / (SPIECE + ".partial")
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(model)  # atomic: a crash never leaves a half-written tokenizer behind
+    write_bytes_atomic(model, buffer.getvalue())  # a crash never leaves a half-written tokenizer
     return model
 
 

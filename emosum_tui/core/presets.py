@@ -130,6 +130,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "checkpoints_kept": Field(int, 1, "checkpoints kept on disk (save_total_limit)", _positive),
         "output_dir": Field(str, "model/{preset}", "checkpoints and final model; {preset} = preset name", _non_empty),
     },
+    "alarm": {
+        "stall_after_seconds": Field(float, 0.0, "call a running step stalled after this long: 0 = automatic (5x the median step)", _non_negative),
+    },
 }
 
 TOP_LEVEL = {"extends", "description"}

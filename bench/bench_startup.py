@@ -26,7 +26,7 @@ from pathlib import Path
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 MINIMAL = """
-import sys, time
+import resource, sys, time
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 
@@ -37,28 +37,30 @@ class Minimal(App):
         yield Footer()
 
     def on_ready(self):
-        print(f"READY {time.time():.6f}", flush=True)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"READY {time.time():.6f} RSS {rss}", flush=True)
         self.exit()
 
 Minimal().run(headless=True, size=(160, 50))
 """
 
 CONSOLE = """
-import sys, time
+import resource, sys, time
 from emosum_tui.ui.app import EmosumApp
 
 class Timed(EmosumApp):
     def on_ready(self):
         heavy = [m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets")]
-        print(f"READY {time.time():.6f} HEAVY {len(heavy)}", flush=True)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"READY {time.time():.6f} RSS {rss} HEAVY {len(heavy)}", flush=True)
         self.exit()
 
 Timed().run(headless=True, size=(160, 50))
 """
 
 
-def first_frame_seconds(script: str, env: dict[str, str]) -> float:
-    """Seconds from spawning a fresh interpreter running `script` to its first frame."""
+def first_frame_seconds(script: str, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning a fresh interpreter running `script` to its first frame, and its peak RSS in MiB then."""
     start = time.time()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=CHECKOUT, timeout=120)
     line = next((x for x in result.stdout.splitlines() if x.startswith("READY")), None)
@@ -66,7 +68,8 @@ def first_frame_seconds(script: str, env: dict[str, str]) -> float:
         raise SystemExit(f"app did not reach its first frame (exit {result.returncode}):\n{result.stderr[-3000:]}")
     if "HEAVY" in line and not line.endswith("HEAVY 0"):
         raise SystemExit(f"the console imported torch/transformers/datasets: {line}")
-    return float(line.split()[1]) - start
+    fields = line.split()
+    return float(fields[1]) - start, int(fields[3]) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def main() -> int:
@@ -79,15 +82,27 @@ def main() -> int:
         first_frame_seconds(CONSOLE, env)
         minimal: list[float] = []
         console: list[float] = []
+        minimal_rss: list[float] = []
+        console_rss: list[float] = []
         for _ in range(args.runs):
-            minimal.append(first_frame_seconds(MINIMAL, env))
-            console.append(first_frame_seconds(CONSOLE, env))
+            seconds, rss = first_frame_seconds(MINIMAL, env)
+            minimal.append(seconds)
+            minimal_rss.append(rss)
+            seconds, rss = first_frame_seconds(CONSOLE, env)
+            console.append(seconds)
+            console_rss.append(rss)
     m, c = statistics.median(minimal), statistics.median(console)
+    mr, cr = statistics.median(minimal_rss), statistics.median(console_rss)
     print(f"cpu cores: {os.cpu_count()}, python {sys.version.split()[0]}, runs: {args.runs} each (median; min-max)")
     print(f"minimal textual app: {m:.3f} s ({min(minimal):.3f}-{max(minimal):.3f})")
     print(f"emosum-tui console:  {c:.3f} s ({min(console):.3f}-{max(console):.3f})")
-    verdict = "meets" if c < 1.0 else "MISSES"
-    print(f"first frame: emosum-tui {c:.2f} s vs minimal Textual {m:.2f} s = x{c / m:.2f}; target < 1 s: {verdict}")
+    print(f"resident memory at first frame: minimal {mr:.0f} MiB, emosum-tui {cr:.0f} MiB (peak RSS, median)")
+    verdict = "meets" if c < 1.0 and c / m <= 1.5 and cr / mr <= 1.5 else "MISSES"
+    print(
+        f"RESULT first_frame emosum-tui {c:.2f} s vs minimal Textual {m:.2f} s = x{c / m:.2f}; "
+        f"rss {cr:.0f} MiB vs {mr:.0f} MiB = x{cr / mr:.2f}; torch/transformers/datasets imported: none; "
+        f"targets < 1 s and <= x1.5: {verdict}"
+    )
     return 0
 
 

@@ -382,3 +382,54 @@ async def test_a_failed_run_opened_later_shows_its_history_not_the_advice_at_onc
         assert app.screen is screen
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, FailureAdviceScreen))
+
+
+def write_preset_as_run(run_dir: Path, stall_after: float) -> None:
+    """The trainer's own `preset.toml` for the demo preset with `alarm.stall_after_seconds` set."""
+    from emosum_tui.core.presets import load_preset
+    from emosum_tui.core.rundir import PRESET_FILE
+    from emosum_tui.trainer.run import preset_as_run
+    from emosum_tui.ui.preset_edits import apply_changes
+
+    preset = apply_changes(load_preset("demo"), {"alarm.stall_after_seconds": stall_after})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
+
+
+async def test_the_presets_stall_threshold_calls_a_hung_step_stalled_at_that_threshold(home: Path, tmp_path: Path,
+                                                                                     monkeypatch: pytest.MonkeyPatch):
+    import os
+
+    monkeypatch.delenv("EMOSUM_STALL_AFTER", raising=False)
+    run_dir = tmp_path / "run"
+    screen = TrainingScreen(run_dir, sample_resources=False)  # before the trainer has written preset.toml
+    assert screen.clock.policy.stall_after is None
+    write_preset_as_run(run_dir, 1.5)  # well below the automatic minimum (5 s): only the preset can say 1.5 s
+    with LiveRun(run_dir, os.getpid(), hang_at=4) as live:
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            banner = screen.query_one(StallBanner)
+            await wait_for(pilot, lambda: live.hang_began is not None)
+            stalled_seen = await wait_for(pilot, lambda: banner.state == "stalled")
+            assert screen.clock.policy.stall_after == 1.5
+            assert screen.reading.stalled_after == pytest.approx(1.5)
+            threshold = live.hang_began + 1.5
+            assert 0 <= stalled_seen - threshold < 1.0, f"stalled shown {stalled_seen - threshold:.2f} s after the threshold"
+            assert screen.reading.step_running and screen.reading.step == 4
+            live.release.set()
+            await wait_for(pilot, lambda: banner.state == "running")
+
+
+async def test_watch_stall_after_wins_over_the_presets_threshold(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from emosum_tui.ui.screens.training import preset_stall_after
+
+    write_preset_as_run(tmp_path / "run", 1.5)
+    write_preset_as_run(tmp_path / "automatic", 0)
+    assert preset_stall_after(tmp_path / "run") == 1.5
+    assert preset_stall_after(tmp_path / "automatic") is None
+    assert preset_stall_after(tmp_path / "nowhere") is None
+    monkeypatch.setenv("EMOSUM_STALL_AFTER", "30")  # what `emosum-tui watch --stall-after 30` sets
+    write_live_prefix(tmp_path / "run", 999_999)
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.events_seen > 0)
+        assert screen.clock.policy.stall_after == 30

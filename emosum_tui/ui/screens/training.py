@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on
@@ -23,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.rundir import pid_alive, read_run, request_stop
+from emosum_tui.core.rundir import PRESET_FILE, pid_alive, read_run, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
 from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
@@ -60,6 +61,21 @@ def policy_from_env() -> StallPolicy:
     except ValueError:
         seconds = None
     return StallPolicy(stall_after=seconds if seconds and seconds > 0 else None)
+
+
+def preset_stall_after(run_dir: Path) -> float | None:
+    """`alarm.stall_after_seconds` of the preset as run (`preset.toml`, written by the trainer),
+    when it is set (> 0); None for 0 (automatic), a missing file or key, or a file that does not parse."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with (run_dir / PRESET_FILE).open("rb") as handle:
+            value = tomllib.load(handle).get("alarm", {}).get("stall_after_seconds", 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
 def kill_process_tree(pid: int) -> None:
@@ -101,7 +117,11 @@ class TrainingScreen(Screen):
         self.run_dir = Path(run_dir)
         self.process = process
         self.sample_resources = sample_resources
-        self.clock = StepClock(policy or policy_from_env(), estimate_seconds=read_estimate_seconds(self.run_dir))
+        policy = policy or policy_from_env()
+        self.explicit_stall_after = policy.stall_after  # --stall-after / env: wins over the preset's
+        self.preset_read = False  # preset.toml has been read (the trainer writes it shortly after it starts)
+        self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir))
+        self._preset_threshold()
         self.pid: int | None = process.pid if process is not None else None
         self.started_t: float | None = None
         self.preset_name = ""
@@ -150,6 +170,14 @@ class TrainingScreen(Screen):
 
     # -- the clock -----------------------------------------------------------------------------
 
+    def _preset_threshold(self, again: bool = False) -> None:
+        """Use the run's `alarm.stall_after_seconds` as the "stalled" threshold, unless one was
+        given explicitly. Read once the file exists, and again when the run (re)starts."""
+        if self.explicit_stall_after is not None or (self.preset_read and not again):
+            return
+        self.preset_read = (self.run_dir / PRESET_FILE).is_file()
+        self.clock.policy = replace(self.clock.policy, stall_after=preset_stall_after(self.run_dir))
+
     def alive(self) -> bool | None:
         """Is the trainer process running? None while we do not know its pid yet."""
         if self.process is not None and self.process.pid == self.pid:
@@ -186,6 +214,7 @@ class TrainingScreen(Screen):
         phase: tuple | None = None  # the header is drawn once per batch, not once per event
         self.diagnoser.add_events(message.events)
         self.diagnosis_due = True
+        self._preset_threshold(again=any(isinstance(e, RunStart) for e in message.events))
         for event in message.events:
             self.events_seen += 1
             self.clock.feed(event)

@@ -1,0 +1,222 @@
+"""The fault-matrix cases no other test covers: an unclassified trainer exception, a corrupt
+(not just torn) last event line, and the console killed mid-run with a new one attached.
+
+Real parts throughout: the real trainer (Seq2SeqTrainer on the tiny demo model, 40 rows, 5
+optimizer steps, no eval), a real `emosum-tui watch` process in a pseudo-terminal, the real
+console (`EmosumApp(watch=...)`) reading the run directory. The rest of the matrix lives beside
+the code it proves; README "Reliability" lists every case and its test.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_ui_training import SIZE, wait_for
+
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventReader, StepEnd, read_events
+from emosum_tui.core.paths import PACKAGE_ROOT
+from emosum_tui.core.presets import load_preset
+from emosum_tui.core.rundir import launch_trainer, read_run, read_status
+from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.widgets.loss_plot import LossPlot
+from emosum_tui.ui.widgets.stall_banner import StallBanner
+
+pytestmark = pytest.mark.slow
+
+STEPS = 5
+TINY = """
+extends = "demo"
+description = "demo cut down for the fault matrix: 40 rows, 5 optimizer steps, no eval"
+[data]
+train_samples = 40
+[train]
+epochs = 1
+[eval]
+strategy = "no"
+[save]
+logging_steps = 1
+steps = 100
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "home"
+    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
+    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
+    (root / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
+    monkeypatch.setenv("EMOSUM_HOME", str(root))
+    monkeypatch.setenv("EMOSUM_CACHE", str(root / ".cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
+    return root
+
+
+def train_here(home: Path, name: str) -> tuple[int, Path, list]:
+    from emosum_tui.trainer.run import run_training
+
+    run_dir = home / "runs" / name
+    code = run_training(load_preset("tiny"), run_dir, headless=True)
+    return code, run_dir, read_events(run_dir / EVENTS_FILE)
+
+
+async def console_shows(run_dir: Path, steps: int, *states: str) -> None:
+    """A new console (`emosum-tui watch RUN_DIR`) plots every step and reads the run's end state."""
+    from emosum_tui.ui.app import EmosumApp
+
+    app = EmosumApp(watch=run_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.reading is not None)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one(LossPlot).points("train") == steps)
+        banner = screen.query_one(StallBanner)
+        try:
+            await wait_for(pilot, lambda: banner.state in states)
+        except AssertionError:
+            raise AssertionError(f"the console reads {banner.state!r}, expected one of {states}") from None
+
+
+def test_an_unclassified_exception_is_other_with_its_traceback_and_the_steps_before_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emosum_tui.trainer.faults import FaultPlan
+
+    def broken_hook(self: FaultPlan, step: int) -> None:
+        if step == 3:
+            raise KeyError("tokenizer_table_slot")  # a bug of no known kind, deep inside a step
+
+    monkeypatch.setattr(FaultPlan, "before_micro_batch", broken_hook)
+    code, run_dir, events = train_here(home, "other")
+    assert code == 1
+    errors = [e for e in events if isinstance(e, Error)]
+    assert len(errors) == 1
+    error = errors[0]
+    assert (error.classification, error.type, error.step) == ("other", "KeyError", 3)
+    assert "tokenizer_table_slot" in error.message
+    assert "broken_hook" in error.traceback_tail and "KeyError" in error.traceback_tail
+    assert any("stderr.log" in line for line in error.advice)
+    assert isinstance(events[-1], Done) and events[-1].reason == "failed"
+    assert [e.step for e in events if isinstance(e, StepEnd)] == [1, 2]  # nothing before the fault is lost
+    summary = read_run(run_dir)
+    assert (summary.status, summary.error, summary.steps) == ("failed", "other", 2)
+    status = read_status(run_dir)
+    assert status is not None and status.state == "failed"
+    full = EventReader(run_dir / EVENTS_FILE)
+    full.poll()
+    assert full.skipped == 0 and not full.torn_tail()
+
+
+CORRUPT_LINES = {
+    "garbage bytes": b"\x00\xff\x13garbage\x00\xfe\n",
+    "cut JSON with a newline": b'{"kind": "done", "t": 1.0, "reason": "compl\n',
+    "JSON of no known kind": b'{"kind": "step_end_v9", "step": 99}\n',
+    "not an object": b'["done"]\n',
+}
+
+
+@pytest.mark.anyio
+async def test_a_corrupt_last_event_line_is_skipped_and_the_history_kept(home: Path) -> None:
+    """A crash (or a bad disk) leaves a complete but corrupt line where `done` should be: the
+    reader skips and counts it, the run keeps every step and its final status, and a console opens it.
+    One real run; each kind of corruption on its own copy of the run dir."""
+    finished = home / "runs" / "corrupt"
+    trainer = launch_trainer("tiny", finished, env={"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")})
+    assert trainer.wait(timeout=300) == 0  # its own process: gone afterwards, as after a crash
+    events = read_events(finished / EVENTS_FILE)
+    assert isinstance(events[-1], Done)
+    for index, (corruption, line) in enumerate(CORRUPT_LINES.items()):
+        run_dir = home / "runs" / f"corrupt-{index}"
+        shutil.copytree(finished, run_dir)
+        log = run_dir / EVENTS_FILE
+        lines = log.read_bytes().splitlines(keepends=True)
+        log.write_bytes(b"".join(lines[:-1]) + line)  # `done` replaced by the corrupt line
+
+        reader = EventReader(log)
+        kept = reader.poll()
+        assert reader.skipped == 1 and not reader.torn_tail(), corruption
+        assert len(kept) == len(events) - 1, corruption
+        assert [e.step for e in kept if isinstance(e, StepEnd)] == list(range(1, STEPS + 1)), corruption
+        summary = read_run(run_dir)  # status.json, replaced whole, still has the trainer's last word
+        assert summary.status == "finished" and summary.steps == STEPS, corruption
+
+        # The console judges by the event log alone: no `done` and no process reads "dead"
+        # ("finished" would match status.json better); never "running" for a process that is gone.
+        await console_shows(run_dir, STEPS, "finished", "dead")
+
+
+class WatchConsole:
+    """`emosum-tui watch RUN_DIR` as a user runs it: its own process, in a terminal (a pty)."""
+
+    def __init__(self, run_dir: Path, home: Path) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        self.master, self.drawn = master, 0
+        env = {**os.environ, "TERM": "xterm-256color", "EMOSUM_HOME": str(home)}
+        self.process = subprocess.Popen([sys.executable, "-m", "emosum_tui", "watch", str(run_dir)], cwd=home, env=env,
+                                        stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+        os.close(slave)
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.drawn += len(chunk)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        os.close(self.master)
+
+
+@pytest.mark.anyio
+async def test_console_killed_mid_run_then_a_new_console_sees_the_full_history(home: Path) -> None:
+    run_dir = home / "runs" / "console-killed"
+    env = {"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",
+           "EMOSUM_FAULT": "sleep@3:4"}  # keep the run going a while after the console dies
+    trainer = launch_trainer("tiny", run_dir, env=env)
+    console = None
+    try:
+        deadline = time.time() + 120
+        while not (run_dir / EVENTS_FILE).exists():
+            assert trainer.poll() is None and time.time() < deadline, "trainer did not start"
+            time.sleep(0.05)
+        console = WatchConsole(run_dir, home)
+        while sum(isinstance(e, StepEnd) for e in read_events(run_dir / EVENTS_FILE)) < 2 or console.drawn < 10_000:
+            assert trainer.poll() is None, "the trainer ended before the console was killed"
+            assert console.process.poll() is None, "the watch console exited by itself"
+            assert time.time() < deadline, f"no 2 steps drawn in time (drawn {console.drawn} bytes)"
+            time.sleep(0.1)
+        console.kill()
+        assert trainer.poll() is None, "killing the console must not take the trainer down"
+        assert trainer.wait(timeout=180) == 0
+    finally:
+        if console is not None and console.process.poll() is None:
+            console.kill()
+        if trainer.poll() is None:
+            trainer.kill()
+            trainer.wait()
+
+    reader = EventReader(run_dir / EVENTS_FILE)
+    events = reader.poll()
+    assert reader.skipped == 0 and isinstance(events[-1], Done) and events[-1].reason == "completed"
+    assert [e.step for e in events if isinstance(e, StepEnd)] == list(range(1, STEPS + 1))
+    assert read_run(run_dir).status == "finished"
+
+    await console_shows(run_dir, STEPS, "finished")

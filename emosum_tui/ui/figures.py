@@ -1,5 +1,5 @@
 """The presets screen's figures, worked out off the UI thread: estimates, token counts, the
-speed-up decomposition and a calibration.
+speed-up decomposition, a calibration, and the doctor's preflight (machine facts, then findings).
 
 Plain functions that return values (an error is a message string, never an exception), called
 from the screen's thread workers; they know nothing of widgets. Torch-free: the cost model,
@@ -13,10 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.presets import Preset, PresetError
 from emosum_tui.ui.widgets.estimate_table import EstimateCell
+
+if TYPE_CHECKING:
+    from emosum_tui.doctor.facts import MachineFacts
+    from emosum_tui.doctor.findings import Finding
 
 # Estimates, token counts, the decomposition and a calibration spec read the same data and fill
 # the same token-length cache files; one at a time keeps two threads from writing one cache
@@ -118,3 +123,31 @@ def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callab
     if stopped:
         return CalibrationOutcome(f"calibration of {name} cancelled")
     return CalibrationOutcome(f"calibration of {name} failed: {job.error}")
+
+
+def machine_facts(disk_path: Path) -> tuple[MachineFacts | None, str]:
+    """(facts, "") of this machine (NVML, psutil, torch in a probe subprocess: a few seconds),
+    or (None, why not). Once per console: `preflight_findings` reuses them for every preset."""
+    try:
+        from emosum_tui.doctor.facts import gather_machine_facts
+
+        return gather_machine_facts(disk_path), ""
+    except Exception as exc:
+        return None, f"machine not checked: {error_text(exc)}"
+
+
+def preflight_findings(preset: Preset, facts: MachineFacts | None) -> list[Finding]:
+    """The doctor's preflight of `preset`, worst first: every check with `facts`, or without them
+    (figures pinned, or the machine could not be asked) only the checks of the preset's own files
+    (model, data). A check that crashes is itself a finding, never an exception."""
+    from emosum_tui.doctor.findings import Finding, worst_first
+
+    try:
+        from emosum_tui.doctor import preflight as doctor
+
+        with DATA_LOCK:  # plan facts read the token-length caches the estimates fill
+            if facts is None:
+                return worst_first([*doctor.check_model_available(preset), *doctor.check_data(preset)])
+            return doctor.preflight(preset, facts)
+    except Exception as exc:
+        return [Finding("preflight-failed", "warning", "preflight could not finish", error_text(exc))]

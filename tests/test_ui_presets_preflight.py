@@ -1,0 +1,230 @@
+"""The doctor's preflight on the presets screen, driven like a user: pick presets, edit, press `s`.
+
+The real doctor runs: this machine's facts (NVML, psutil, torch in its probe subprocess) once per
+console, then `preflight()` for the selected preset. Where a finding depends on the machine, the
+test says which machine it expects; one test replays the user's recorded workstation (an RTX card
+next to a CPU-only torch) to check that its error is on screen at 160x50 without scrolling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
+
+from emosum_tui.core.presets import iter_keys
+from emosum_tui.doctor.facts import MachineFacts
+from emosum_tui.doctor.torch_probe import TorchFacts
+from emosum_tui.monitor.nvml import GpuReading
+from emosum_tui.ui import figures
+from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.screens.confirm_start import ConfirmStartScreen
+from emosum_tui.ui.screens.edit_value import EditValueScreen
+from emosum_tui.ui.screens.presets import PresetsScreen
+from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
+from emosum_tui.ui.widgets.preset_table import PresetTable
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (160, 50)
+GIB = 2**30
+# The user's workstation (as in test_doctor_preflight): an RTX card and a CPU-only wheel of torch.
+USER_BOX = MachineFacts(
+    torch=TorchFacts(torch_version="2.5.1+cpu", build="cpu", executable="C:\\Users\\me\\venv\\Scripts\\python.exe"),
+    gpus=(GpuReading(0, "NVIDIA GeForce RTX 3060", 2.0, int(0.4 * GIB), 12 * GIB, 40.0, 18.0, 170.0),),
+    driver_version="552.22", driver_cuda="12.4", ram_free=20 * GIB, ram_total=32 * GIB, disk_free=300 * GIB, cpu_count=16,
+    windows=True,
+)
+TORCH_ON_CPU = {"cpu-only", "cpu-torch-with-gpu", "cuda-unavailable", "cuda-driver-too-old", "torch-missing"}
+
+
+class RecordingApp(EmosumApp):
+    """The console, with `start_run` recorded instead of launching a trainer (launching is the
+    e2e tests' subject; here the question is whether and when the presets screen starts one)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.started: list[str] = []
+
+    def start_run(self, preset_ref: str) -> None:
+        self.started.append(Path(preset_ref).stem)
+
+
+@pytest.fixture
+def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home, a shared token cache, an empty Hugging Face cache and the hub switched
+    off: the hub models are "not here" on every machine, the same error everywhere."""
+    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "ui-preflight-cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+@pytest.fixture
+def probes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Counts the (real) gathering of this machine's facts."""
+    calls: list[Path] = []
+    real = figures.machine_facts
+
+    def counted(disk_path: Path) -> tuple[MachineFacts | None, str]:
+        calls.append(disk_path)
+        return real(disk_path)
+
+    monkeypatch.setattr(figures, "machine_facts", counted)
+    return calls
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def checked(screen: PresetsScreen, name: str) -> Callable[[], bool]:
+    return lambda: name in screen.preflights and screen.query_one(PreflightPanel).state == "shown"
+
+
+async def test_fast_shows_this_machines_preflight_and_other_presets_reuse_the_facts(console_home: Path, probes: list[Path]):
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("3")
+        await wait_for(pilot, checked(screen, "fast"))
+        panel = screen.query_one(PreflightPanel)
+        assert panel.border_title == "preflight: fast"
+        assert screen.machine is not None and screen.machine_note == ""
+        codes = [f.code for f in panel.findings]
+        if screen.machine.device == "cpu":  # this machine: CPU-only torch, no GPU -> the "CPU training" finding
+            assert TORCH_ON_CPU & set(codes), codes
+            assert "CPU" in panel.text
+        assert "model-not-available" in codes  # mt5-small is not here and the hub is off
+        assert [f.severity for f in panel.findings] == sorted((f.severity for f in panel.findings),
+                                                               key=("error", "warning", "info", "ok").index)  # worst first
+        assert "1 error" in str(panel.border_subtitle) and "ok" in str(panel.border_subtitle)
+        assert panel.has_class("has-error")
+
+        await pilot.press("4")  # demo: its own preflight, the same machine facts
+        await wait_for(pilot, checked(screen, "demo"))
+        assert panel.border_title == "preflight: demo"
+        assert "model-not-available" not in [f.code for f in panel.findings]  # demo builds its model from a config
+        assert not panel.has_class("has-error")
+        assert len(probes) == 1  # gathered once per console
+        assert app.started == []
+
+
+async def test_an_edit_reruns_preflight_for_the_edited_preset(console_home: Path):
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("4")
+        await wait_for(pilot, checked(screen, "demo"))
+        assert not any(f.code.startswith("data-missing") for f in screen.preflights["demo"])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
+        app.screen.query_one(OptionList).highlighted = [k for k, _ in iter_keys()].index("data.train_file")
+        await pilot.press("enter")
+        app.screen.query_one(Input).value = "data/train/nowhere.jsonl"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, checked(screen, "demo*"))
+        panel = screen.query_one(PreflightPanel)
+        assert panel.border_title == "preflight: demo*"
+        assert panel.findings[0].code == "data-missing-train" and panel.findings[0].severity == "error"
+        assert "nowhere.jsonl" in panel.findings[0].evidence
+        await pilot.press("d")  # discard: back to the saved preset's findings
+        await wait_for(pilot, checked(screen, "demo"))
+        assert not any(f.code.startswith("data-missing") for f in panel.findings)
+
+
+async def test_start_asks_first_when_preflight_has_an_error_and_the_default_is_no(console_home: Path):
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("3")
+        await wait_for(pilot, checked(screen, "fast"))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmStartScreen))
+        dialog = app.screen
+        assert "the model is not here and the hub is switched off" in dialog.text
+        assert "google/mt5-small" in " ".join(f.evidence for f in dialog.errors)
+        await pilot.press("enter")  # the focused button is "cancel"
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.started == []
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmStartScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.started == []
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmStartScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.started == ["fast"])
+
+
+async def test_s_before_the_preflight_is_known_waits_for_it_then_starts(console_home: Path):
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("4")  # demo: no error finding on any machine
+        await wait_for(pilot, lambda: screen.background)
+        assert "demo" not in screen.preflights  # the torch probe takes seconds
+        await pilot.press("s")
+        assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
+        assert app.started == []
+        await wait_for(pilot, lambda: app.started == ["demo"])
+        assert not isinstance(app.screen, ConfirmStartScreen)
+        assert screen.start_waiting is None
+
+
+async def test_the_users_workstation_error_is_on_screen_at_160x50_without_scrolling(console_home: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(figures, "machine_facts", lambda disk_path: (USER_BOX, ""))
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("2")  # full: mt5-base, the user's plan
+        await wait_for(pilot, checked(screen, "full"))
+        await pilot.pause(0.3)
+        panel = screen.query_one(PreflightPanel)
+        first = panel.findings[0]
+        assert first.code == "cpu-torch-with-gpu" and first.severity == "error"
+        assert "RTX 3060" in first.evidence
+        shown = panel.query(".diagnosis-finding").first()
+        assert screen.query_one("#presets-side").scroll_y == 0 and panel.scroll_y == 0
+        visible = panel.content_region.intersection(screen.region)
+        title_line = shown.region.y  # the finding's first line: "✗ torch is a CPU-only build, ..."
+        assert visible.y <= title_line < visible.bottom and shown.region.height >= 1
+        assert panel.region.right <= SIZE[0] and panel.region.bottom <= SIZE[1] - 1  # above the footer
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmStartScreen))
+        assert "torch is a CPU-only build, but this machine has an NVIDIA GPU" in app.screen.text
+
+
+async def test_pinned_figures_check_only_the_presets_files_and_the_alarm_section_is_in_the_table(console_home: Path,
+                                                                                               probes: list[Path]):
+    app = RecordingApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await wait_for(pilot, checked(screen, "original"))
+        panel = screen.query_one(PreflightPanel)
+        assert probes == []  # nothing machine-dependent when the figures are pinned
+        assert panel.border_title == "preflight: original (machine not checked: figures pinned)"
+        assert [f.code for f in panel.findings] == ["model-not-available"]
+        table = screen.query_one(PresetTable)
+        assert str(table.get_cell("[alarm]", "parameter")) == "[alarm]"
+        assert str(table.get_cell("alarm.stall_after_seconds", "parameter")).strip() == "stall_after_seconds"
+        assert str(table.get_cell("alarm.stall_after_seconds", "fast")) == "0"
+
+
+async def test_start_on_the_command_line_does_not_wait_for_preflight(console_home: Path):
+    app = RecordingApp(preset="fast", start=True)  # `emosum-tui --preset fast --start`: asked for at once
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.started == ["fast"], timeout=5)
+        assert not isinstance(app.screen, ConfirmStartScreen)
+        assert app.presets_screen.start_waiting is None

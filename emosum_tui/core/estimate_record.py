@@ -10,12 +10,12 @@ can show where the model was right and where it was not. Torch-free, standard li
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, EvalResult, StepEnd, TrainPlan, read_events
 
 ESTIMATE_FILE = "estimate.json"
@@ -25,10 +25,7 @@ def write_estimate(run_dir: Path, estimate: Any) -> Path:
     """Keep an estimate with a run (replaced whole: a reader never sees half a file)."""
     body = estimate.as_dict() if hasattr(estimate, "as_dict") else dict(estimate)
     path = Path(run_dir) / ESTIMATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(body, indent=1, ensure_ascii=False), encoding="utf-8")
-    partial.replace(path)
+    write_json_atomic(path, body)
     return path
 
 

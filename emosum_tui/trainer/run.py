@@ -91,6 +91,27 @@ def _reference(preset: Preset, given: str | None) -> str:
     return str(preset.path)
 
 
+def keep_estimate(preset: Preset, run_dir: Path) -> str:
+    """Keep the estimate a run starts with, so it can be compared with what the run measures.
+
+    The console writes its own (with what it showed) before launching; a run started from the
+    command line gets the cost model's, with this machine's cached calibration when there is
+    one. Returns "" or why no estimate was kept: the run matters more than its estimate.
+    """
+    from emosum_tui.core import calibration
+    from emosum_tui.core.cost_model import estimate
+    from emosum_tui.core.estimate_record import ESTIMATE_FILE, write_estimate
+
+    if (run_dir / ESTIMATE_FILE).exists():
+        return ""
+    try:
+        measured = calibration.cached_calibration(calibration.spec_for(preset))
+        write_estimate(run_dir, estimate(preset, calibration=measured, device=calibration.cached_device_profile()))
+    except Exception as exc:  # a cost-model failure must never stop training
+        return f"no estimate kept with this run: {type(exc).__name__}: {exc}"
+    return ""
+
+
 def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False,
                  preset_ref: str | None = None) -> int:
     """Train one preset; return the process exit code (0 also for a clean stop)."""
@@ -114,6 +135,7 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
     else:
         print(f"run folder: {run_dir}  (watch it from another terminal: emosum-tui watch {run_dir})", flush=True)
     (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
+    estimate_note = keep_estimate(preset, run_dir)
     heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
     previous_handler = _ctrl_c_stops(run_dir)
     lock = OutputLock(preset.output_dir, run_dir)
@@ -133,6 +155,8 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         reporter.emit(RunStart(preset=preset.name, run_dir=str(run_dir), output_dir=str(preset.output_dir), pid=os.getpid(),
                                resumed_from=checkpoint, environment=facts))
         heartbeat.start()
+        if estimate_note:
+            reporter.emit(Warn(code="estimate", message=estimate_note))
         lock.acquire()
         if resume and checkpoint is None:
             reporter.emit(Warn(code="no-checkpoint", message=f"--resume: no checkpoint in {preset.output_dir}; starting from step 0"))

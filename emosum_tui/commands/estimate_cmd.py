@@ -18,6 +18,8 @@ import math
 import sys
 from typing import Any
 
+from emosum_tui.ui.format import human_bytes, human_duration
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("estimate", help="price presets: steps, time, memory, checkpoint and disk, with their basis")
@@ -31,30 +33,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--no-probe", action="store_true", help="do not run the quick throughput probe (use an assumed prior)")
     parser.add_argument("--json", action="store_true", help="print JSON (an object keyed by preset name)")
     parser.set_defaults(handler=run)
-
-
-# ---------------------------------------------------------------------------------------------
-# Formatting.
-
-
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1000
-    return f"{value:.3g} TB"
-
-
-def human_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 60:
-        return f"{value:.3g} s"
-    if value < 3600:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:,.1f} h"
 
 
 def _positive(args: argparse.Namespace) -> str | None:
@@ -159,10 +137,10 @@ FIGURES = (
     ("params", "params", lambda v: f"{v:,}"),
     ("optimizer steps", "optimizer_steps", lambda v: f"{v:,}"),
     ("s/step", "seconds_per_step", lambda v: f"{v:.3g} s"),
-    ("training", "train_seconds", human_seconds),
-    ("evaluation", "eval_seconds", human_seconds),
-    ("saving", "save_seconds", human_seconds),
-    ("total time", "total_seconds", human_seconds),
+    ("training", "train_seconds", human_duration),
+    ("evaluation", "eval_seconds", human_duration),
+    ("saving", "save_seconds", human_duration),
+    ("total time", "total_seconds", human_duration),
     ("peak memory", "peak_memory_bytes", human_bytes),
     ("checkpoint", "checkpoint_bytes", human_bytes),
     ("peak disk", "peak_disk_bytes", human_bytes),
@@ -208,7 +186,7 @@ def show_run(args: argparse.Namespace) -> int:
         print(json.dumps([{"figure": r.figure, "key": r.key, "unit": r.unit, "predicted": r.predicted, "measured": r.measured,
                            "ratio": r.ratio, "note": r.note} for r in rows], indent=1))
         return 0
-    show = {"s": human_seconds, "bytes": human_bytes, "steps": lambda v: f"{v:,.0f}" if v is not None else "—"}
+    show = {"s": human_duration, "bytes": human_bytes, "steps": lambda v: f"{v:,.0f}" if v is not None else "—"}
     print(f"estimate vs actual: {run_dir}")
     print(f"  {'figure':<20} {'predicted':>12} {'measured':>12} {'measured/predicted':>20}")
     for row in rows:

@@ -214,7 +214,7 @@ async def test_pinned_figures_check_only_the_presets_files_and_the_alarm_section
         await wait_for(pilot, checked(screen, "original"))
         panel = screen.query_one(PreflightPanel)
         assert probes == []  # nothing machine-dependent when the figures are pinned
-        assert panel.border_title == "preflight: original (machine not checked: figures pinned)"
+        assert panel.border_title == "preflight: original (machine not checked)"
         assert [f.code for f in panel.findings] == ["model-not-available"]
         table = screen.query_one(PresetTable)
         assert str(table.get_cell("[alarm]", "parameter")) == "[alarm]"
@@ -228,3 +228,18 @@ async def test_start_on_the_command_line_does_not_wait_for_preflight(console_hom
         await wait_for(pilot, lambda: app.started == ["fast"], timeout=5)
         assert not isinstance(app.screen, ConfirmStartScreen)
         assert app.presets_screen.start_waiting is None
+
+
+async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_still_checked(console_home: Path,
+                                                                                         monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(figures, "machine_facts", lambda disk_path: (None, "PermissionError: /proc/meminfo"))
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("3")
+        await wait_for(pilot, checked(screen, "fast"))
+        panel = screen.query_one(PreflightPanel)
+        assert panel.border_title == "preflight: fast (machine not checked)"
+        codes = {f.code: f for f in panel.findings}
+        assert "/proc/meminfo" in codes["machine-not-checked"].evidence
+        assert "model-not-available" in codes

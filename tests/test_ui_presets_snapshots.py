@@ -1,9 +1,10 @@
 """Snapshots of the presets screen (pytest-textual-snapshot): the frame a user sees, pixel for pixel.
 
 Deterministic by construction: a fixed terminal size, the time per step pinned (no calibration
-or machine prior in any figure), an empty Hugging Face cache (token lengths from the documented
-chars/token ratio, not from whatever models this machine holds), no clock in the header, and
-the input cursor not blinking. Update after an intended change with `pytest --snapshot-update`.
+or machine prior in any figure, and no machine facts: preflight checks only the preset's own
+files), an empty Hugging Face cache with the hub switched off (token lengths from the documented
+chars/token ratio, and the same "model is not here" finding on every machine), no clock in the
+header, and the input cursor not blinking. Update after an intended change with `pytest --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SIZE = (160, 50)
 def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "ui-snapshot-cache"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
 
 
@@ -42,7 +44,8 @@ async def settled(pilot: Pilot) -> None:
         decomposed = current is base or (
             screen.decomposition is not None and (screen.decomposition.base, screen.decomposition.other) == (base.name, current.name)
         )
-        return all(p.name in screen.estimates for p in screen.presets) and current.name in screen.tokens and decomposed
+        checked = current.name in screen.preflights
+        return all(p.name in screen.estimates for p in screen.presets) and current.name in screen.tokens and decomposed and checked
 
     while not done():
         assert time.monotonic() < deadline, "figures did not arrive"

@@ -133,7 +133,7 @@ def machine_facts(disk_path: Path) -> tuple[MachineFacts | None, str]:
 
         return gather_machine_facts(disk_path), ""
     except Exception as exc:
-        return None, f"machine not checked: {error_text(exc)}"
+        return None, error_text(exc)
 
 
 def preflight_findings(preset: Preset, facts: MachineFacts | None) -> list[Finding]:

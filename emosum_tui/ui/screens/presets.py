@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from emosum_tui.doctor.facts import MachineFacts
     from emosum_tui.doctor.findings import Finding
 
-PINNED_NOTE = "machine not checked: figures pinned"
+NOT_CHECKED = "machine not checked"  # the border says so; the reason is a finding or the docs (pinned figures)
 
 
 class EstimateDone(Message):
@@ -144,6 +144,7 @@ class PresetsScreen(Screen):
         self.machine: MachineFacts | None = None
         self.machine_known = False  # the facts arrived, failed, or are not to be gathered
         self.machine_note = ""  # what preflight could not check ("" when the machine was checked)
+        self.machine_error = ""  # why the machine's facts could not be had (a finding says it)
         self.preflights: dict[str, list[Finding]] = {}  # preset name -> findings, worst first
         self.preflight_asked: dict[str, Preset] = {}  # preset name -> the preset object being checked
         self.start_waiting: Preset | None = None  # `s` pressed before its preflight was known
@@ -224,7 +225,7 @@ class PresetsScreen(Screen):
         if self.s_per_step is None:
             self.gather_machine(self.current.output_dir if self.current else Path.cwd())
         else:
-            self.machine_known, self.machine_note = True, PINNED_NOTE
+            self.machine_known, self.machine_note = True, NOT_CHECKED
         self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
         self.redraw()
 
@@ -328,10 +329,18 @@ class PresetsScreen(Screen):
 
     @work(thread=True, group="preflight")
     def check_preset(self, preset: Preset) -> None:
-        self.post_message(PreflightDone(preset, figures.preflight_findings(preset, self.machine)))
+        findings = figures.preflight_findings(preset, self.machine)
+        if self.machine_error:
+            from emosum_tui.doctor.findings import Finding, worst_first
+
+            findings = worst_first([Finding("machine-not-checked", "warning", "this machine could not be checked (torch, GPU, memory, disk)",
+                                            self.machine_error), *findings])
+        self.post_message(PreflightDone(preset, findings))
 
     def on_machine_facts_done(self, message: MachineFactsDone) -> None:
-        self.machine, self.machine_note, self.machine_known = message.facts, message.note, True
+        self.machine, self.machine_known = message.facts, True
+        self.machine_note = "" if message.facts is not None else NOT_CHECKED
+        self.machine_error = "" if message.facts is not None else message.note
         self.preflights.clear()  # anything checked before is redone with the machine's facts
         self.preflight_asked.clear()
         if self.saved:

@@ -38,8 +38,8 @@ class ConfirmStartScreen(ModalScreen[bool]):
             yield Label(f"Fix {'them' if count > 1 else 'it'} first, or start anyway (the run may fail or be very slow).",
                         id="start-advice")
             with Horizontal(id="start-buttons"):
-                yield Button("Cancel ([u]n[/u], esc)", id="start-no", variant="primary")
-                yield Button("Start an[u]y[/u]way (y)", id="start-yes", variant="error")
+                yield Button("Cancel (n, esc)", id="start-no", variant="primary")
+                yield Button("Start anyway (y)", id="start-yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#start-no", Button).focus()

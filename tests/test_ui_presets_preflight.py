@@ -243,3 +243,22 @@ async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_sti
         codes = {f.code: f for f in panel.findings}
         assert "/proc/meminfo" in codes["machine-not-checked"].evidence
         assert "model-not-available" in codes
+
+
+async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(console_home: Path):
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await pilot.press("3")
+        await wait_for(pilot, lambda: screen.background)
+        await pilot.press("s")
+        assert screen.start_waiting is not None and "s again" in str(screen.query_one("#status-line").render())
+        await pilot.press("s")
+        assert app.started == ["fast"] and screen.start_waiting is None
+        await pilot.press("4")  # a waiting start is dropped when the user moves on
+        await pilot.press("s")
+        await pilot.press("3")
+        assert screen.start_waiting is None
+        await wait_for(pilot, checked(screen, "fast"))
+        await pilot.pause(0.2)
+        assert app.started == ["fast"] and not isinstance(app.screen, ConfirmStartScreen)

@@ -7,16 +7,14 @@ baseline, `e` edits a value (re-estimated at once), `w` saves the edits as a new
 starts a run, `c` calibrates (and `c` again cancels), `f` moves the focus (and so up/down
 scrolling) between the presets table and the side panel.
 
-The side panel opens with the doctor's preflight of the selected preset: this machine's facts
-(NVML, psutil, torch in a probe subprocess) are gathered once per console, then only
-`preflight()` reruns when the selection or an edit changes the preset. `s` on a preset whose
-preflight has an error asks first, naming the error (the default answer is no).
+The side panel opens with the doctor's preflight of the selected preset, and `s` on a preset
+whose preflight has an error asks first, naming the error (`presets_preflight.py`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -31,18 +29,13 @@ from textual.worker import get_current_worker
 from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
 from emosum_tui.ui import figures
 from emosum_tui.ui.preset_edits import apply_changes
+from emosum_tui.ui.screens.presets_preflight import PresetsPreflight
 from emosum_tui.ui.widgets.data_summary import DataSummary
 from emosum_tui.ui.widgets.estimate_basis import BasisNotes
 from emosum_tui.ui.widgets.estimate_table import EstimateCell, EstimateTable
 from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 from emosum_tui.ui.widgets.preset_table import PresetTable
 from emosum_tui.ui.widgets.speedup_table import SpeedupTable
-
-if TYPE_CHECKING:
-    from emosum_tui.doctor.facts import MachineFacts
-    from emosum_tui.doctor.findings import Finding
-
-NOT_CHECKED = "machine not checked"  # the border says so; the reason is a finding or the docs (pinned figures)
 
 
 class EstimateDone(Message):
@@ -86,25 +79,7 @@ class CalibrationUpdate(Message):
         self.ok = ok
 
 
-class MachineFactsDone(Message):
-    """This machine's facts for preflight (None with a note when they could not be had)."""
-
-    def __init__(self, facts: MachineFacts | None, note: str = "") -> None:
-        super().__init__()
-        self.facts = facts
-        self.note = note
-
-
-class PreflightDone(Message):
-    """The doctor's preflight findings of one preset (the very object that was checked)."""
-
-    def __init__(self, preset: Preset, findings: list[Finding]) -> None:
-        super().__init__()
-        self.preset = preset
-        self.findings = findings
-
-
-class PresetsScreen(Screen):
+class PresetsScreen(PresetsPreflight, Screen):
     """Presets side by side with estimates, the speed-up decomposition and the data summary."""
 
     BINDINGS = [  # noqa: RUF012
@@ -141,13 +116,7 @@ class PresetsScreen(Screen):
         self.calibrating: str | None = None  # name of the preset being calibrated
         self.cancel_calibration = False
         self.background = False  # True once the first frame is up and workers may start
-        self.machine: MachineFacts | None = None
-        self.machine_known = False  # the facts arrived, failed, or are not to be gathered
-        self.machine_note = ""  # what preflight could not check ("" when the machine was checked)
-        self.machine_error = ""  # why the machine's facts could not be had (a finding says it)
-        self.preflights: dict[str, list[Finding]] = {}  # preset name -> findings, worst first
-        self.preflight_asked: dict[str, Preset] = {}  # preset name -> the preset object being checked
-        self.start_waiting: Preset | None = None  # `s` pressed before its preflight was known
+        self.init_preflight()
         self._load(preset)
 
     # ---- the presets -------------------------------------------------------------------------
@@ -222,10 +191,7 @@ class PresetsScreen(Screen):
     def start_background(self) -> None:
         """Start the estimates, token counts and the decomposition (once, after the first frame)."""
         self.background = True
-        if self.s_per_step is None:
-            self.gather_machine(self.current.output_dir if self.current else Path.cwd())
-        else:
-            self.machine_known, self.machine_note = True, NOT_CHECKED
+        self.start_preflight(check_machine=self.s_per_step is None)
         self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
         self.redraw()
 
@@ -250,22 +216,6 @@ class PresetsScreen(Screen):
         self._draw_estimates()
         self._draw_decomposition()
         self._draw_data()
-
-    def _draw_preflight(self) -> None:
-        preset = self.current
-        if preset is None:
-            return
-        panel = self.query_one(PreflightPanel)
-        if preset.name in self.preflights:
-            panel.show_findings(preset.name, self.preflights[preset.name], self.machine_note)
-            return
-        if not self.machine_known:
-            panel.waiting(preset.name, "checking this machine: torch build, GPU, memory, disk…")
-            return
-        panel.waiting(preset.name, "checking…")
-        if self.background and self.preflight_asked.get(preset.name) is not preset:
-            self.preflight_asked[preset.name] = preset
-            self.check_preset(preset)
 
     def _draw_estimates(self) -> None:
         presets = self.presets
@@ -322,43 +272,6 @@ class PresetsScreen(Screen):
         report, error = figures.token_figures(preset)
         self.post_message(TokensDone(preset.name, report, error))
 
-    @work(thread=True, group="machine", exclusive=True)
-    def gather_machine(self, disk_path: Path) -> None:
-        facts, note = figures.machine_facts(disk_path)
-        self.post_message(MachineFactsDone(facts, note))
-
-    @work(thread=True, group="preflight")
-    def check_preset(self, preset: Preset) -> None:
-        findings = figures.preflight_findings(preset, self.machine)
-        if self.machine_error:
-            from emosum_tui.doctor.findings import Finding, worst_first
-
-            findings = worst_first([Finding("machine-not-checked", "warning", "this machine could not be checked (torch, GPU, memory, disk)",
-                                            self.machine_error), *findings])
-        self.post_message(PreflightDone(preset, findings))
-
-    def on_machine_facts_done(self, message: MachineFactsDone) -> None:
-        self.machine, self.machine_known = message.facts, True
-        self.machine_note = "" if message.facts is not None else NOT_CHECKED
-        self.machine_error = "" if message.facts is not None else message.note
-        self.preflights.clear()  # anything checked before is redone with the machine's facts
-        self.preflight_asked.clear()
-        if self.saved:
-            self._draw_preflight()
-
-    def on_preflight_done(self, message: PreflightDone) -> None:
-        preset = message.preset
-        if self.preflight_asked.get(preset.name) is not preset:
-            return  # an edit or the machine's facts superseded this check
-        self.preflights[preset.name] = message.findings
-        if self.current is not None and self.current.name == preset.name:
-            self._draw_preflight()
-        waiting = self.start_waiting
-        if waiting is not None and waiting.name == preset.name:
-            self.start_waiting = None
-            self._status("")
-            self._start_checked(waiting, message.findings)
-
     def on_estimate_done(self, message: EstimateDone) -> None:
         self.estimates[message.name] = message.cell
         if self.saved:
@@ -394,9 +307,7 @@ class PresetsScreen(Screen):
             self._selection_changed()
 
     def _selection_changed(self) -> None:
-        if self.start_waiting is not None:
-            self.start_waiting = None
-            self._status("")
+        self._forget_waiting_start()
         self.redraw()
         self.refresh_bindings()
 
@@ -420,40 +331,7 @@ class PresetsScreen(Screen):
         if self.changes.get(saved.name):
             self.notify("This preset has unsaved edits: save them as a new preset first (w), or discard them (d).", severity="warning")
             return
-        if not self.background:
-            self._start(saved)  # `--start` before the first frame: the user asked for it at once
-            return
-        waiting = self.start_waiting
-        findings = self.preflights.get(saved.name)  # an edit drops its preset's findings
-        if findings is not None:
-            self._start_checked(saved, findings)
-        elif waiting is not None and waiting is saved:
-            self.start_waiting = None  # `s` again: do not wait for the check
-            self._status("")
-            self._start(saved)
-        else:
-            self.start_waiting = saved
-            self._status(f"starting {saved.name} once its preflight is done…   (s again: start without waiting)")
-            self._draw_preflight()
-
-    def _start_checked(self, saved: Preset, findings: list[Finding]) -> None:
-        """Start at once, or first ask when preflight found an error (naming it)."""
-        errors = [f for f in findings if f.severity == "error"]
-        if not errors:
-            self._start(saved)
-            return
-        from emosum_tui.ui.screens.confirm_start import ConfirmStartScreen
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._start(saved)
-
-        self.app.push_screen(ConfirmStartScreen(saved.name, errors), answered)
-
-    def _start(self, saved: Preset) -> None:
-        start = getattr(self.app, "start_run", None)
-        if start is not None:
-            start(str(saved.path))
+        self.start_after_preflight(saved)
 
     def action_edit(self) -> None:
         saved = self.current_saved
@@ -475,11 +353,11 @@ class PresetsScreen(Screen):
         self.app.push_screen(EditValueScreen(saved, self.changes.get(saved.name, {})), edited)
 
     def _set_changes(self, saved: Preset, changes: dict[str, Any]) -> None:
+        self._forget_waiting_start()
         old = self.variants.get(saved.name, saved)
         self.estimates.pop(old.name, None)
         self.tokens.pop(old.name, None)
-        self.preflights.pop(old.name, None)
-        self.preflight_asked.pop(old.name, None)
+        self.forget_preflight(old.name)
         if changes:
             self.changes[saved.name] = changes
             self.variants[saved.name] = apply_changes(saved, changes)
@@ -558,6 +436,8 @@ class PresetsScreen(Screen):
         if message.ok:
             self.estimates = {k: v for k, v in self.estimates.items() if k != message.name}
             self._draw_estimates()
+            self.forget_preflight(message.name)  # its plan (s/step, memory) is now the measured one
+            self._draw_preflight()
             self.estimate_presets([p for p in self.presets if p.name == message.name])
             self.notify(message.text, title="calibration", timeout=6)
         else:

@@ -87,7 +87,11 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
 
 
 def checked(screen: PresetsScreen, name: str) -> Callable[[], bool]:
-    return lambda: name in screen.preflights and screen.query_one(PreflightPanel).state == "shown"
+    def done() -> bool:
+        panel = screen.preflight_panel  # mounted after the first frame
+        return name in screen.preflights and panel is not None and panel.state == "shown"
+
+    return done
 
 
 async def test_fast_shows_this_machines_preflight_and_other_presets_reuse_the_facts(console_home: Path, probes: list[Path]):
@@ -225,7 +229,7 @@ async def test_pinned_figures_check_only_the_presets_files_and_the_alarm_section
 async def test_start_on_the_command_line_does_not_wait_for_preflight(console_home: Path):
     app = RecordingApp(preset="fast", start=True)  # `emosum-tui --preset fast --start`: asked for at once
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.started == ["fast"], timeout=5)
+        await wait_for(pilot, lambda: app.started == ["fast"], timeout=30)
         assert not isinstance(app.screen, ConfirmStartScreen)
         assert app.presets_screen.start_waiting is None
 

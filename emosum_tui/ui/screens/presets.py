@@ -33,7 +33,6 @@ from emosum_tui.ui.screens.presets_preflight import PresetsPreflight
 from emosum_tui.ui.widgets.data_summary import DataSummary
 from emosum_tui.ui.widgets.estimate_basis import BasisNotes
 from emosum_tui.ui.widgets.estimate_table import EstimateCell, EstimateTable
-from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 from emosum_tui.ui.widgets.preset_table import PresetTable
 from emosum_tui.ui.widgets.speedup_table import SpeedupTable
 
@@ -158,8 +157,7 @@ class PresetsScreen(PresetsPreflight, Screen):
         yield Static("", id="preset-description")
         with Horizontal(id="presets-body"):
             yield PresetTable(id="preset-table")
-            with VerticalScroll(id="presets-side"):
-                yield PreflightPanel(id="preflight-panel")
+            with VerticalScroll(id="presets-side"):  # the preflight panel is mounted on top after the first frame
                 yield Label("Estimates", classes="section-title")
                 yield EstimateTable(id="estimate-table")
                 yield Label("Speed-up vs baseline", classes="section-title")

@@ -21,11 +21,11 @@ from textual.message import Message
 
 from emosum_tui.core.presets import Preset
 from emosum_tui.ui import figures
-from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
 if TYPE_CHECKING:
     from emosum_tui.doctor.facts import MachineFacts
     from emosum_tui.doctor.findings import Finding
+    from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
 NOT_CHECKED = "machine not checked"  # in the panel's border; why is a finding (or: the figures are pinned)
 
@@ -57,6 +57,7 @@ class PresetsPreflight:
     app: Any
     query_one: Any
     post_message: Any
+    call_later: Any
     _status: Any
 
     def init_preflight(self) -> None:
@@ -67,13 +68,24 @@ class PresetsPreflight:
         self.preflights: dict[str, list[Finding]] = {}  # preset name -> findings, worst first
         self.preflight_asked: dict[str, Preset] = {}  # preset name -> the preset object being checked
         self.start_waiting: Preset | None = None  # `s` pressed before its preflight was known
+        self.preflight_panel: PreflightPanel | None = None  # mounted after the first frame
 
     def start_preflight(self, check_machine: bool) -> None:
-        """After the first frame: gather this machine's facts (or note that they are not gathered)."""
+        """After the first frame: mount the panel (its import costs ~20 ms that the first frame
+        need not wait for) and gather this machine's facts (or note that they are not gathered)."""
         if check_machine:
             self.gather_machine(self.current.output_dir if self.current else Path.cwd())
         else:
             self.machine_known, self.machine_note = True, NOT_CHECKED
+        self.call_later(self._mount_preflight_panel)
+
+    async def _mount_preflight_panel(self) -> None:
+        from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
+
+        panel = PreflightPanel(id="preflight-panel")
+        await self.query_one("#presets-side").mount(panel, before=0)
+        self.preflight_panel = panel
+        self._draw_preflight()
 
     def forget_preflight(self, name: str) -> None:
         """The preset called `name` changed (an edit, a calibration): check it again when shown."""
@@ -84,17 +96,19 @@ class PresetsPreflight:
         preset = self.current
         if preset is None:
             return
-        panel = self.query_one(PreflightPanel)
-        if preset.name in self.preflights:
-            panel.show_findings(preset.name, self.preflights[preset.name], self.machine_note)
-            return
-        if not self.machine_known:
-            panel.waiting(preset.name, "checking this machine: torch build, GPU, memory, disk…")
-            return
-        panel.waiting(preset.name, "checking…")
-        if self.background and self.preflight_asked.get(preset.name) is not preset:
+        known = preset.name in self.preflights
+        if not known and self.machine_known and self.background and self.preflight_asked.get(preset.name) is not preset:
             self.preflight_asked[preset.name] = preset
             self.check_preset(preset)
+        panel = self.preflight_panel
+        if panel is None:
+            return
+        if known:
+            panel.show_findings(preset.name, self.preflights[preset.name], self.machine_note)
+        elif not self.machine_known:
+            panel.waiting(preset.name, "checking this machine: torch build, GPU, memory, disk…")
+        else:
+            panel.waiting(preset.name, "checking…")
 
     # ---- workers --------------------------------------------------------------------------------
 

@@ -220,3 +220,48 @@ async def test_console_killed_mid_run_then_a_new_console_sees_the_full_history(h
     assert read_run(run_dir).status == "finished"
 
     await console_shows(run_dir, STEPS, "finished")
+
+
+@pytest.mark.anyio
+async def test_stop_then_resume_continues_the_loss_curve_of_an_uninterrupted_run(home: Path) -> None:
+    """Stop at step 4, resume: steps 5-10 have the losses the same run has without the stop
+    (same data order, same dropout: the checkpoint carries the optimizer and RNG state)."""
+    from emosum_tui.core.events import StepBegin
+    from emosum_tui.core.rundir import request_stop
+
+    body = TINY.replace("train_samples = 40", "train_samples = 80")  # 10 optimizer steps
+    (home / "presets" / "tiny10.toml").write_text(body, encoding="utf-8")
+    (home / "presets" / "tiny10-stopped.toml").write_text('extends = "tiny10"\n', encoding="utf-8")
+    env = {"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1"}
+
+    def losses(run_dir: Path) -> dict[int, float]:
+        return {e.step: e.loss for e in read_events(run_dir / EVENTS_FILE) if isinstance(e, StepEnd)}
+
+    straight = home / "runs" / "straight"
+    assert launch_trainer("tiny10", straight, env=env).wait(timeout=300) == 0
+    reference = losses(straight)
+    assert sorted(reference) == list(range(1, 11))
+
+    stopped = home / "runs" / "stopped"
+    trainer = launch_trainer("tiny10-stopped", stopped, env={**env, "EMOSUM_FAULT": "sleep@4:3"})
+    try:
+        deadline = time.time() + 180
+        while not any(isinstance(e, StepBegin) and e.step == 4 for e in read_events(stopped / EVENTS_FILE)):
+            assert trainer.poll() is None and time.time() < deadline, "step 4 never began"
+            time.sleep(0.1)
+        request_stop(stopped)
+        assert trainer.wait(timeout=120) == 0
+    finally:
+        if trainer.poll() is None:
+            trainer.kill()
+            trainer.wait()
+    assert read_run(stopped).status == "stopped" and sorted(losses(stopped)) == [1, 2, 3, 4]
+    resumed = launch_trainer(read_run(stopped).preset_ref, stopped, resume=True, env=env)
+    assert resumed.wait(timeout=300) == 0
+
+    curve = losses(stopped)
+    assert sorted(curve) == list(range(1, 11))  # one curve, one run dir, nothing lost or repeated
+    for step in range(1, 11):
+        assert curve[step] == pytest.approx(reference[step], rel=1e-3), (step, curve, reference)
+    assert read_run(stopped).status == "finished"
+    await console_shows(stopped, 10, "finished")

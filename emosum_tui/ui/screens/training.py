@@ -134,6 +134,7 @@ class TrainingScreen(Screen):
         self.diagnoser = LiveDiagnoser(self.run_dir)
         self.diagnosis_due = True
         self.history_loaded = False  # after the first batch, events are news, not history
+        self._advice_available = False  # whether the footer offers 'a' (see check_action)
 
     def compose(self) -> ComposeResult:
         yield PhaseHeader(id="phase-header")
@@ -240,7 +241,10 @@ class TrainingScreen(Screen):
             header.show_phase(*phase)
         failed_now = self.history_loaded and any(isinstance(e, Done) and e.reason == "failed" for e in message.events)
         self.history_loaded = True
-        self.refresh_bindings()
+        failed = self.clock.done is not None and self.clock.done.reason == "failed"
+        if failed != self._advice_available:  # a footer rebuilt on every batch of events costs CPU the trainer needs
+            self._advice_available = failed
+            self.refresh_bindings()
         if failed_now:
             self.action_advice()  # a run that fails while watched ends on the advice screen
         self.tick()

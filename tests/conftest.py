@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,36 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 SHARED_DATA = CHECKOUT.parent / "shared" / "data" / "longemotion_es_eval150.jsonl"
 
 
+def copy_project(root: Path, presets: dict[str, str] | None = None) -> Path:
+    """presets/ and data/ copied to `root`, plus extra preset files {name: TOML text}."""
+    shutil.copytree(CHECKOUT / "presets", root / "presets")
+    shutil.copytree(CHECKOUT / "data", root / "data")
+    for name, text in (presets or {}).items():
+        (root / "presets" / f"{name}.toml").write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of presets/ and data/ in tmp_path, used as the project root (EMOSUM_HOME)."""
-    root = tmp_path / "home"
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
+    root = copy_project(tmp_path / "home")
     monkeypatch.setenv("EMOSUM_HOME", str(root))
     monkeypatch.setenv("EMOSUM_CACHE", str(root / ".cache"))
+    monkeypatch.delenv("EMOSUM_FAULT", raising=False)  # faults are injected by the tests that want one
     return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One private, offline project home per test module (the demo tokenizer is trained once);
+    the mT5 tokenizers are "not on this machine" (an empty Hugging Face cache)."""
+    root = copy_project(tmp_path_factory.mktemp("project") / "home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOSUM_HOME", str(root))
+        patch.setenv("EMOSUM_CACHE", str(root / ".cache"))
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("HF_HUB_CACHE", str(root / "no-hf-cache"))
+        yield root
 
 
 @pytest.fixture

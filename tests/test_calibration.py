@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -15,21 +14,6 @@ from emosum_tui.core import calibration as cal
 from emosum_tui.core.calibration import CalibrationJob, ProbeJob, ProbeProgress
 from emosum_tui.core.cost_model import estimate
 from emosum_tui.core.presets import load_preset
-
-CHECKOUT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("calibration") / "home"
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EMOSUM_HOME", str(root))
-        patch.setenv("EMOSUM_CACHE", str(root / ".cache"))
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_HUB_CACHE", str(root / "no-hf-cache"))
-        yield root
 
 
 @pytest.fixture(scope="module")

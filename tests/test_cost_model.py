@@ -4,7 +4,6 @@ Trainer's step counting and a real checkpoint save, plus the user's own 145-hour
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,23 +21,6 @@ from emosum_tui.core.cost_model import (
 from emosum_tui.core.decompose import decompose
 from emosum_tui.core.model_shapes import KNOWN_SHAPES, ModelShape, shape_for
 from emosum_tui.core.presets import load_preset
-
-CHECKOUT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One private project home for the module (the demo tokenizer is trained once)."""
-    root = tmp_path_factory.mktemp("cost") / "home"
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EMOSUM_HOME", str(root))
-        patch.setenv("EMOSUM_CACHE", str(root / ".cache"))
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_HUB_CACHE", str(root / "no-hf-cache"))  # the mT5 tokenizers are "not on this machine"
-        yield root
-
 
 # ---- parameters --------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,21 +16,6 @@ from emosum_tui.core.cost_model import estimate
 from emosum_tui.core.estimate_record import compare, write_estimate
 from emosum_tui.core.events import CheckpointSaved, EventWriter, StepEnd, TrainPlan
 from emosum_tui.core.presets import load_preset
-
-CHECKOUT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("estimate") / "home"
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EMOSUM_HOME", str(root))
-        patch.setenv("EMOSUM_CACHE", str(root / ".cache"))
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_HUB_CACHE", str(root / "no-hf-cache"))
-        yield root
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

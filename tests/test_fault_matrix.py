@@ -26,7 +26,6 @@ import pytest
 from test_ui_training import SIZE, wait_for
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventReader, StepEnd, read_events
-from emosum_tui.core.paths import PACKAGE_ROOT
 from emosum_tui.core.presets import load_preset
 from emosum_tui.core.rundir import launch_trainer, read_run, read_status
 from emosum_tui.ui.screens.training import TrainingScreen
@@ -52,16 +51,11 @@ steps = 100
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "home"
-    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
-    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
-    (root / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
-    monkeypatch.setenv("EMOSUM_HOME", str(root))
-    monkeypatch.setenv("EMOSUM_CACHE", str(root / ".cache"))
+def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared project home plus the tiny preset, offline."""
+    (home / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
-    return root
+    return home
 
 
 def train_here(home: Path, name: str) -> tuple[int, Path, list]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, Error, StepEnd, read_events
-from emosum_tui.core.paths import PACKAGE_ROOT
 from emosum_tui.core.presets import load_preset
 from emosum_tui.core.rundir import read_run
 from emosum_tui.trainer.control import OutputLock
@@ -39,15 +37,10 @@ steps = 2
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "home"
-    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
-    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
-    (root / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
-    monkeypatch.setenv("EMOSUM_HOME", str(root))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
-    return root
+def home(home: Path) -> Path:
+    """The shared project home plus the tiny preset."""
+    (home / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
+    return home
 
 
 def train(home: Path, name: str, preset: str = "tiny") -> tuple[int, Path, list]:

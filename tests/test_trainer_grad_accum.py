@@ -8,13 +8,11 @@ reported (and back-propagated) the *sum* of two micro-batch means: twice the 8 x
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from emosum_tui.core.events import EVENTS_FILE, StepEnd, read_events
-from emosum_tui.core.paths import PACKAGE_ROOT
 from emosum_tui.core.presets import load_preset
 
 SHAPE = """
@@ -34,16 +32,11 @@ steps = 1000
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "home"
-    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
-    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
+def home(home: Path) -> Path:
+    """The shared project home plus the two shapes of one effective batch."""
     for batch, accum in ((8, 1), (4, 2)):
-        (root / "presets" / f"b{batch}x{accum}.toml").write_text(SHAPE.format(batch=batch, accum=accum), encoding="utf-8")
-    monkeypatch.setenv("EMOSUM_HOME", str(root))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
-    return root
+        (home / "presets" / f"b{batch}x{accum}.toml").write_text(SHAPE.format(batch=batch, accum=accum), encoding="utf-8")
+    return home
 
 
 def first_loss(home: Path, name: str) -> float:

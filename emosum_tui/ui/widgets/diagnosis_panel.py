@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from emosum_tui.doctor.findings import Finding, worst_first
+from emosum_tui.ui.widgets.live_text import LiveText
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 MARK = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
@@ -52,10 +53,18 @@ class DiagnosisPanel(VerticalScroll):
         if chosen == self.findings:
             return
         self.findings = chosen
-        for old in self.query(".diagnosis-finding"):
+        shown = list(self.query(".diagnosis-finding").results(LiveText))
+        same_kinds = len(shown) == len(chosen) > 0 and all(
+            widget.has_class(f"severity-{finding.severity}") for widget, finding in zip(shown, chosen, strict=True)
+        )
+        if same_kinds:  # the same findings with new figures (a 1 s feed): redraw the words, mount nothing
+            for widget, finding in zip(shown, chosen, strict=True):
+                widget.show(finding_markup(finding))
+            return
+        for old in shown:
             old.remove()
         self.query_one("#diagnosis-empty", Static).display = not chosen
-        self.mount_all(Static(finding_markup(f), classes=f"diagnosis-finding severity-{f.severity}") for f in chosen)
+        self.mount_all(LiveText(finding_markup(f), classes=f"diagnosis-finding severity-{f.severity}") for f in chosen)
 
     @property
     def text(self) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ProgressBar, Static
+from textual.widgets import ProgressBar
+
+from emosum_tui.ui.widgets.live_text import LiveText
 
 PHASE_WORDS = {
     "starting": "starting",
@@ -27,9 +29,9 @@ class PhaseHeader(Vertical):
         self.phase_args: tuple = ("starting", None, None, "")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="run-title")
+        yield LiveText("", fixed_size=True, id="run-title")
         with Horizontal(id="phase-line"):
-            yield Static("phase: starting", id="phase-name")
+            yield LiveText("phase: starting", id="phase-name")
             yield ProgressBar(total=None, show_eta=False, id="phase-progress")
 
     def show_run(self, run_name: str, preset: str, device: str, torch_build: str) -> None:
@@ -40,7 +42,8 @@ class PhaseHeader(Vertical):
         self.draw()
 
     def show_phase(self, phase: str, done: int | None = None, total: int | None = None, detail: str = "") -> None:
-        """`done` of `total` drives the bar; no total = an indeterminate bar (or full when done)."""
+        """`done` of `total` drives the bar; no total = no bar (or a full one when done): Textual's
+        indeterminate bar animates at 15 frames a second, taken from the trainer's loading."""
         self.phase_args = (phase, done, total, detail)
         self.draw()
 
@@ -53,16 +56,15 @@ class PhaseHeader(Vertical):
         titles = self.query("#run-title")
         if not titles:
             return
-        titles.first(Static).update(self.run_text)
+        titles.first(LiveText).show(self.run_text)
         phase, done, total, detail = self.phase_args
         words = PHASE_WORDS.get(phase, phase.replace("_", " "))
         counts = f" {done:,} / {total:,}" if done is not None and total else ""
         extra = f" — {detail}" if detail else ""
-        self.query_one("#phase-name", Static).update(f"phase: [b]{words}[/b]{counts}{extra}")
+        self.query_one("#phase-name", LiveText).show(f"phase: [b]{words}[/b]{counts}{extra}")
         bar = self.query_one("#phase-progress", ProgressBar)
+        bar.display = bool(total) or phase == "done"
         if phase == "done" and not total:
             bar.update(total=1, progress=1)
         elif total:
             bar.update(total=total, progress=done or 0)
-        else:
-            bar.update(total=None, progress=0)

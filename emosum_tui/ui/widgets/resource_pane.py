@@ -7,10 +7,11 @@ from collections import deque
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 from emosum_tui.ui.format import human_bytes
+from emosum_tui.ui.widgets.live_text import LiveText
 
 HISTORY = 120  # samples kept for the sparklines (about two minutes)
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -64,17 +65,17 @@ class ResourcePane(Vertical):
         self.off_why = ""
 
     def compose(self) -> ComposeResult:
-        yield Static("resources: waiting for the first sample", id="resource-text")
+        yield LiveText("resources: waiting for the first sample", id="resource-text")
         for key, label in self.SERIES:
             with Horizontal(classes="spark-row"):
                 yield Label(label, classes="spark-label")
-                yield Static("", id=f"spark-{key}", classes="spark")
+                yield LiveText("", fixed_size=True, id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample) -> None:
         if not self.query("#resource-text"):
             return  # not mounted yet: the next sample comes within a second
         self.samples += 1
-        self.query_one("#resource-text", Static).update(resource_text(sample))
+        self.query_one("#resource-text", LiveText).show(resource_text(sample))
         values = {
             "cpu": sample.cpu_percent,
             "trainer": (sample.trainer_cpu_percent or 0.0) / max(1, sample.cpu_count),
@@ -82,12 +83,12 @@ class ResourcePane(Vertical):
             "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else None,
         }
         for key, value in values.items():
-            spark = self.query_one(f"#spark-{key}", Static)
+            spark = self.query_one(f"#spark-{key}", LiveText)
             if value is None:
-                spark.update("[dim]n/a[/dim]")
+                spark.show("[dim]n/a[/dim]")
                 continue
             self.history[key].append(value)
-            spark.update(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
+            spark.show(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
     def show_off(self, why: str) -> None:
         """No sampling in this view (a recorded run, a snapshot): say so instead of waiting."""
@@ -100,4 +101,4 @@ class ResourcePane(Vertical):
     def draw_off(self) -> None:
         texts = self.query("#resource-text")
         if self.off_why and texts:
-            texts.first(Static).update(f"[dim]resources: {escape(self.off_why)}[/dim]")
+            texts.first(LiveText).show(f"[dim]resources: {escape(self.off_why)}[/dim]")

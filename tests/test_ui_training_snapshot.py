@@ -19,6 +19,6 @@ def test_training_screen_finished_run(snap_compare, tmp_path: Path):
         while (screen.clock.done is None or screen.query_one(LossPlot).points("train") < 40
                or not screen.query_one(DiagnosisPanel).findings):
             await pilot.pause(0.05)
-        await pilot.pause(0.8)  # one plot redraw after the last point
+        await pilot.pause(1.2)  # one plot redraw (once a second) after the last point
 
     assert snap_compare(ScreenApp(screen), terminal_size=SIZE, run_before=settled)

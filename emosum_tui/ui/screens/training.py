@@ -39,6 +39,7 @@ from emosum_tui.ui.widgets.step_panel import StepPanel
 from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
 
 TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this (plus one poll)
+PANEL_SECONDS = 1.0  # the step panel's figures: redrawing them 5 times a second cost the trainer CPU, telling nobody more
 DIAGNOSE_SECONDS = 1.0  # the doctor's rules look at trends: once a second is plenty
 
 
@@ -130,6 +131,7 @@ class TrainingScreen(Screen):
         self.final_path: str | None = None
         self.events_seen = 0
         self.reading: ClockReading | None = None
+        self.panel_drawn = float("-inf")  # time.monotonic() of the step panel's last redraw
         self.stop_requested = False
         self.diagnoser = LiveDiagnoser(self.run_dir)
         self.diagnosis_due = True
@@ -188,9 +190,14 @@ class TrainingScreen(Screen):
         return None
 
     def tick(self) -> None:
+        """The clock's reading: the alarm banner at once, the step panel once a second (and at
+        once when the run's state changes)."""
         reading = self.clock.reading(time.time(), self.alive())
         self.reading = reading
-        self.query_one(StepPanel).show(reading)
+        now = time.monotonic()
+        if now - self.panel_drawn >= PANEL_SECONDS or reading.state != self.query_one(StallBanner).state:
+            self.panel_drawn = now
+            self.query_one(StepPanel).show_reading(reading)
         self.query_one(StallBanner).show(reading)
 
     def diagnose(self) -> None:

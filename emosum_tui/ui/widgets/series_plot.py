@@ -1,4 +1,4 @@
-"""A plotext line plot that collects points cheaply and redraws at most twice a second.
+"""A plotext line plot that collects points cheaply and redraws at most once a second.
 
 Points arrive one event at a time (hundreds per second when a console attaches to a long run);
 drawing is the expensive part, so `add` only stores and a timer redraws when something changed.
@@ -14,7 +14,7 @@ from textual_plotext import PlotextPlot
 class SeriesPlot(PlotextPlot):
     """Named series of (x, y) points; non-finite values are counted, not drawn."""
 
-    REDRAW_SECONDS = 0.5
+    REDRAW_SECONDS = 1.0
     TITLE = ""
     XLABEL = "step"
     COLORS = ("cyan", "orange", "green")

@@ -99,3 +99,20 @@ async def test_watch_opens_the_app_on_the_run(two_runs):
         await pilot.press("q")  # nothing launched by this console: quits at once
         await pilot.pause(0.2)
         assert app.return_code == 0 and time.monotonic() - started < 5
+
+
+async def test_watching_leaves_the_presets_work_until_the_presets_are_shown(two_runs):
+    """Under the training screen nobody reads the presets' figures: their work (a torch probe,
+    token counts, the cost model) would take CPU from the run being watched."""
+    from emosum_tui.ui.app import EmosumApp
+
+    finished, _ = two_runs
+    app = EmosumApp(watch=finished)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.clock.done is not None)
+        await pilot.pause(0.5)
+        presets = app.presets_screen
+        assert not presets.background and not presets.estimates and not presets.tokens
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app.screen is presets and len(presets.estimates) == len(presets.presets))
+        assert presets.background

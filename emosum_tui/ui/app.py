@@ -72,7 +72,8 @@ class EmosumApp(App[int]):
         self.launched: list[tuple[Path, subprocess.Popen]] = []
 
     def get_default_screen(self) -> Screen:
-        return PresetsScreen(self.initial_preset, s_per_step=self.s_per_step)
+        hidden = self.watch_dir is not None or self.start_at_once
+        return PresetsScreen(self.initial_preset, s_per_step=self.s_per_step, hidden_at_start=hidden)
 
     def on_mount(self) -> None:
         if self.watch_dir is not None:
@@ -130,6 +131,8 @@ class EmosumApp(App[int]):
     def on_run_launched(self, message: RunLaunched) -> None:
         if message.run_dir is None or message.process is None:
             self.notify(message.note, title="cannot start", severity="error", timeout=15)
+            if isinstance(self.screen, PresetsScreen):
+                self.screen.start_background()  # `--start` failed: the presets are what the user sees
             return
         self.launched.append((message.run_dir, message.process))
         if message.note:

@@ -97,12 +97,19 @@ class PresetsScreen(PresetsPreflight, Screen):
         Binding("f", "switch_focus", "table/side"),
     ]
 
-    def __init__(self, preset: str | None = None, s_per_step: float | None = None) -> None:
+    def __init__(self, preset: str | None = None, s_per_step: float | None = None, hidden_at_start: bool = False) -> None:
         """`preset` preselects a name or a .toml path; `s_per_step` pins the time per step
         (tests and snapshots: no machine-dependent figure in the frame, so this machine's facts
-        are not gathered either and preflight checks only the preset's own files)."""
+        are not gathered either and preflight checks only the preset's own files).
+
+        `hidden_at_start`: a training screen covers this one from the start (`watch`, `--start`).
+        Nobody reads these figures then, and their work (a torch probe in a subprocess, token
+        counts, the cost model) would take the CPU from the run being watched: it waits until
+        this screen is first shown."""
         super().__init__()
         self.s_per_step = s_per_step
+        self.hidden_at_start = hidden_at_start
+        self.resumes = 0  # ScreenResume events: the first is the app installing this screen
         self.saved: list[Preset] = []
         self.load_errors: list[str] = []
         self.changes: dict[str, dict[str, Any]] = {}  # saved preset name -> unsaved edits
@@ -184,14 +191,34 @@ class PresetsScreen(PresetsPreflight, Screen):
         self.query_one(PresetTable).focus()
         # Figures are worked out after the first frame: the threads would otherwise hold the
         # GIL while the first frame is drawn (measured: +0.3 s to first frame on 2 cores).
-        self.call_after_refresh(self.start_background)
+        if not self.hidden_at_start:
+            self.call_after_refresh(self.start_background)
+
+    def on_screen_resume(self) -> None:
+        """Shown again (for the first time after `watch` / `--start`): work out what is missing."""
+        self.resumes += 1
+        if self.hidden_at_start and self.resumes == 1:
+            return  # the app installing its first screen, under the training screen: not the user coming here
+        if self.saved and not self.background and self.is_mounted:
+            self.call_after_refresh(self.start_background)
 
     def start_background(self) -> None:
         """Start the estimates, token counts and the decomposition (once, after the first frame)."""
+        if self.background:
+            return
         self.background = True
         self.start_preflight(check_machine=self.s_per_step is None)
         self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
-        self.redraw()
+        self.redraw_side()  # the presets table is already drawn: re-adding its rows costs a frame
+
+    def redraw_side(self) -> None:
+        """Draw the side panel's parts; workers are started for what is missing."""
+        if not self.saved:
+            return
+        self._draw_preflight()
+        self._draw_estimates()
+        self._draw_decomposition()
+        self._draw_data()
 
     def redraw(self) -> None:
         """Draw every part from the state; workers are started for what is missing."""
@@ -210,10 +237,7 @@ class PresetsScreen(PresetsPreflight, Screen):
             description.append("   unsaved edits: w saves, d discards", style="italic")
         self.query_one("#preset-description", Static).update(description)
         self.query_one(PresetTable).show(presets, self.selected, self.baseline, frozenset(v.name for v in self.variants.values()))
-        self._draw_preflight()
-        self._draw_estimates()
-        self._draw_decomposition()
-        self._draw_data()
+        self.redraw_side()
 
     def _draw_estimates(self) -> None:
         presets = self.presets

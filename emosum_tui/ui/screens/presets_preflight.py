@@ -82,8 +82,11 @@ class PresetsPreflight:
     async def _mount_preflight_panel(self) -> None:
         from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
+        side = self.query_one("#presets-side")
+        if not side.is_attached:
+            return  # the app quit before its first frame settled
         panel = PreflightPanel(id="preflight-panel")
-        await self.query_one("#presets-side").mount(panel, before=0)
+        await side.mount(panel, before=0)
         self.preflight_panel = panel
         self._draw_preflight()
 

@@ -5,7 +5,9 @@
 2. Attach to a long run: a finished log the size of the user's real plan (4,945 optimizer steps,
    an eval every 1,000); seconds from opening the screen until every loss point is in the plot
    and the state reads "finished". Target: < 3 s.
-3. The clock's tick (reading + step panel + banner, 5 times a second): milliseconds per tick.
+3. The clock's tick while a step runs (reading + banner, 5 times a second; the step panel redrawn
+   once a second): milliseconds per tick, per panel redraw with its repaint, and the share of
+   one core they take together.
 
 Prints a final `RESULT` line of figures with their ratio to the target.
 """
@@ -131,7 +133,8 @@ async def attach(folder: Path, steps: int) -> tuple[float, float]:
 
 
 async def tick_cost_live(folder: Path) -> tuple[float, float]:
-    """A tick while a step runs: the figures change every tick, so the panel really redraws."""
+    """A tick while a step runs, and a tick that redraws the step panel (as one a second does)
+    with the repaint it causes."""
     run_dir = folder / "live"
     writer = EventWriter(run_dir / EVENTS_FILE)
     start(writer, run_dir, time.time(), 100)
@@ -152,6 +155,7 @@ async def tick_cost_live(folder: Path) -> tuple[float, float]:
         idle = (time.perf_counter() - t0) / ticks
         t0 = time.perf_counter()
         for _ in range(ticks):
+            screen.panel_drawn = float("-inf")  # the once-a-second redraw, every time
             screen.tick()
             await pilot.pause(0)  # let the screen repaint what the tick changed
         return alone, max(0.0, (time.perf_counter() - t0) / ticks - idle)
@@ -166,11 +170,13 @@ async def main_async(trials: int, steps: int) -> None:
     median, worst = statistics.median(latencies), max(latencies)
     print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
     print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
-    print(f"clock tick with a step running: {per_tick * 1000:.2f} ms, {with_paint * 1000:.2f} ms with the repaint (5 ticks/s)")
+    share = per_tick * 5 + with_paint * 1  # 5 ticks and 1 panel redraw a second
+    print(f"clock tick with a step running: {per_tick * 1000:.2f} ms (5/s); a tick that redraws the step panel, "
+          f"with its repaint: {with_paint * 1000:.2f} ms (1/s)")
     print(
         f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
         f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
-        f"tick_ms={per_tick * 1000:.2f} tick_with_paint_ms={with_paint * 1000:.2f} cpu_share={with_paint * 5:.1%}"
+        f"tick_ms={per_tick * 1000:.2f} panel_redraw_ms={with_paint * 1000:.2f} cpu_share={share:.1%}"
     )
 
 

@@ -27,7 +27,7 @@ from test_ui_training import SIZE, wait_for
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventReader, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
-from emosum_tui.core.rundir import launch_trainer, read_run, read_status
+from emosum_tui.core.rundir import launch_trainer, read_run, read_status, write_status
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.stall_banner import StallBanner
@@ -66,8 +66,9 @@ def train_here(home: Path, name: str) -> tuple[int, Path, list]:
     return code, run_dir, read_events(run_dir / EVENTS_FILE)
 
 
-async def console_shows(run_dir: Path, steps: int, *states: str) -> None:
-    """A new console (`emosum-tui watch RUN_DIR`) plots every step and reads the run's end state."""
+async def console_shows(run_dir: Path, steps: int, *states: str) -> str:
+    """A new console (`emosum-tui watch RUN_DIR`) plots every step and reads the run's end state;
+    returns the alarm banner's text."""
     from emosum_tui.ui.app import EmosumApp
 
     app = EmosumApp(watch=run_dir)
@@ -80,6 +81,7 @@ async def console_shows(run_dir: Path, steps: int, *states: str) -> None:
             await wait_for(pilot, lambda: banner.state in states)
         except AssertionError:
             raise AssertionError(f"the console reads {banner.state!r}, expected one of {states}") from None
+        return banner.text
 
 
 def test_an_unclassified_exception_is_other_with_its_traceback_and_the_steps_before_it(
@@ -123,19 +125,27 @@ CORRUPT_LINES = {
 @pytest.mark.anyio
 async def test_a_corrupt_last_event_line_is_skipped_and_the_history_kept(home: Path) -> None:
     """A crash (or a bad disk) leaves a complete but corrupt line where `done` should be: the
-    reader skips and counts it, the run keeps every step and its final status, and a console opens it.
-    One real run; each kind of corruption on its own copy of the run dir."""
+    reader skips and counts it, the run keeps every step and its final status, and a console opens it
+    as finished (the trainer's word in status.json), saying that the log's last line could not be read.
+    One real run; each kind of corruption on its own copy of the run dir; and one copy whose status
+    still says "running" (the trainer killed before its end) reads dead."""
     finished = home / "runs" / "corrupt"
     trainer = launch_trainer("tiny", finished, env={"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")})
     assert trainer.wait(timeout=300) == 0  # its own process: gone afterwards, as after a crash
     events = read_events(finished / EVENTS_FILE)
     assert isinstance(events[-1], Done)
-    for index, (corruption, line) in enumerate(CORRUPT_LINES.items()):
-        run_dir = home / "runs" / f"corrupt-{index}"
+
+    def corrupt_copy(name: str, line: bytes) -> Path:
+        run_dir = home / "runs" / name
         shutil.copytree(finished, run_dir)
         log = run_dir / EVENTS_FILE
         lines = log.read_bytes().splitlines(keepends=True)
         log.write_bytes(b"".join(lines[:-1]) + line)  # `done` replaced by the corrupt line
+        return run_dir
+
+    for index, (corruption, line) in enumerate(CORRUPT_LINES.items()):
+        run_dir = corrupt_copy(f"corrupt-{index}", line)
+        log = run_dir / EVENTS_FILE
 
         reader = EventReader(log)
         kept = reader.poll()
@@ -145,9 +155,20 @@ async def test_a_corrupt_last_event_line_is_skipped_and_the_history_kept(home: P
         summary = read_run(run_dir)  # status.json, replaced whole, still has the trainer's last word
         assert summary.status == "finished" and summary.steps == STEPS, corruption
 
-        # The console judges by the event log alone: no `done` and no process reads "dead"
-        # ("finished" would match status.json better); never "running" for a process that is gone.
-        await console_shows(run_dir, STEPS, "finished", "dead")
+        # No `done` and no process: the console asks status.json, never says "dead" (or "running")
+        # of a run that finished, and says why the log cannot tell.
+        banner = await console_shows(run_dir, STEPS, "finished")
+        assert "finished" in banner.lower() and f"{STEPS} steps" in banner, (corruption, banner)
+        assert "last line could not be read" in banner and "status.json" in banner, (corruption, banner)
+
+    killed = corrupt_copy("corrupt-killed", CORRUPT_LINES["garbage bytes"])
+    status = read_status(killed)
+    assert status is not None
+    status.state, status.phase, status.final_path = "running", "training", None  # its last word before a kill
+    write_status(killed, status)
+    assert read_run(killed).status == "dead"
+    banner = await console_shows(killed, STEPS, "dead")
+    assert "gone without finishing" in banner and "status.json" not in banner, banner
 
 
 class WatchConsole:

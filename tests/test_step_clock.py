@@ -15,8 +15,10 @@ from emosum_tui.core.events import (
     StepEnd,
     TrainPlan,
 )
+from emosum_tui.core.rundir import RunStatus
 from emosum_tui.monitor.step_clock import (
     DEAD,
+    FAILED,
     FINISHED,
     FROZEN,
     RUNNING,
@@ -187,3 +189,31 @@ def test_done_decides_and_freezes_the_figures():
     assert a.state == b.state == FINISHED
     assert a == b  # nothing depends on the clock once a run is done
     assert a.eta_seconds == 0 and a.running_seconds is None
+
+
+def test_gone_without_a_readable_done_takes_the_end_from_the_status_file_and_says_why():
+    """The `done` line is corrupt, status.json (written after it) says how the run ended."""
+    clock = started(total=4)
+    t = run_steps(clock, 1000.0, [1.0, 1.0, 1.0, 1.0], total=4)
+    finished = RunStatus(state="finished", phase="done", step=4, total_steps=4, updated=t + 1)
+    assert clock.reading(t + 2, alive=True, status=finished).state == RUNNING  # a live process: the log decides
+    assert clock.reading(t + 3, alive=False, status=finished).state != FINISHED  # grace: `done` may be in flight
+    reading = clock.reading(t + 10, alive=False, status=finished)
+    assert reading.state == FINISHED and not reading.alarm
+    assert reading.message.startswith("finished: 4 steps")
+    assert "last line could not be read" in reading.message and "status.json" in reading.message
+    assert reading.eta_seconds == 0 and reading.running_seconds is None and reading.silent_seconds is None
+    assert reading.elapsed_seconds == pytest.approx(t + 1 - 1000.0)  # ends when the trainer wrote its status
+    for state, shown in (("stopped", STOPPED), ("failed", FAILED)):
+        assert clock.reading(t + 10, alive=False, status=RunStatus(state=state)).state == shown
+
+
+def test_gone_with_a_status_that_still_says_running_is_dead():
+    """A killed trainer never wrote its end: status.json says "running" (or nothing is there)."""
+    clock = started(total=4)
+    t = run_steps(clock, 1000.0, [1.0, 1.0], total=4)
+    for status in (RunStatus(state="running", phase="training", step=2), RunStatus(state="starting"), None):
+        clock.reading(t, alive=False, status=status)
+        dead = clock.reading(t + 5, alive=False, status=status)
+        assert dead.state == DEAD and "gone without finishing" in dead.message, status
+        assert "status.json" not in dead.message

@@ -30,7 +30,7 @@ from emosum_tui.core.events import (
     TrainPlan,
     Warn,
 )
-from emosum_tui.core.rundir import stop_file
+from emosum_tui.core.rundir import RunStatus, stop_file, write_status
 from emosum_tui.monitor.step_clock import StallPolicy
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.screens.training import TrainingScreen
@@ -279,6 +279,36 @@ async def test_a_run_whose_process_is_gone_reads_dead(tmp_path: Path):
     async with ScreenApp(screen).run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "dead", timeout=5)
         assert "gone" in screen.query_one(StallBanner).text
+
+
+async def test_a_gone_run_whose_status_still_says_running_reads_dead(tmp_path: Path):
+    """Killed: the trainer's last word in status.json is "running", and no `done` was written."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    write_live_prefix(tmp_path / "run", gone.pid)
+    write_status(tmp_path / "run", RunStatus(state="running", preset="demo", pid=gone.pid, phase="training", total_steps=100))
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen.query_one(StallBanner).state == "dead", timeout=5)
+        assert "gone" in screen.query_one(StallBanner).text and "status.json" not in screen.query_one(StallBanner).text
+
+
+async def test_a_finished_run_whose_done_line_is_corrupt_reads_finished_and_says_why(tmp_path: Path):
+    """The `done` line is garbage (a crash, a bad disk); status.json, written after it, says finished."""
+    run_dir = write_finished_run(tmp_path / "run", steps=10)
+    log = run_dir / EVENTS_FILE
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:-1]) + b"\x00\xffgarbage\n")
+    write_status(run_dir, RunStatus(state="finished", preset="demo", pid=999_999, started=T0, phase="done", step=10,
+                                    total_steps=10, final_path="model/demo/final"))
+    screen = TrainingScreen(run_dir, sample_resources=False)
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        banner = screen.query_one(StallBanner)
+        await wait_for(pilot, lambda: banner.state == "finished", timeout=5)
+        assert screen.clock.done is None and "10 steps" in banner.text
+        assert "last line could not be read" in banner.text and "status.json" in banner.text
+        await pilot.press("u")  # finished, whatever the log lacks: nothing to resume, no new trainer
+        await pilot.pause(0.1)
+        assert screen.process is None
 
 
 async def test_escape_goes_back_and_resume_refuses_a_finished_run(tmp_path: Path):

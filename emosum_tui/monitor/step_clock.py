@@ -24,8 +24,12 @@ The thresholds (all in `StallPolicy`, all explicit):
   duration), likewise `save_seconds`; slow past half of it;
 - *frozen*: no event at all (heartbeats included) for `frozen_seconds` while the process lives;
 - *dead*: the process is gone (for `dead_grace_seconds`, long enough to read its last events)
-  with no `done` event;
-- *finished* / *stopped* / *failed*: the `done` event's reason.
+  with no `done` event, and the trainer's status file (passed in by the caller) does not say
+  that the run ended;
+- *finished* / *stopped* / *failed*: the `done` event's reason; or, when the process is gone and
+  no `done` was read (a crash or a bad disk left its line corrupt), the status file's word, which
+  the trainer writes after `done` and replaces whole. The message then says that the log's last
+  line could not be read, so figures it held (the final loss, the final model) may be missing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from emosum_tui.core.events import (
     CheckpointSaved,
@@ -47,6 +52,9 @@ from emosum_tui.core.events import (
     TrainPlan,
 )
 
+if TYPE_CHECKING:
+    from emosum_tui.core.rundir import RunStatus
+
 STARTING = "starting"
 RUNNING = "running"
 SLOW = "slow"
@@ -59,6 +67,7 @@ FAILED = "failed"
 STATES = (STARTING, RUNNING, SLOW, STALLED, FROZEN, DEAD, FINISHED, STOPPED, FAILED)
 ALARMS = (SLOW, STALLED, FROZEN, DEAD, FAILED)
 _DONE_STATES = {"completed": FINISHED, "stopped": STOPPED, "failed": FAILED}
+_STATUS_END_STATES = {"finished": FINISHED, "stopped": STOPPED, "failed": FAILED}  # RunStatus.state of an ended run
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,7 @@ class ClockReading:
     estimate_seconds: float | None  # calibrated s/step, when known
     silent_seconds: float | None  # since the last event of any kind
     message: str
+    end_from_status: bool = False  # the end state comes from status.json: no `done` event could be read
 
     @property
     def alarm(self) -> bool:
@@ -232,13 +242,18 @@ class StepClock:
         slow = min(max(policy.slow_factor * expected, policy.min_slow_seconds), stalled)
         return slow, stalled, basis
 
-    def reading(self, now: float, alive: bool | None = None) -> ClockReading:
-        """The state at `now`. `alive`: whether the trainer process runs (None = unknown)."""
+    def reading(self, now: float, alive: bool | None = None, status: RunStatus | None = None) -> ClockReading:
+        """The state at `now`. `alive`: whether the trainer process runs (None = unknown).
+        `status`: the trainer's status file, when the caller has read it; it decides only when the
+        process is gone (past the grace) and no `done` event was read."""
         policy = self.policy
         if alive is False:
             self.gone_since = self.gone_since if self.gone_since is not None else now
         else:
             self.gone_since = None
+        gone = self.gone_since is not None and now - self.gone_since >= policy.dead_grace_seconds
+        status_end = _STATUS_END_STATES.get(status.state) if status is not None and gone and self.done is None else None
+        over = self.done is not None or status_end is not None
         expected, basis = self.expected()
         slow_after, stalled_after, budget_basis = self.budget()
         median = self.median_seconds()
@@ -251,12 +266,14 @@ class StepClock:
             since = self.last_step_end_t or self.phase_since  # the wait for the next step counts too
         else:
             since = None
-        running = max(0.0, now - since) if since is not None and self.done is None else None
-        silent = max(0.0, now - self.last_event_t) if self.last_event_t is not None and self.done is None else None
+        running = max(0.0, now - since) if since is not None and not over else None
+        silent = max(0.0, now - self.last_event_t) if self.last_event_t is not None and not over else None
 
         if self.done is not None:
             state = _DONE_STATES.get(self.done.reason, FINISHED)
-        elif self.gone_since is not None and now - self.gone_since >= policy.dead_grace_seconds:
+        elif status_end is not None:
+            state = status_end
+        elif gone:
             state = DEAD
         elif silent is not None and silent > policy.frozen_seconds and alive is not False:
             state = FROZEN
@@ -269,10 +286,15 @@ class StepClock:
         else:
             state = STARTING
 
-        end_t = self.done.t if self.done is not None else now
+        if self.done is not None:
+            end_t = self.done.t
+        elif status_end is not None and status is not None:
+            end_t = status.updated or self.last_event_t or now  # written with the unreadable `done`
+        else:
+            end_t = now
         elapsed = end_t - self.started_t if self.started_t is not None else None
         per_step = median or self.estimate_seconds
-        if self.done is not None:
+        if over:
             eta = 0.0
         elif per_step and self.total_steps:
             completed = self.step - 1 if step_running else self.step
@@ -300,6 +322,7 @@ class StepClock:
             estimate_seconds=self.estimate_seconds,
             silent_seconds=silent,
             message="",
+            end_from_status=status_end is not None,
         )
         return _with_message(reading)
 
@@ -326,4 +349,6 @@ def _with_message(r: ClockReading) -> ClockReading:
         text = f"running: {what}"
     else:
         text = f"starting: {r.phase.replace('_', ' ')}"
+    if r.end_from_status:
+        text += "; the event log's last line could not be read, so this comes from status.json and final figures may be missing"
     return replace(r, message=text)

@@ -24,10 +24,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.rundir import PRESET_FILE, pid_alive, read_run, request_stop
+from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_run, read_status, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
-from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
+from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
@@ -131,6 +131,8 @@ class TrainingScreen(Screen):
         self.final_path: str | None = None
         self.events_seen = 0
         self.reading: ClockReading | None = None
+        self.status_when_gone: RunStatus | None = None  # status.json as read once the trainer was gone without a `done`
+        self.status_read = False
         self.panel_drawn = float("-inf")  # time.monotonic() of the step panel's last redraw
         self.stop_requested = False
         self.diagnoser = LiveDiagnoser(self.run_dir)
@@ -192,13 +194,27 @@ class TrainingScreen(Screen):
     def tick(self) -> None:
         """The clock's reading: the alarm banner at once, the step panel once a second (and at
         once when the run's state changes)."""
-        reading = self.clock.reading(time.time(), self.alive())
+        alive = self.alive()
+        reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
         self.reading = reading
         now = time.monotonic()
         if now - self.panel_drawn >= PANEL_SECONDS or reading.state != self.query_one(StallBanner).state:
             self.panel_drawn = now
             self.query_one(StepPanel).show_reading(reading)
         self.query_one(StallBanner).show(reading)
+
+    def _status_when_gone(self, alive: bool | None) -> RunStatus | None:
+        """status.json, once the trainer is gone and no `done` event was read: the trainer writes it
+        after `done` and replaces it whole, so it still says how a run ended whose last log line is
+        corrupt (the clock would otherwise call it dead). Read once per absence, not on every tick;
+        forgotten when the process is back (a resume) or a `done` arrives."""
+        if alive is not False or self.clock.done is not None:
+            self.status_when_gone, self.status_read = None, False
+            return None
+        if not self.status_read:
+            self.status_read = True
+            self.status_when_gone = read_status(self.run_dir)
+        return self.status_when_gone
 
     def diagnose(self) -> None:
         """Run the doctor's live rules over what arrived since the last time (if anything did)."""
@@ -311,7 +327,8 @@ class TrainingScreen(Screen):
         if self.running():
             self.notify("The run is still going: nothing to resume.", severity="warning")
             return
-        if self.clock.done is not None and self.clock.done.reason == "completed":
+        finished = self.reading is not None and self.reading.state == FINISHED  # by `done` or, its line unreadable, by status.json
+        if finished or (self.clock.done is not None and self.clock.done.reason == "completed"):
             self.notify("The run finished: nothing to resume.", severity="warning")
             return
         from emosum_tui.core.rundir import PRESET_FILE, launch_trainer

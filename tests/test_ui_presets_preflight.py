@@ -8,16 +8,18 @@ next to a CPU-only torch) to check that its error is on screen at 160x50 without
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from emosum_tui.core.presets import iter_keys
+from emosum_tui.core.presets import Preset, iter_keys
 from emosum_tui.doctor.facts import MachineFacts
+from emosum_tui.doctor.findings import Finding
 from emosum_tui.doctor.torch_probe import TorchFacts
 from emosum_tui.monitor.nvml import GpuReading
 from emosum_tui.ui import figures
@@ -76,6 +78,47 @@ def probes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(figures, "machine_facts", counted)
     return calls
+
+
+class HeldPreflight:
+    """The real `figures.preflight_findings`, held until the test calls `release()`: the preflight
+    stays "not known yet" for exactly as long as the test needs, however fast this machine is."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.real = figures.preflight_findings
+        self.gate = threading.Event()
+        self.asked: list[str] = []  # preset names whose check has begun (and waits at the gate)
+        monkeypatch.setattr(figures, "preflight_findings", self)
+
+    def __call__(self, preset: Preset, facts: MachineFacts | None) -> list[Finding]:
+        self.asked.append(preset.name)
+        self.gate.wait(timeout=60)
+        return self.real(preset, facts)
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def __aenter__(self) -> HeldPreflight:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()  # before the app shuts down: it waits for its worker threads
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldPreflight]:
+    hold = HeldPreflight(monkeypatch)
+    try:
+        yield hold
+    finally:
+        hold.release()  # never leave a worker thread waiting after a failed test
+
+
+def status_line(screen: PresetsScreen) -> str:
+    return str(screen.query_one("#status-line").render())
+
+
+WAITING = "once its preflight is done"
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -262,3 +305,67 @@ async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(cons
         await wait_for(pilot, checked(screen, "fast"))
         await pilot.pause(0.2)
         assert app.started == ["fast"] and not isinstance(app.screen, ConfirmStartScreen)
+
+
+async def s_waits_for_demos_held_preflight(pilot: Pilot, screen: PresetsScreen, held: HeldPreflight) -> None:
+    """Select demo, let its preflight begin (held at the gate), press `s`: the start waits."""
+    await pilot.press("4")
+    await wait_for(pilot, lambda: "demo" in held.asked)
+    assert "demo" not in screen.preflights
+    await pilot.press("s")
+    assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
+    assert WAITING in status_line(screen)
+
+
+# Pinned figures (s_per_step): the machine is not probed (a torch subprocess: seconds of CPU), so the
+# held preflight is the one thing a start waits for; the waiting and dropping are the same either way.
+
+
+async def test_a_waiting_start_starts_when_its_preflight_arrives(console_home: Path, held: HeldPreflight):
+    app = RecordingApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot, held:
+        screen = app.presets_screen
+        await s_waits_for_demos_held_preflight(pilot, screen, held)
+        await pilot.pause(0.2)
+        assert app.started == []  # still waiting: the preflight is held
+        held.release()
+        await wait_for(pilot, lambda: app.started == ["demo"])
+        assert screen.start_waiting is None and WAITING not in status_line(screen)
+        assert not isinstance(app.screen, ConfirmStartScreen)
+
+
+async def test_moving_to_another_preset_drops_a_start_that_waits_for_its_preflight(console_home: Path,
+                                                                                  held: HeldPreflight):
+    app = RecordingApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot, held:
+        screen = app.presets_screen
+        await s_waits_for_demos_held_preflight(pilot, screen, held)
+        await pilot.press("3")  # the user moves on to fast
+        assert screen.start_waiting is None
+        assert WAITING not in status_line(screen)
+        held.release()
+        await wait_for(pilot, lambda: "demo" in screen.preflights and "fast" in screen.preflights)
+        await pilot.pause(0.3)
+        assert app.started == []  # demo's preflight arrived, and started nothing
+        assert not isinstance(app.screen, ConfirmStartScreen) and app.screen is screen
+        assert not (console_home / "runs").exists() or not any((console_home / "runs").iterdir())
+
+
+async def test_an_edit_drops_a_start_that_waits_for_its_preflight(console_home: Path, held: HeldPreflight):
+    app = RecordingApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot, held:
+        screen = app.presets_screen
+        await s_waits_for_demos_held_preflight(pilot, screen, held)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
+        app.screen.query_one(OptionList).highlighted = [k for k, _ in iter_keys()].index("train.epochs")
+        await pilot.press("enter")
+        app.screen.query_one(Input).value = "7"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.start_waiting is None and WAITING not in status_line(screen)
+        await pilot.press("d")  # discard: demo as saved again, its preflight asked again
+        held.release()
+        await wait_for(pilot, checked(screen, "demo"))
+        await pilot.pause(0.3)
+        assert app.started == []  # the saved demo's preflight arrived after the edit, and started nothing

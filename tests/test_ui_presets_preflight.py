@@ -129,6 +129,17 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
         await pilot.pause(0.05)
 
 
+
+async def edit_value(pilot: Pilot, app: EmosumApp, screen: PresetsScreen, key: str, value: str) -> None:
+    """`e`, pick `key`, type `value`, enter: back on the presets screen."""
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
+    app.screen.query_one(OptionList).highlighted = [k for k, _ in iter_keys()].index(key)
+    await pilot.press("enter")
+    app.screen.query_one(Input).value = value
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.screen is screen)
+
 def checked(screen: PresetsScreen, name: str) -> Callable[[], bool]:
     def done() -> bool:
         panel = screen.preflight_panel  # mounted after the first frame
@@ -172,13 +183,7 @@ async def test_an_edit_reruns_preflight_for_the_edited_preset(console_home: Path
         await pilot.press("4")
         await wait_for(pilot, checked(screen, "demo"))
         assert not any(f.code.startswith("data-missing") for f in screen.preflights["demo"])
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
-        app.screen.query_one(OptionList).highlighted = [k for k, _ in iter_keys()].index("data.train_file")
-        await pilot.press("enter")
-        app.screen.query_one(Input).value = "data/train/nowhere.jsonl"
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await edit_value(pilot, app, screen, "data.train_file", "data/train/nowhere.jsonl")
         await wait_for(pilot, checked(screen, "demo*"))
         panel = screen.query_one(PreflightPanel)
         assert panel.border_title == "preflight: demo*"
@@ -356,13 +361,7 @@ async def test_an_edit_drops_a_start_that_waits_for_its_preflight(console_home: 
     async with app.run_test(size=SIZE) as pilot, held:
         screen = app.presets_screen
         await s_waits_for_demos_held_preflight(pilot, screen, held)
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
-        app.screen.query_one(OptionList).highlighted = [k for k, _ in iter_keys()].index("train.epochs")
-        await pilot.press("enter")
-        app.screen.query_one(Input).value = "7"
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await edit_value(pilot, app, screen, "train.epochs", "7")
         assert screen.start_waiting is None and WAITING not in status_line(screen)
         await pilot.press("d")  # discard: demo as saved again, its preflight asked again
         held.release()

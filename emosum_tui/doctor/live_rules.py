@@ -23,6 +23,8 @@ ERRATIC_CV = 0.35  # step-time coefficient of variation that counts as erratic
 CPU_BOUND_CORE = 85.0  # trainer CPU % (100 = one core) that counts as a saturated main thread
 SPIKE_FACTOR = 3.0  # a save this many times a median step is a spike
 THROTTLE_SHARE = 0.5  # share of busy samples that must be throttled
+SYSTEM_SATURATED = 85.0  # system CPU % (of all cores) at which processes wait for a core
+OTHERS_SHARE = 0.25  # share of the machine's cores that other processes must take to be named
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,29 @@ def input_bound(window: LiveWindow) -> Finding | None:
     )
 
 
+def cpu_contention(window: LiveWindow) -> Finding | None:
+    """Every core is busy and other processes (a notebook, another run, a scan) hold a good share
+    of them: the trainer waits for CPU, on a CPU run for its math, on a GPU run to feed the GPU."""
+    samples = [s for s in window.samples if s.trainer_cpu_percent is not None]
+    if len(samples) < 3:
+        return None
+    cores = samples[-1].cpu_count
+    system = statistics.fmean(s.cpu_percent for s in samples)
+    trainer_cores = statistics.fmean(s.trainer_cpu_percent or 0.0 for s in samples) / 100
+    others = system / 100 * cores - trainer_cores
+    if system < SYSTEM_SATURATED or others < max(0.5, OTHERS_SHARE * cores):
+        return None
+    return Finding(
+        "cpu-contention",
+        "warning",
+        f"other processes use {others:.1f} of {cores} cores: the trainer competes for the CPU",
+        f"system CPU {system:.0f}% of {cores} logical cores, the trainer {trainer_cores:.1f} cores, everything else "
+        f"{others:.1f} cores (mean of {len(samples)} samples); {_median_text(window.step_seconds())}",
+        "close or pause what else is running (Windows: Task Manager > Processes, sorted by CPU; Linux/macOS: top), "
+        "or wait for it to finish; this console itself uses about 5% of one core",
+    )
+
+
 def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     """Step time jumps at save steps: checkpoint I/O (AdamW checkpoints are 3x the weights)."""
     saves = [e for e in window.events if isinstance(e, CheckpointSaved)]
@@ -337,6 +362,7 @@ RULES: tuple[Rule, ...] = (
     vram_spill,
     input_bound,
     throttling,
+    cpu_contention,
     checkpoint_spikes,
     loss_flat,
     cpu_training,

@@ -75,6 +75,16 @@ def main() -> None:
     write("cpu_no_gpu", "a CPU-only machine training the demo", [plan("cpu", batch=8, accum=1, total=100), *ev], samples,
           {"first": "cpu-training", "codes": ["cpu-training"], "evidence": ["device = cpu", "NVML not available", "2 logical cores"]})
 
+    # The demo on 2 cores while another process (a second run, a notebook) keeps one core busy:
+    # the trainer gets one core of the two it would use, and its steps take twice as long.
+    ev, end = steps([2.3, 2.2, 2.4, 2.3], losses=[38.0, 36.5, 35.0, 33.6], total=100)
+    samples = [sample(T0 + 30 + i, note=note, trainer_cpu=99.0 + 0.1 * i, cpu=100.0, cores=2) for i in range(9)]
+    write("cpu_contention", "the demo on 2 cores while another process keeps one core busy",
+          [plan("cpu", batch=8, accum=1, total=100), *ev], samples,
+          {"first": "cpu-contention", "codes": ["cpu-contention", "cpu-training"],
+           "evidence": ["system CPU 100% of 2 logical cores", "the trainer 1.0 cores", "everything else 1.0 cores",
+                        "median 2.3 s/step", "Task Manager"]})
+
     # VRAM at the brim of an 8 GiB laptop GPU, low util, erratic steps: spill into shared memory.
     seconds = [2.1, 9.5, 3.0, 12.2, 2.5, 8.8, 3.4, 11.0]
     ev, end = steps(seconds, losses=[3.0 - 0.05 * i for i in range(8)])

@@ -103,3 +103,21 @@ def test_cpu_is_known_from_the_trainer_environment_before_the_plan() -> None:
     assert "no step finished yet" in finding.evidence
     late = LiveWindow(events=[start, *[e for e in window.events if isinstance(e, TrainPlan)]], samples=window.samples[:3])
     assert "(train plan)" in diagnose(late)[0].evidence
+
+
+def test_a_stop_and_resume_after_a_save_is_not_a_checkpoint_spike() -> None:
+    """The stop's checkpoint, minutes of pause, then a resume: the pause is not the save's cost."""
+    from emosum_tui.core.events import CheckpointSaved, RunStart, StepBegin, StepEnd
+
+    t, events = 1_790_000_000.0, []
+    for step in range(1, 6):
+        events += [StepBegin(t=t, step=step), StepEnd(t=t + 0.5, step=step, total_steps=10, step_seconds=0.5)]
+        t += 0.5
+    events.append(CheckpointSaved(t=t + 0.2, step=5, path="checkpoint-5", bytes=3 * 2**20, seconds=0.2))
+    paused = [RunStart(t=t + 300.0, pid=2, resumed_from="checkpoint-5"), StepBegin(t=t + 310.0, step=6),
+              StepEnd(t=t + 310.5, step=6, total_steps=10, step_seconds=0.5)]
+    window = LiveWindow(events=[*events, *paused], samples=[])
+    assert "checkpoint-spikes" not in [f.code for f in diagnose(window)]
+    slow_save = [StepBegin(t=t + 300.0, step=6), StepEnd(t=t + 300.5, step=6, total_steps=10, step_seconds=0.5)]
+    window = LiveWindow(events=[*events, *slow_save], samples=[])
+    assert "checkpoint-spikes" in [f.code for f in diagnose(window)]  # the same gap with no restart is the save's

@@ -261,9 +261,12 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     median = statistics.median(seconds)
     end_t = {e.step: e.t for e in steps}
     begin_t = {e.step: e.t for e in window.events if isinstance(e, StepBegin)}
+    restarts = [e.t for e in window.events if isinstance(e, RunStart)]
     costs = []
     for save in saves:
         gap = begin_t[save.step + 1] - end_t[save.step] if save.step in end_t and save.step + 1 in begin_t else 0.0
+        if any(end_t.get(save.step, 0.0) < t < begin_t.get(save.step + 1, 0.0) for t in restarts):
+            gap = 0.0  # a stop, then a resume: the wait was the user's, not the save's
         costs.append((save, max(save.seconds, gap)))
     spikes = [(s, c) for s, c in costs if c >= SPIKE_FACTOR * median and c >= 1.0]
     if not spikes:

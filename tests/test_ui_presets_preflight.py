@@ -130,6 +130,13 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
 
 
 
+async def preflight_shown(pilot: Pilot, screen: PresetsScreen, key: str, name: str) -> PreflightPanel:
+    """Press `key` to select preset `name` and wait until its preflight is on the panel."""
+    await pilot.press(key)
+    await wait_for(pilot, checked(screen, name))
+    return screen.query_one(PreflightPanel)
+
+
 async def edit_value(pilot: Pilot, app: EmosumApp, screen: PresetsScreen, key: str, value: str) -> None:
     """`e`, pick `key`, type `value`, enter: back on the presets screen."""
     await pilot.press("e")
@@ -152,9 +159,7 @@ async def test_fast_shows_this_machines_preflight_and_other_presets_reuse_the_fa
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen
-        await pilot.press("3")
-        await wait_for(pilot, checked(screen, "fast"))
-        panel = screen.query_one(PreflightPanel)
+        panel = await preflight_shown(pilot, screen, "3", "fast")
         assert panel.border_title == "preflight: fast"
         assert screen.machine is not None and screen.machine_note == ""
         codes = [f.code for f in panel.findings]
@@ -288,9 +293,7 @@ async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_sti
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen
-        await pilot.press("3")
-        await wait_for(pilot, checked(screen, "fast"))
-        panel = screen.query_one(PreflightPanel)
+        panel = await preflight_shown(pilot, screen, "3", "fast")
         assert panel.border_title == "preflight: fast (machine not checked)"
         codes = {f.code: f for f in panel.findings}
         assert "/proc/meminfo" in codes["machine-not-checked"].evidence

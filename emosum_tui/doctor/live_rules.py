@@ -19,6 +19,7 @@ from emosum_tui.monitor.resources import GpuReading, ResourceSample
 
 GPU_IDLE_UTIL = 15.0  # % below which a GPU counts as idle
 VRAM_FULL = 0.95  # share of VRAM that counts as full (the spill zone on Windows)
+VRAM_HEADROOM = 0.8  # share of VRAM a larger micro-batch may be planned to reach
 ERRATIC_CV = 0.35  # step-time coefficient of variation that counts as erratic
 CPU_BOUND_CORE = 85.0  # trainer CPU % (100 = one core) that counts as a saturated main thread
 SPIKE_FACTOR = 3.0  # a save this many times a median step is a spike
@@ -204,8 +205,24 @@ def vram_spill(window: LiveWindow) -> Finding | None:
     )
 
 
+def _batch_growth(plan: TrainPlan | None, used: int, total: int) -> int:
+    """How many times larger a micro-batch can be at the same effective batch: the largest power
+    of two that divides grad_accum and, scaling all of today's VRAM use (more than activations
+    alone will grow), stays under VRAM_HEADROOM of the card. 1 = no room or no grad-accum."""
+    if plan is None or plan.grad_accum < 2 or not total:
+        return 1
+    k = 1
+    while plan.grad_accum % (2 * k) == 0 and used * 2 * k <= VRAM_HEADROOM * total:
+        k *= 2
+    return k
+
+
 def input_bound(window: LiveWindow) -> Finding | None:
-    """The GPU waits on the trainer's CPU (data loading, on-the-fly tokenisation)."""
+    """The GPU waits on the trainer's main thread. With VRAM to spare and grad-accum > 1 the
+    likeliest cause is micro-batches too small for the GPU: each one is thousands of small
+    kernels that one Python thread launches (measured on an H100, `full` at 2 x 4: GPU ~17%
+    busy, trainer 100% of one core, 0.61 s/step; the same effective batch as 8 x 1: 0.21 s/step).
+    Otherwise it is the input pipeline (collation on the main thread)."""
     if not window.on_gpu:
         return None
     readings = window.gpu_readings()
@@ -218,11 +235,27 @@ def input_bound(window: LiveWindow) -> Finding | None:
         return None  # that is the spill pattern, not the input pipeline
     cores = window.samples[-1].cpu_count
     workers = max(1, min(4, cores - 1))
+    evidence = f"{_gpu_text(readings)}; {_trainer_cpu_text(window)}, system CPU {_mean([s.cpu_percent for s in window.samples]):.0f}%"
+    used = max((g.memory_used or 0) for g in readings)
+    total = readings[-1].memory_total or 0
+    plan = window.plan
+    k = _batch_growth(plan, used, total)
+    if plan is not None and k > 1:
+        return Finding(
+            "small-batches",
+            "warning",
+            f"the GPU waits for the CPU: micro-batches of {plan.batch_size} are too small for it",
+            f"{evidence}; micro-batch {plan.batch_size} x grad-accum {plan.grad_accum}, {_median_text(window.step_seconds())}",
+            f"train.batch_size = {plan.batch_size * k} with train.grad_accum = {plan.grad_accum // k} (same effective batch "
+            f"{plan.batch_size * plan.grad_accum}: {k}x fewer micro-batches, so {k}x fewer kernel launches per step; VRAM grows with "
+            f"the micro-batch: "
+            f"watch it below {VRAM_HEADROOM:.0%}); then resume from the last checkpoint",
+        )
     return Finding(
         "input-bound",
         "warning",
         "the GPU waits for the CPU: the input pipeline is the bottleneck",
-        f"{_gpu_text(readings)}; {_trainer_cpu_text(window)}, system CPU {_mean([s.cpu_percent for s in window.samples]):.0f}%",
+        evidence,
         f"train.dataloader_workers = {workers} (DataLoader worker processes); train.group_by_length = true "
         "(less padding); tokenise once before training, not per batch",
     )

@@ -95,12 +95,29 @@ def main() -> None:
           {"first": "vram-spill", "absent": ["input-bound", "cpu-while-gpu-idle"],
            "evidence": ["RTX 4060", "99%", "2.1-12.2 s", "train.batch_size = 1 with train.grad_accum = 8"]})
 
-    # The GPU waits on a saturated trainer CPU (tokenising on the fly, no workers).
+    # The GPU waits on a saturated trainer CPU, and VRAM has no room for larger micro-batches
+    # (7.5 of 12 GiB): the input pipeline on the main thread is what is left to name.
     ev, end = steps([0.8, 0.82, 0.79, 0.81, 0.8, 0.8], losses=[3, 2.9, 2.8, 2.7, 2.6, 2.5])
-    samples = [sample(T0 + 30 + i, [gpu(util=22 + rng.random() * 8, used=3.1, temp=55, power=60)], trainer_cpu=99.0, cpu=20.0, cores=12)
+    samples = [sample(T0 + 30 + i, [gpu(util=22 + rng.random() * 8, used=7.5, temp=55, power=60)], trainer_cpu=99.0, cpu=20.0, cores=12)
                for i in range(6)]
-    write("input_bound", "GPU util ~25% while the trainer's main thread uses a whole core", [plan("cuda:0"), *ev], samples,
-          {"first": "input-bound", "absent": ["vram-spill"], "evidence": ["util 2", "trainer CPU 99%", "dataloader_workers = 4"]})
+    write("input_bound", "GPU util ~25% while the trainer's main thread uses a whole core, VRAM 7.5 of 12 GiB",
+          [plan("cuda:0"), *ev], samples,
+          {"first": "input-bound", "absent": ["vram-spill", "small-batches"],
+           "evidence": ["util 2", "trainer CPU 99%", "dataloader_workers = 4"]})
+
+    # Measured on an H100 80GB HBM3 (2026-11-23, bench/bench_gpu.py): `full` (mt5-base, 2 x 4,
+    # bf16) at 0.61 s/step with the GPU ~17% busy and the trainer at 100% of one of 16 cores,
+    # 14.9 GiB of 80 used. The same effective batch as 8 x 1 ran at 0.21 s/step.
+    h100 = random.Random(23)  # its own draws: the scenarios after it stay as they were
+    ev, end = steps([0.61 + h100.uniform(-0.02, 0.02) for _ in range(12)], losses=[3.0 - 0.01 * i for i in range(12)])
+    samples = [sample(T0 + 30 + 0.5 * i, [gpu("NVIDIA H100 80GB HBM3", total=79.2, used=14.9, util=h100.choice([0, 9, 17, 20, 31, 46]),
+                                              temp=40, power=180, limit=700)], trainer_cpu=100.0, cpu=8.0, cores=16)
+               for i in range(14)]
+    write("h100_small_batches", "H100: full's 2 x 4 micro-batches leave the GPU waiting on one Python thread",
+          [plan("cuda:0", precision="bf16", total=120), *ev], samples,
+          {"first": "small-batches", "absent": ["input-bound", "vram-spill"],
+           "evidence": ["H100", "trainer CPU 100%", "micro-batch 2 x grad-accum 4"],
+           "fix": ["train.batch_size = 8 with train.grad_accum = 1", "same effective batch 8"]})
 
     # Saves at steps 20 and 40 that take 12 s each against 0.5 s steps.
     seconds = [0.5 + rng.random() * 0.05 for _ in range(45)]

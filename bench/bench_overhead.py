@@ -159,7 +159,7 @@ def main() -> int:
         shutil.copytree(CHECKOUT / "data", home / "data")
         (home / "presets" / "overhead-large.toml").write_text(LARGE, encoding="utf-8")
         env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",
-               "PYTHONPATH": str(CHECKOUT)}
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
         env.pop("EMOSUM_FAULT", None)
         for preset in ([] if args.skip_demo else ["demo"]) + ["overhead-large"]:
             step_ratio, total_ratio = compare(home, env, preset, args.repeats)

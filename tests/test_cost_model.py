@@ -167,30 +167,54 @@ def test_disk_counts_the_checkpoint_being_written(project: Path) -> None:
     assert original.final_disk_bytes == 2 * original.checkpoint_bytes + original.details["final_model_bytes"]
 
 
-def test_demo_checkpoint_bytes_within_5_percent_of_a_real_save(project: Path, tmp_path: Path) -> None:
-    """A real Seq2SeqTrainer checkpoint of the demo model (the trainer's own model and tokenizer)."""
-    pytest.importorskip("torch")
+def _real_checkpoint_bytes(loaded, lengths: TokenLengths, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
+    """Bytes of a real Seq2SeqTrainer checkpoint of this model and tokenizer after 2 steps."""
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
-    from emosum_tui.trainer.model_loading import build_demo
-
-    preset = load_preset("demo")
-    loaded = build_demo(preset)
-    lengths = TokenLengths.for_preset(preset)
     rows = [(s, t) for s, t in lengths.train[:16]]
     data = Dataset.from_dict({"input_ids": [[5] * (s - 1) + [1] for s, _ in rows], "labels": [[6] * (t - 1) + [1] for _, t in rows]})
     args = Seq2SeqTrainingArguments(
         output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, max_steps=2, save_strategy="steps", save_steps=2,
-        logging_steps=preset["save.logging_steps"], use_cpu=True, report_to=[], disable_tqdm=True, optim="adamw_torch",
+        logging_steps=5, use_cpu=True, report_to=[], disable_tqdm=True, optim="adamw_torch",
     )
     trainer = Seq2SeqTrainer(model=loaded.model, args=args, train_dataset=data, processing_class=loaded.tokenizer,
                              data_collator=DataCollatorForSeq2Seq(loaded.tokenizer, model=loaded.model))
     trainer.train()
     folder = tmp_path / "out" / "checkpoint-2"
-    real = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    predicted = estimate(preset, lengths=lengths).checkpoint_bytes
-    assert predicted == pytest.approx(real, rel=0.05)
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def test_demo_checkpoint_bytes_within_5_percent_of_a_real_save(project: Path, tmp_path: Path) -> None:
+    """A real Seq2SeqTrainer checkpoint of the demo model (the trainer's own model and tokenizer)."""
+    pytest.importorskip("torch")
+    from emosum_tui.trainer.model_loading import build_demo
+
+    preset = load_preset("demo")
+    lengths = TokenLengths.for_preset(preset)
+    real = _real_checkpoint_bytes(build_demo(preset), lengths, tmp_path)
+    assert estimate(preset, lengths=lengths).checkpoint_bytes == pytest.approx(real, rel=0.05)
+
+
+def test_a_local_model_folder_is_priced_with_its_own_tokenizer(project: Path, tmp_path: Path) -> None:
+    """A model folder saved by transformers (here the demo's) named in `model.name`: its
+    tokenizer.json, not mT5's 16 MB one, goes into the checkpoint estimate."""
+    pytest.importorskip("torch")
+    from emosum_tui.trainer.model_loading import build_demo, load_pretrained
+
+    demo = build_demo(load_preset("demo"))
+    folder = tmp_path / "my-model"
+    demo.model.save_pretrained(folder)
+    demo.tokenizer.save_pretrained(folder)
+    toml = project / "presets" / "local.toml"
+    toml.write_text(f'extends = "demo"\n[model]\nname = {str(folder)!r}\nconfig = {{}}\n', encoding="utf-8")
+    preset = load_preset("local")
+    assert not preset.builds_model_from_config
+    lengths = TokenLengths.for_preset(preset)
+    real = _real_checkpoint_bytes(load_pretrained(preset), lengths, tmp_path)
+    predicted = estimate(preset, lengths=lengths)
+    assert "tokenizer.json of my-model" in predicted.basis["checkpoint_bytes"]
+    assert predicted.checkpoint_bytes == pytest.approx(real, rel=0.05)
 
 
 # ---- time --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.model_shapes import ModelShape, shape_for
@@ -267,6 +268,13 @@ def tokenizer_bytes(preset: Any) -> tuple[int, str]:
             return _tokenizer_json_bytes(spiece.read_bytes()) + 2_400, f"tokenizer.json sized from {spiece.name}"
         vocab = preset["model.tokenizer_vocab_size"]
         return 330_000 + 45 * vocab, "tokenizer.json assumed (tokenizer not built yet)"
+    local = Path(preset["model.name"]).expanduser()
+    if local.is_dir():  # a local model folder carries its own tokenizer, not necessarily mT5's
+        saved, spiece = local / "tokenizer.json", local / "spiece.model"
+        if saved.is_file():
+            return saved.stat().st_size + 2_400, f"tokenizer.json of {local.name} ({saved.stat().st_size / 1e6:.1f} MB)"
+        if spiece.is_file():
+            return _tokenizer_json_bytes(spiece.read_bytes()) + 2_400, f"tokenizer.json sized from {local.name}/spiece.model"
     return MT5_TOKENIZER_BYTES, "mT5 tokenizer.json as transformers 5 saves it (16.3 MB)"
 
 

@@ -72,9 +72,9 @@ def probes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = figures.machine_facts
 
-    def counted(disk_path: Path) -> tuple[MachineFacts | None, str]:
+    def counted(disk_path: Path, torch_facts: TorchFacts | None = None) -> tuple[MachineFacts | None, str]:
         calls.append(disk_path)
-        return real(disk_path)
+        return real(disk_path, torch_facts)
 
     monkeypatch.setattr(figures, "machine_facts", counted)
     return calls
@@ -181,6 +181,36 @@ async def test_fast_shows_this_machines_preflight_and_other_presets_reuse_the_fa
         assert app.started == []
 
 
+async def test_back_from_the_runs_screen_preflight_reads_the_machine_again_but_not_after_a_dialog(console_home: Path,
+                                                                                                  probes: list[Path]):
+    """A run writes checkpoints and holds memory: back on the presets, preflight's disk, memory and
+    GPU figures are read again (torch's facts are kept: no second probe). A dialog changes nothing."""
+    from emosum_tui.ui.screens.runs import RunsScreen
+
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.presets_screen
+        await preflight_shown(pilot, screen, "4", "demo")
+        assert len(probes) == 1
+        first = screen.machine
+        assert first is not None
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.pause(0.2)
+        assert len(probes) == 1 and screen.machine is first and "demo" in screen.preflights
+
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: screen.machine is not first)
+        assert len(probes) == 2
+        assert screen.machine is not None and screen.machine.torch is first.torch  # kept, not probed again
+        await wait_for(pilot, checked(screen, "demo"))  # findings worked out again with the new reading
+
+
 async def test_an_edit_reruns_preflight_for_the_edited_preset(console_home: Path):
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -241,7 +271,7 @@ async def test_s_before_the_preflight_is_known_waits_for_it_then_starts(console_
 
 async def test_the_users_workstation_error_is_on_screen_at_160x50_without_scrolling(console_home: Path,
                                                                                   monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(figures, "machine_facts", lambda disk_path: (USER_BOX, ""))
+    monkeypatch.setattr(figures, "machine_facts", lambda disk_path, torch_facts=None: (USER_BOX, ""))
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen
@@ -289,7 +319,7 @@ async def test_start_on_the_command_line_does_not_wait_for_preflight(console_hom
 
 async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_still_checked(console_home: Path,
                                                                                          monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(figures, "machine_facts", lambda disk_path: (None, "PermissionError: /proc/meminfo"))
+    monkeypatch.setattr(figures, "machine_facts", lambda disk_path, torch_facts=None: (None, "PermissionError: /proc/meminfo"))
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen

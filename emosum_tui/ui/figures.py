@@ -22,6 +22,7 @@ from emosum_tui.ui.widgets.estimate_table import EstimateCell
 if TYPE_CHECKING:
     from emosum_tui.doctor.facts import MachineFacts
     from emosum_tui.doctor.findings import Finding
+    from emosum_tui.doctor.torch_probe import TorchFacts
 
 # Estimates, token counts, the decomposition and a calibration spec read the same data and fill
 # the same token-length cache files; one at a time keeps two threads from writing one cache
@@ -125,13 +126,14 @@ def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callab
     return CalibrationOutcome(f"calibration of {name} failed: {job.error}")
 
 
-def machine_facts(disk_path: Path) -> tuple[MachineFacts | None, str]:
-    """(facts, "") of this machine (NVML, psutil, torch in a probe subprocess: a few seconds),
-    or (None, why not). Once per console: `preflight_findings` reuses them for every preset."""
+def machine_facts(disk_path: Path, torch_facts: TorchFacts | None = None) -> tuple[MachineFacts | None, str]:
+    """(facts, "") of this machine (NVML, psutil, torch in a probe subprocess: a few seconds;
+    `torch_facts` given: no probe), or (None, why not). `preflight_findings` reuses them for
+    every preset."""
     try:
         from emosum_tui.doctor.facts import gather_machine_facts
 
-        return gather_machine_facts(disk_path), ""
+        return gather_machine_facts(disk_path, torch_facts), ""
     except Exception as exc:
         return None, error_text(exc)
 

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
@@ -110,6 +110,7 @@ class PresetsScreen(PresetsPreflight, Screen):
         self.s_per_step = s_per_step
         self.hidden_at_start = hidden_at_start
         self.resumes = 0  # ScreenResume events: the first is the app installing this screen
+        self.covered_by_dialog: bool | None = None  # what the last screen over this one was (None: none since)
         self.side_ready = False  # the side panel's tables are mounted (after the first frame)
         self.saved: list[Preset] = []
         self.load_errors: list[str] = []
@@ -187,13 +188,21 @@ class PresetsScreen(PresetsPreflight, Screen):
         if not self.hidden_at_start:
             self.call_after_refresh(self.start_background)
 
+    def on_screen_suspend(self) -> None:
+        # Handled once the covering screen is on the stack: remember whether it is a dialog.
+        self.covered_by_dialog = isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
-        """Shown again (for the first time after `watch` / `--start`): work out what is missing."""
+        """Shown again (for the first time after `watch` / `--start`): work out what is missing.
+        Back from a run or the runs list (not a dialog), this machine is read again for preflight."""
         self.resumes += 1
         if self.hidden_at_start and self.resumes == 1:
             return  # the app installing its first screen, under the training screen: not the user coming here
         if self.saved and not self.background and self.is_mounted:
             self.call_after_refresh(self.start_background)
+        elif self.background and self.covered_by_dialog is False:
+            self.refresh_machine()
+        self.covered_by_dialog = None
 
     def start_background(self) -> None:
         """Start the estimates, token counts and the decomposition (once, after the first frame)."""

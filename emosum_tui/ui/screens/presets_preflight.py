@@ -113,11 +113,19 @@ class PresetsPreflight:
         else:
             panel.waiting(preset.name, "checking…")
 
+    def refresh_machine(self) -> None:
+        """Back from a run or the runs list: checkpoints have taken disk, a live run holds memory
+        and VRAM. NVML, psutil and the disk are read again (milliseconds); torch's facts cannot
+        have changed and are kept, so no probe subprocess runs."""
+        if self.machine is None:
+            return  # never gathered (figures pinned), or it could not be: nothing to refresh
+        self.gather_machine(self.current.output_dir if self.current else Path.cwd(), self.machine.torch)
+
     # ---- workers --------------------------------------------------------------------------------
 
     @work(thread=True, group="machine", exclusive=True)
-    def gather_machine(self, disk_path: Path) -> None:
-        facts, note = figures.machine_facts(disk_path)
+    def gather_machine(self, disk_path: Path, torch_facts: Any = None) -> None:
+        facts, note = figures.machine_facts(disk_path, torch_facts)
         self.post_message(MachineFactsDone(facts, note))
 
     @work(thread=True, group="preflight")

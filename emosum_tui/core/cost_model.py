@@ -391,6 +391,12 @@ STARTUP_S = 8.0  # import torch + transformers + datasets, build the model (prio
 TRAINER_SETUP_S = 1.0  # datasets, Seq2SeqTrainer and accelerate set-up beyond the probe's start-up
 TOKENISE_S_PER_ROW = 0.001  # datasets.map with the fast tokenizer, per row (train + validation)
 STEP_OVERHEAD_S = 0.005  # per micro-batch: collating, Trainer bookkeeping, callbacks (measured: demo, best of 35 steps)
+# On a GPU one Python thread launches every kernel of a micro-batch; with mT5's small
+# micro-batches the GPU waits for it. Measured on an H100 80GB (2026-11-23, bench/bench_gpu.py,
+# bf16 autocast, 16-vCPU VM host): 5.7-6.7 ms per layer per micro-batch, forward + backward,
+# whatever the rows (1, 2 or 8) for mt5-small and mt5-base, where FLOPs alone said 4-8x less.
+# A host with faster cores launches faster: calibration measures this machine.
+GPU_LAYER_DISPATCH_S = 6.3e-3
 
 
 @dataclass(frozen=True)
@@ -403,6 +409,11 @@ class Speed:
     device: str
     basis: str
 
+    @property
+    def on_gpu(self) -> bool:
+        """A GPU's figures (the probe names a CPU "cpu (N threads)"; "unknown" = nothing probed)."""
+        return not self.device.startswith("cpu") and self.device != "unknown"
+
     @classmethod
     def from_profile(cls, profile: DeviceProfile | None) -> Speed:
         if profile is None:
@@ -412,10 +423,19 @@ class Speed:
                    f"matmul probe of {profile.device}: {profile.matmul_flops / 1e9:.1f} GFLOP/s")
 
 
+def dispatch_floor(shape: ModelShape, checkpointing: bool) -> float:
+    """Seconds a GPU micro-batch takes at least: its layers' kernels launched one by one
+    (a recomputed forward with gradient checkpointing: a third more)."""
+    layers = shape.num_layers + shape.num_decoder_layers
+    return layers * GPU_LAYER_DISPATCH_S * (4 / 3 if checkpointing else 1.0)
+
+
 def prior_step_seconds(shape: ModelShape, profile: BatchProfile, preset: Any, speed: Speed) -> tuple[float, float]:
     """(seconds per micro-batch, seconds of the optimizer update) from FLOPs and bytes moved."""
     logits_bytes = 6 * profile.batch * profile.target * shape.vocab_size * FP32
     micro = profile.train_flops / speed.matmul_flops + logits_bytes / speed.memory_bps
+    if speed.on_gpu:
+        micro = max(micro, dispatch_floor(shape, preset["model.gradient_checkpointing"]))
     per_param = 36 if preset["train.optimizer"] == "adamw" else 20  # read/write p, g, moments; zero grad; clip
     update = param_count(shape) * per_param / speed.memory_bps
     return micro, update
@@ -476,6 +496,12 @@ def estimate(preset: Any, train_rows: int | None = None, s_per_step: float | Non
         step_seconds = ga * (micro + STEP_OVERHEAD_S) + update
         basis["seconds_per_step"] = (f"prior: {train_profile.train_flops / 1e9:,.1f} GFLOP per micro-batch "
                                      f"(mean padded {train_profile.source:.0f}/{train_profile.target:.0f} tokens) at {speed.basis}")
+        floor = dispatch_floor(shape, checkpointing)
+        if speed.on_gpu and micro <= floor:
+            layers = shape.num_layers + shape.num_decoder_layers
+            basis["seconds_per_step"] += (f"; but at least {floor * 1000:.0f} ms per micro-batch on a GPU: {layers} layers x "
+                                          f"{GPU_LAYER_DISPATCH_S * 1000:.1f} ms for one Python thread to launch their kernels "
+                                          "(measured on an H100 host; calibrate for this machine's figure)")
     train_seconds = steps * step_seconds
     basis["train_seconds"] = f"{steps:,} optimizer steps x {step_seconds:.3g} s/step"
 

@@ -22,6 +22,7 @@ from emosum_tui.doctor.preflight import (
     check_model_available,
     check_precision,
     check_torch_build,
+    plan_facts,
     run_preflight,
 )
 from emosum_tui.doctor.torch_probe import TorchDevice, TorchFacts, probe_torch
@@ -93,6 +94,34 @@ def test_vram_overflow_on_windows_says_spill(home: Path) -> None:
     assert "train.batch_size = 1 with train.grad_accum = 8 (same effective batch 8)" in finding.fix
     (ok,) = check_memory(preset, facts, PlanFacts(peak_memory_bytes=5 * GIB))
     assert ok.severity == "ok" and "5.0 GiB of 11.0 GiB" in ok.evidence
+
+
+# The H100 lent on 2026-11-23: its torch facts and the matmul probe it gave (bench/bench_gpu.py).
+H100_TORCH = TorchFacts(torch_version="2.11.0+cu130", build="cuda", cuda_built="13.0", cuda_available=True, cuda_runtime="13.0",
+                        devices=(TorchDevice(0, "NVIDIA H100 80GB HBM3", 85_017_493_504, 84_465_090_560, "9.0", True),))
+H100_BOX = MachineFacts(torch=H100_TORCH, driver_version="580.159.04", driver_cuda="13.0", ram_free=120 * GIB,
+                        ram_total=128 * GIB, disk_free=60 * GIB, cpu_count=16)
+H100_PROBE = {"device": "NVIDIA H100 80GB HBM3", "matmul_flops": 51.6e12, "memory_bps": 2.5e12, "disk_bps": 1.367e9}
+
+
+def test_a_big_gpu_is_told_its_micro_batches_can_grow_and_a_12_gib_card_is_not(home: Path) -> None:
+    """`full` at 2 x 4 on the H100 left it waiting on kernel launches (0.61 s/step; 8 x 1 ran at
+    0.21): preflight names 8 x 1 before the run. On the user's 12 GiB card 2 x 4 already fills it."""
+    from dataclasses import asdict
+
+    from emosum_tui.core import calibration as cal
+
+    cal._write_cache("device|" + cal.machine_key(), H100_PROBE)  # as if this were that machine's probe
+    preset = load_preset("full")
+    found = {f.code: f for f in run_preflight(preset, H100_BOX, plan_facts(preset, H100_BOX))}
+    finding = found["small-micro-batches"]
+    assert finding.severity == "info"
+    assert finding.fix.startswith("train.batch_size = 8 with train.grad_accum = 1 (same effective batch 8)")
+    assert "H100" in finding.evidence and "2 x 4: est. 0.6" in finding.evidence
+    rtx = replace(H100_BOX, torch=replace(CUDA_TORCH), gpus=(RTX,))
+    cal._write_cache("device|" + cal.machine_key(), asdict(cal.DeviceProfile("NVIDIA GeForce RTX 3060", 12e12, 360e9, 1e9)))
+    assert "small-micro-batches" not in {f.code for f in run_preflight(preset, rtx, plan_facts(preset, rtx))}
+    assert "small-micro-batches" not in {f.code for f in run_preflight(load_preset("demo"), USER_BOX, None)}  # no CUDA torch
 
 
 def test_cpu_memory_and_disk_checks_cite_numbers(home: Path) -> None:

@@ -58,6 +58,17 @@ checkpoints_kept = 1
 """
 
 
+def private_home(tmp: Path) -> Path:
+    """A project home of our own under `tmp` (the checkout's presets and data, its own caches, the
+    hub switched off), so a bench never writes into the checkout or reads another run's caches."""
+    home = tmp / "home"
+    shutil.copytree(CHECKOUT / "presets", home / "presets")
+    shutil.copytree(CHECKOUT / "data", home / "data")
+    os.environ.update(EMOSUM_HOME=str(home), EMOSUM_CACHE=str(home / ".cache"), HF_HUB_OFFLINE="1",
+                      HF_HUB_CACHE=str(home / "no-hf-cache"))
+    return home
+
+
 def folder_bytes(path: Path) -> int:
     total = 0
     for item in path.rglob("*"):
@@ -239,11 +250,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["BENCH_REAL_STEPS"] = str(args.real_steps)
     with tempfile.TemporaryDirectory(prefix="bench-estimate-") as tmp:
-        home = Path(tmp) / "home"
-        shutil.copytree(CHECKOUT / "presets", home / "presets")
-        shutil.copytree(CHECKOUT / "data", home / "data")
-        os.environ.update(EMOSUM_HOME=str(home), EMOSUM_CACHE=str(home / ".cache"), HF_HUB_OFFLINE="1",
-                          HF_HUB_CACHE=str(home / "no-hf-cache"))
+        home = private_home(Path(tmp))
         (home / "presets" / "bench-mid.toml").write_text(MID, encoding="utf-8")
         figures = bench_run(home, "demo")
         if not args.skip_mid:

@@ -9,7 +9,8 @@ folder) is then, side by side in one run:
 
   1. calibrated (`CalibrationJob`: real micro-batches of its shape on this GPU) and estimated;
   2. trained to the end by the real trainer, `emosum-tui train gpu-NAME --headless`, while NVML
-     is read every 0.25 s by the console's own `monitor.nvml` (GPU use, memory);
+     is read every 0.25 s by the console's own `monitor.nvml` (GPU use while steps run, memory)
+     and psutil reads the trainer's CPU;
   3. compared: measured/predicted total time, s/step and disk; GPU memory used (NVML) vs the
      predicted peak; non-padding tokens/s (the trainer's StepEnd events); model FLOPs
      utilisation = the cost model's FLOPs per step / measured s/step, over the H100's dense
@@ -38,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_estimate import CHECKOUT, CalibrationJobRunner, DiskSampler, folder_bytes
+from bench_estimate import CalibrationJobRunner, DiskSampler, folder_bytes, private_home
 
 H100_BF16_DENSE = 989.4e12  # NVIDIA H100 SXM datasheet, dense bf16 tensor-core peak
 TOKENIZER_VOCAB = 4000
@@ -119,7 +120,7 @@ class GpuSampler(threading.Thread):
         from emosum_tui.monitor.nvml import Nvml
 
         self.nvml = Nvml()
-        self.util: list[float] = []
+        self.util: list[tuple[float, float]] = []  # (time, util %): the training steps' window is cut out after
         self.memory: list[int] = []
         self.power: list[float] = []
         self.trainer_cpu: list[float] = []  # % of one core, the trainer process (set `pid`)
@@ -142,7 +143,7 @@ class GpuSampler(threading.Thread):
                     self.trainer_cpu.append(process.cpu_percent())
             for reading in self.nvml.readings()[:1]:
                 if reading.util_percent is not None:
-                    self.util.append(reading.util_percent)
+                    self.util.append((time.time(), reading.util_percent))
                 if reading.memory_used is not None:
                     self.memory.append(reading.memory_used)
                 if reading.power_w is not None:
@@ -154,7 +155,7 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
     from emosum_tui.core import calibration as cal
     from emosum_tui.core.cost_model import estimate
     from emosum_tui.core.estimate_record import compare, measured, write_estimate
-    from emosum_tui.core.events import EVENTS_FILE, StepEnd, read_events
+    from emosum_tui.core.events import EVENTS_FILE, StepBegin, StepEnd, read_events
     from emosum_tui.core.presets import load_preset
 
     preset = load_preset(name)
@@ -188,7 +189,11 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
         print(f"  {row.figure:<20} predicted {row.predicted!s:>22}  measured {row.measured!s:>22}  ratio {row.ratio}")
     rows = {r.key: r for r in compare(run_dir)}
     got = measured(run_dir)
-    steps = [e for e in read_events(run_dir / EVENTS_FILE) if isinstance(e, StepEnd)][1:]  # the first step warms up
+    events = read_events(run_dir / EVENTS_FILE)
+    steps = [e for e in events if isinstance(e, StepEnd)][1:]  # the first step warms up
+    begins = [e.t for e in events if isinstance(e, StepBegin)]
+    # GPU use while optimizer steps run (not start-up, evaluation tail or the final save).
+    busy = [u for t, u in gpu.util if begins and begins[0] <= t <= steps[-1].t]
     s_step = statistics.median(e.step_seconds for e in steps)
     tokens = statistics.median(e.tokens_per_second for e in steps)
     step_flops = preset["train.grad_accum"] * predicted.details["train_flops_per_micro_batch"]
@@ -198,8 +203,8 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
     print(f"  {got.steps_done} steps, median {s_step:.3f} s/step, {tokens:,.0f} non-padding tokens/s, "
           f"{step_flops / 1e12:.2f} TFLOP/step -> {achieved / 1e12:.1f} TFLOP/s = MFU {achieved / H100_BF16_DENSE:.1%} of 989"
           + (f", {achieved / peak_measured:.1%} of the measured bf16 matmul" if peak_measured else ""))
-    print(f"  GPU ({gpu.name}): util median {statistics.median(gpu.util) if gpu.util else float('nan'):.0f}% "
-          f"(max {max(gpu.util, default=float('nan')):.0f}%), memory used {used / 2**30:.1f} GiB over idle vs predicted peak "
+    print(f"  GPU ({gpu.name}): util while stepping median {statistics.median(busy) if busy else float('nan'):.0f}% "
+          f"(max {max(busy, default=float('nan')):.0f}%, {len(busy)} readings), memory used {used / 2**30:.1f} GiB over idle vs predicted peak "
           f"{predicted.peak_memory_bytes / 2**30:.1f} GiB, power max {max(gpu.power, default=float('nan')):.0f} W; "
           f"trainer CPU median {statistics.median(gpu.trainer_cpu) if gpu.trainer_cpu else float('nan'):.0f}% of a core")
     print(f"  disk peak {disk.peak / 1e9:.2f} GB vs predicted {predicted.peak_disk_bytes / 1e9:.2f}; "
@@ -209,6 +214,7 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
         f"{short}_s_step_abs": s_step,
         f"{short}_tokens_per_s_abs": tokens,
         f"{short}_mfu_pct": 100 * achieved / H100_BF16_DENSE,
+        f"{short}_gpu_busy_pct": statistics.median(busy) if busy else float("nan"),
         f"{short}_s_step": s_step / predicted.seconds_per_step,
         f"{short}_prior_s_step": s_step / prior.seconds_per_step,
         f"{short}_total": rows["total_seconds"].ratio or float("nan"),
@@ -239,11 +245,7 @@ def main() -> int:
         print(f"bf16 8192^3 matmul on {torch.cuda.get_device_name(0)}: {peak / 1e12:.0f} TFLOP/s")
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-gpu-") as tmp:
-        home = Path(tmp) / "home"
-        shutil.copytree(CHECKOUT / "presets", home / "presets")
-        shutil.copytree(CHECKOUT / "data", home / "data")
-        os.environ.update(EMOSUM_HOME=str(home), EMOSUM_CACHE=str(home / ".cache"), HF_HUB_OFFLINE="1",
-                          HF_HUB_CACHE=str(home / "no-hf-cache"))
+        home = private_home(Path(tmp))
         (home / "presets" / "gpu-tokenizer.toml").write_text(TOKENIZER_PRESET, encoding="utf-8")
         spiece = find_spiece(load_preset("gpu-tokenizer"), build=True)
         assert spiece is not None

@@ -247,9 +247,8 @@ def input_bound(window: LiveWindow) -> Finding | None:
             f"the GPU waits for the CPU: micro-batches of {plan.batch_size} are too small for it",
             f"{evidence}; micro-batch {plan.batch_size} x grad-accum {plan.grad_accum}, {_median_text(window.step_seconds())}",
             f"train.batch_size = {plan.batch_size * k} with train.grad_accum = {plan.grad_accum // k} (same effective batch "
-            f"{plan.batch_size * plan.grad_accum}: {k}x fewer micro-batches, so {k}x fewer kernel launches per step; VRAM grows with "
-            f"the micro-batch: "
-            f"watch it below {VRAM_HEADROOM:.0%}); then resume from the last checkpoint",
+            f"{plan.batch_size * plan.grad_accum}: {k}x fewer micro-batches, so {k}x fewer kernel launches per step; "
+            f"VRAM grows with the micro-batch: keep it below {VRAM_HEADROOM:.0%})",
         )
     return Finding(
         "input-bound",

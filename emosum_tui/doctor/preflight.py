@@ -21,6 +21,7 @@ from emosum_tui.core.presets import Preset
 from emosum_tui.core.tokenizer_files import cached_hub_file
 from emosum_tui.doctor.facts import MachineFacts, PlanFacts, gather_machine_facts, plan_facts
 from emosum_tui.doctor.findings import Finding, gib, worst_first
+from emosum_tui.doctor.live_rules import VRAM_HEADROOM
 from emosum_tui.monitor.resources import free_disk_at
 
 __all__ = ["MachineFacts", "PlanFacts", "gather_machine_facts", "plan_facts", "preflight", "run_preflight"]
@@ -197,7 +198,6 @@ def check_memory(preset: Preset, facts: MachineFacts, plan: PlanFacts | None) ->
                     f"estimated peak {gib(peak)} of {gib(free)} free RAM (total {gib(facts.ram_total)}; {basis})")]
 
 
-MICRO_BATCH_VRAM_SHARE = 0.8  # a larger micro-batch is suggested only while its estimated peak stays under this share
 MICRO_BATCH_GAIN = 1.2  # ... and only when the cost model expects steps at least this much faster
 
 
@@ -223,7 +223,7 @@ def check_micro_batch(preset: Preset, facts: MachineFacts) -> list[Finding]:
         k = 2
         while accum % k == 0:
             larger = estimate(with_values(preset, {"train.batch_size": batch * k, "train.grad_accum": accum // k}), device=profile)
-            if larger.peak_memory_bytes > MICRO_BATCH_VRAM_SHARE * free:
+            if larger.peak_memory_bytes > VRAM_HEADROOM * free:  # the same share the live rule keeps to
                 break
             best, k = (k, larger), k * 2
     except Exception:  # the cost model failing here must not hide the other checks (check_memory reports it)

@@ -54,8 +54,8 @@ def step_text(r: ClockReading) -> str:
 
 
 class StepPanel(LiveText):
-    """Redrawn by the screen's clock several times a second; draws only when its words change,
-    and never re-flows the screen (a fixed box in the CSS)."""
+    """Redrawn by the screen's clock once a second (at once when the run's state changes); draws
+    only when its words change, and never re-flows the screen (a fixed box in the CSS)."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", fixed_size=True, **kwargs)

@@ -107,7 +107,9 @@ def _mean(values: Sequence[float | None]) -> float | None:
 def _median_text(seconds: list[float]) -> str:
     if not seconds:
         return "no step finished yet"
-    return f"median {statistics.median(seconds):.1f} s/step over {len(seconds)} steps"
+    median = statistics.median(seconds)
+    shown = f"{median:.1f}" if median >= 1 else f"{median:.2f}"  # a 0.13 s step is not "0.1 s"
+    return f"median {shown} s/step over {len(seconds)} steps"
 
 
 def _trainer_cpu_text(window: LiveWindow) -> str:

@@ -114,6 +114,32 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldPreflight]:
         hold.release()  # never leave a worker thread waiting after a failed test
 
 
+class HeldMachine:
+    """The real `figures.machine_facts`, held until `release()`: the torch probe took ~1 s on CI,
+    sooner than a pressed `s` came, so "while the machine is checked" is made to last."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.real = figures.machine_facts
+        self.gate = threading.Event()
+        monkeypatch.setattr(figures, "machine_facts", self)
+
+    def __call__(self, disk_path: Path, torch_facts: TorchFacts | None = None) -> tuple[MachineFacts | None, str]:
+        self.gate.wait(timeout=60)
+        return self.real(disk_path, torch_facts)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+@pytest.fixture
+def held_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldMachine]:
+    hold = HeldMachine(monkeypatch)
+    try:
+        yield hold
+    finally:
+        hold.release()
+
+
 def status_line(screen: PresetsScreen) -> str:
     return str(screen.query_one("#status-line").render())
 
@@ -254,19 +280,24 @@ async def test_start_asks_first_when_preflight_has_an_error_and_the_default_is_n
         await wait_for(pilot, lambda: app.started == ["fast"])
 
 
-async def test_s_before_the_preflight_is_known_waits_for_it_then_starts(console_home: Path):
+async def test_s_while_the_machine_is_checked_waits_for_the_preflight_then_starts(console_home: Path,
+                                                                                    held_machine: HeldMachine):
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.presets_screen
-        await pilot.press("4")  # demo: no error finding on any machine
-        await wait_for(pilot, lambda: screen.background)
-        assert "demo" not in screen.preflights  # the torch probe takes seconds
-        await pilot.press("s")
-        assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
-        assert app.started == []
-        await wait_for(pilot, lambda: app.started == ["demo"])
-        assert not isinstance(app.screen, ConfirmStartScreen)
-        assert screen.start_waiting is None
+        try:
+            screen = app.presets_screen
+            await pilot.press("4")  # demo: no error finding on any machine
+            await wait_for(pilot, lambda: screen.background)
+            await pilot.press("s")
+            assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
+            await pilot.pause(0.2)
+            assert app.started == [] and not screen.machine_known
+            held_machine.release()  # the real machine's facts, then demo's real preflight
+            await wait_for(pilot, lambda: app.started == ["demo"])
+            assert "demo" in screen.preflights and screen.start_waiting is None
+            assert not isinstance(app.screen, ConfirmStartScreen)
+        finally:
+            held_machine.release()  # before the app shuts down: it waits for its worker threads
 
 
 async def test_the_users_workstation_error_is_on_screen_at_160x50_without_scrolling(console_home: Path,
@@ -330,7 +361,8 @@ async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_sti
         assert "model-not-available" in codes
 
 
-async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(console_home: Path):
+async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(console_home: Path,
+                                                                            held_machine: HeldMachine):
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen
@@ -340,6 +372,7 @@ async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(cons
         assert screen.start_waiting is not None and "s again" in str(screen.query_one("#status-line").render())
         await pilot.press("s")
         assert app.started == ["fast"] and screen.start_waiting is None
+        held_machine.release()
         await wait_for(pilot, checked(screen, "fast"))
         await pilot.pause(0.2)
         assert app.started == ["fast"] and not isinstance(app.screen, ConfirmStartScreen)

@@ -208,6 +208,34 @@ async def test_a_hung_step_shows_stalled_while_it_runs_within_a_second_of_the_th
             await wait_for(pilot, lambda: banner.state == "running")
 
 
+async def test_fast_steps_redraw_the_moving_figures_once_a_second_and_end_on_the_last_step(tmp_path: Path):
+    """At 50 steps a second the watcher delivers a batch of events every poll (10 a second);
+    the header's progress and the banner's "running: step n" follow once a second, not per batch
+    (that cost the console ~12% of a core on the demo), and the last step still shows."""
+    import os
+
+    from emosum_tui.ui.widgets.phase_header import PhaseHeader
+
+    screen = TrainingScreen(tmp_path / "run", sample_resources=False)
+    steps: list[int] = []
+    header_draws: list[str] = []
+    banner_draws: list[str] = []
+    with LiveRun(tmp_path / "run", os.getpid(), step_seconds=0.02) as live:
+        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            header, banner = screen.query_one(PhaseHeader), screen.query_one(StallBanner)
+            real_header, real_banner, real_plot_add = header.show_phase, banner.update, screen.query_one(LossPlot).add_train
+            header.show_phase = lambda *args: (header_draws.append(repr(args)), real_header(*args))[1]
+            banner.update = lambda *args, **kwargs: (banner_draws.append(str(args)), real_banner(*args, **kwargs))[1]
+            screen.query_one(LossPlot).add_train = lambda *args: (steps.append(args[0]), real_plot_add(*args))[1]
+            began = time.monotonic()
+            await wait_for(pilot, lambda: not live.thread.is_alive())
+            seconds = time.monotonic() - began
+            await wait_for(pilot, lambda: "100 / 100" in str(screen.query_one("#phase-name").render()), timeout=2)
+    assert len(steps) >= 80 and steps[-1] == 100 and seconds < 6, f"{len(steps)} steps in {seconds:.1f} s: too slow to tell"
+    assert len(header_draws) <= seconds + 3, f"{len(header_draws)} header redraws in {seconds:.1f} s: {header_draws}"
+    assert len(banner_draws) <= seconds + 3, f"{len(banner_draws)} banner redraws in {seconds:.1f} s: {banner_draws}"
+
+
 async def test_silence_from_a_live_process_is_frozen(tmp_path: Path):
     import os
 

@@ -21,7 +21,9 @@ def run(args: argparse.Namespace) -> int:
         except PresetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    from emosum_tui.core.priority import yield_to_trainers
     from emosum_tui.ui.app import EmosumApp
 
+    yield_to_trainers()  # before the app's threads start: they inherit it
     app = EmosumApp(preset=preset, start=start)
     return int(app.run() or 0)

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --stall-after {args.stall_after}: must be a positive number of seconds", file=sys.stderr)
             return 2
         os.environ[STALL_ENV] = str(args.stall_after)
+    from emosum_tui.core.priority import yield_to_trainers
     from emosum_tui.ui.app import EmosumApp
 
+    yield_to_trainers()
     return int(EmosumApp(watch=found).run() or 0)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.paths import cache_dir
+from emosum_tui.core.priority import popen
 
 CACHE_FILE = "calibration.json"
 
@@ -258,7 +259,7 @@ class ProbeJob:
         env = dict(os.environ, PYTHONUNBUFFERED="1", TRANSFORMERS_VERBOSITY="error", HF_HUB_OFFLINE="1")
         self._started = time.perf_counter()
         with self._stderr_path.open("w", encoding="utf-8") as stderr:
-            self._process = subprocess.Popen(
+            self._process = popen(  # normal priority: it times the machine, the console yields
                 [sys.executable, "-m", self.module, *self.args],
                 stdout=subprocess.PIPE,
                 stderr=stderr,

@@ -202,8 +202,10 @@ def launch_trainer(preset_ref: str, run_dir: Path, resume: bool = False, env: di
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "CREATE_NO_WINDOW", 0)
     else:
         kwargs["start_new_session"] = True
+    from emosum_tui.core.priority import popen
+
     with (run_dir / STDOUT_FILE).open("ab") as out, (run_dir / STDERR_FILE).open("ab") as err:
-        return subprocess.Popen(
+        return popen(  # normal priority, though the console yields (core.priority)
             trainer_command(preset_ref, run_dir, resume),
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -29,3 +29,24 @@ async def test_the_box_follows_new_lines_and_a_repeat_is_not_redrawn():
         await pilot.pause()
         assert text.size == (15, 3)
         assert "ram 3.1 GB" in str(text.render())
+
+
+class WidthSet(App):
+    CSS = "LiveText { height: auto; width: 20; }"
+
+    def compose(self) -> ComposeResult:
+        yield LiveText("CPU 5% of 2 cores", id="text")
+
+
+async def test_in_a_box_of_set_width_only_a_new_row_count_re_flows_the_screen():
+    app = WidthSet()
+    async with app.run_test(size=(60, 20)) as pilot:
+        text = app.query_one(LiveText)
+        await pilot.pause()
+        layouts: list[bool] = []
+        real = text.update
+        text.update = lambda content, *, layout=True: (layouts.append(layout), real(content, layout=layout))[1]
+        assert text.show("CPU 100% of 2 cores")  # wider words, still one row of 20 cells: no re-flow
+        assert text.show("CPU 100% of 2 cores, trainer 190%")  # wraps to two rows: the box grows
+        await pilot.pause()
+        assert layouts == [False, True] and text.size == (20, 2)

@@ -16,6 +16,8 @@ import psutil
 
 from emosum_tui.monitor.nvml import GpuReading, Nvml
 
+TREE_SECONDS = 5.0  # how often the trainer's children (dataloader workers) are looked for again
+
 __all__ = ["GpuReading", "ResourceSample", "ResourceSampler", "free_disk_at", "sample_from_dict", "sample_to_dict"]
 
 
@@ -59,6 +61,7 @@ class ResourceSampler:
         self._procs: dict[int, psutil.Process] = {}
         self._root: psutil.Process | None = None
         self._fresh: set[int] = set()
+        self._tree_read = float("-inf")  # time.monotonic() of the last scan for the trainer's children
         psutil.cpu_percent(interval=None)  # start the system-wide CPU clock
         self.set_pid(pid)
 
@@ -66,6 +69,7 @@ class ResourceSampler:
         """Follow another trainer (or none). Its children (dataloader workers) are counted too."""
         self._procs = {}
         self._root = None
+        self._tree_read = float("-inf")
         if pid is None:
             return
         try:
@@ -102,7 +106,12 @@ class ResourceSampler:
             return None, None
         if not self._root.is_running():
             return None, None
-        procs = self._tree()
+        now = time.monotonic()
+        if now - self._tree_read >= TREE_SECONDS:  # a scan of every process on the machine: not every second
+            self._tree_read = now
+            procs = self._tree()
+        else:
+            procs, self._fresh = list(self._procs.values()), set()
         if not procs:
             return None, None
         cpu = 0.0

@@ -27,11 +27,12 @@ class PhaseHeader(Vertical):
         super().__init__(**kwargs)
         self.run_text = ""
         self.phase_args: tuple = ("starting", None, None, "")
+        self.training_began = False  # from then on the bar counts steps
 
     def compose(self) -> ComposeResult:
         yield LiveText("", fixed_size=True, id="run-title")
         with Horizontal(id="phase-line"):
-            yield LiveText("phase: starting", id="phase-name")
+            yield LiveText("phase: starting", fixed_size=True, id="phase-name")
             yield ProgressBar(total=None, show_eta=False, id="phase-progress")
 
     def show_run(self, run_name: str, preset: str, device: str, torch_build: str) -> None:
@@ -43,8 +44,11 @@ class PhaseHeader(Vertical):
 
     def show_phase(self, phase: str, done: int | None = None, total: int | None = None, detail: str = "") -> None:
         """`done` of `total` drives the bar; no total = no bar (or a full one when done): Textual's
-        indeterminate bar animates at 15 frames a second, taken from the trainer's loading."""
+        indeterminate bar animates at 15 frames a second, taken from the trainer's loading. Once
+        training has begun the bar keeps its steps through evals and saves (the words name the
+        phase): a bar that hides and shows every checkpoint re-flows the whole screen each time."""
         self.phase_args = (phase, done, total, detail)
+        self.training_began = self.training_began or (phase == "training" and bool(total))
         self.draw()
 
     def on_mount(self) -> None:
@@ -63,8 +67,11 @@ class PhaseHeader(Vertical):
         extra = f" — {detail}" if detail else ""
         self.query_one("#phase-name", LiveText).show(f"phase: [b]{words}[/b]{counts}{extra}")
         bar = self.query_one("#phase-progress", ProgressBar)
-        bar.display = bool(total) or phase == "done"
         if phase == "done" and not total:
+            bar.display = True
             bar.update(total=1, progress=1)
-        elif total:
+        elif total and (phase in ("training", "done") or not self.training_began):
+            bar.display = True
             bar.update(total=total, progress=done or 0)
+        elif not self.training_began:
+            bar.display = False

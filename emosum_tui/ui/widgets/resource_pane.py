@@ -1,7 +1,13 @@
-"""GPU, CPU, RAM and disk as the console samples them (~1/s), with short history sparklines."""
+"""GPU, CPU, RAM and disk as the console samples them (~1/s), with short history sparklines.
+
+Every sample goes into the history (and to the doctor, by the screen); the pane is redrawn every
+two seconds, like nvitop: at ten steps a second on two cores the console's redraws are what slow
+the trainer, and a gauge read once a second tells no more.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from rich.markup import escape
@@ -14,6 +20,7 @@ from emosum_tui.ui.format import human_bytes
 from emosum_tui.ui.widgets.live_text import LiveText
 
 HISTORY = 120  # samples kept for the sparklines (about two minutes)
+DRAW_SECONDS = 2.0
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
@@ -62,6 +69,7 @@ class ResourcePane(Vertical):
         super().__init__(**kwargs)
         self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in self.SERIES}
         self.samples = 0
+        self.drawn_at = float("-inf")  # time.monotonic() of the last redraw
         self.off_why = ""
 
     def compose(self) -> ComposeResult:
@@ -72,10 +80,10 @@ class ResourcePane(Vertical):
                 yield LiveText("", fixed_size=True, id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample) -> None:
+        """Record `sample` in the history; redraw when the last redraw is two seconds old."""
         if not self.query("#resource-text"):
             return  # not mounted yet: the next sample comes within a second
         self.samples += 1
-        self.query_one("#resource-text", LiveText).show(resource_text(sample))
         values = {
             "cpu": sample.cpu_percent,
             "trainer": (sample.trainer_cpu_percent or 0.0) / max(1, sample.cpu_count),
@@ -83,12 +91,19 @@ class ResourcePane(Vertical):
             "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else None,
         }
         for key, value in values.items():
+            if value is not None:
+                self.history[key].append(value)
+        now = time.monotonic()
+        if now - self.drawn_at < DRAW_SECONDS:
+            return
+        self.drawn_at = now
+        self.query_one("#resource-text", LiveText).show(resource_text(sample))
+        for key, value in values.items():
             spark = self.query_one(f"#spark-{key}", LiveText)
             if value is None:
                 spark.show("[dim]n/a[/dim]")
-                continue
-            self.history[key].append(value)
-            spark.show(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
+            else:
+                spark.show(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
     def show_off(self, why: str) -> None:
         """No sampling in this view (a recorded run, a snapshot): say so instead of waiting."""

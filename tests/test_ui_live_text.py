@@ -31,17 +31,15 @@ async def test_the_box_follows_new_lines_and_a_repeat_is_not_redrawn():
         assert "ram 3.1 GB" in str(text.render())
 
 
-class WidthSet(App):
+class WidthSet(OneText):
     CSS = "LiveText { height: auto; width: 20; }"
-
-    def compose(self) -> ComposeResult:
-        yield LiveText("CPU 5% of 2 cores", id="text")
 
 
 async def test_in_a_box_of_set_width_only_a_new_row_count_re_flows_the_screen():
     app = WidthSet()
     async with app.run_test(size=(60, 20)) as pilot:
         text = app.query_one(LiveText)
+        text.show("CPU 5% of 2 cores")
         await pilot.pause()
         layouts: list[bool] = []
         real = text.update

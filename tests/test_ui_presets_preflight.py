@@ -17,9 +17,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from emosum_tui.core.presets import Preset, iter_keys
+from emosum_tui.core.presets import iter_keys
 from emosum_tui.doctor.facts import MachineFacts
-from emosum_tui.doctor.findings import Finding
 from emosum_tui.doctor.torch_probe import TorchFacts
 from emosum_tui.monitor.nvml import GpuReading
 from emosum_tui.ui import figures
@@ -80,64 +79,51 @@ def probes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-class HeldPreflight:
-    """The real `figures.preflight_findings`, held until the test calls `release()`: the preflight
-    stays "not known yet" for exactly as long as the test needs, however fast this machine is."""
+class Held:
+    """A real function of `figures`, held until the test calls `release()`, so that something
+    stays "not known yet" for exactly as long as the test needs, however fast this machine is:
+    the preflight of a preset, or this machine's facts (the torch probe took ~1 s on CI, sooner
+    than a pressed `s` came)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.real = figures.preflight_findings
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.real = getattr(figures, name)
         self.gate = threading.Event()
-        self.asked: list[str] = []  # preset names whose check has begun (and waits at the gate)
-        monkeypatch.setattr(figures, "preflight_findings", self)
+        self.asked: list[str] = []  # what each held call was for (a preset's name), in order
+        monkeypatch.setattr(figures, name, self)
 
-    def __call__(self, preset: Preset, facts: MachineFacts | None) -> list[Finding]:
-        self.asked.append(preset.name)
+    def __call__(self, first: object, *rest: object) -> object:
+        self.asked.append(getattr(first, "name", str(first)))
         self.gate.wait(timeout=60)
-        return self.real(preset, facts)
+        return self.real(first, *rest)
 
     def release(self) -> None:
         self.gate.set()
 
-    async def __aenter__(self) -> HeldPreflight:
+    async def __aenter__(self) -> Held:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.release()  # before the app shuts down: it waits for its worker threads
 
 
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldPreflight]:
-    hold = HeldPreflight(monkeypatch)
+def holding(monkeypatch: pytest.MonkeyPatch, name: str) -> Iterator[Held]:
+    hold = Held(monkeypatch, name)
     try:
         yield hold
     finally:
         hold.release()  # never leave a worker thread waiting after a failed test
 
 
-class HeldMachine:
-    """The real `figures.machine_facts`, held until `release()`: the torch probe took ~1 s on CI,
-    sooner than a pressed `s` came, so "while the machine is checked" is made to last."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.real = figures.machine_facts
-        self.gate = threading.Event()
-        monkeypatch.setattr(figures, "machine_facts", self)
-
-    def __call__(self, disk_path: Path, torch_facts: TorchFacts | None = None) -> tuple[MachineFacts | None, str]:
-        self.gate.wait(timeout=60)
-        return self.real(disk_path, torch_facts)
-
-    def release(self) -> None:
-        self.gate.set()
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
+    """`figures.preflight_findings`, held."""
+    yield from holding(monkeypatch, "preflight_findings")
 
 
 @pytest.fixture
-def held_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldMachine]:
-    hold = HeldMachine(monkeypatch)
-    try:
-        yield hold
-    finally:
-        hold.release()
+def held_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
+    """`figures.machine_facts`, held."""
+    yield from holding(monkeypatch, "machine_facts")
 
 
 def status_line(screen: PresetsScreen) -> str:
@@ -281,7 +267,7 @@ async def test_start_asks_first_when_preflight_has_an_error_and_the_default_is_n
 
 
 async def test_s_while_the_machine_is_checked_waits_for_the_preflight_then_starts(console_home: Path,
-                                                                                    held_machine: HeldMachine):
+                                                                                    held_machine: Held):
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         try:
@@ -362,7 +348,7 @@ async def test_a_machine_that_cannot_be_asked_is_a_finding_and_the_files_are_sti
 
 
 async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(console_home: Path,
-                                                                            held_machine: HeldMachine):
+                                                                            held_machine: Held):
     app = RecordingApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = app.presets_screen
@@ -378,7 +364,7 @@ async def test_s_twice_before_the_preflight_is_known_starts_without_waiting(cons
         assert app.started == ["fast"] and not isinstance(app.screen, ConfirmStartScreen)
 
 
-async def s_waits_for_demos_held_preflight(pilot: Pilot, screen: PresetsScreen, held: HeldPreflight) -> None:
+async def s_waits_for_demos_held_preflight(pilot: Pilot, screen: PresetsScreen, held: Held) -> None:
     """Select demo, let its preflight begin (held at the gate), press `s`: the start waits."""
     await pilot.press("4")
     await wait_for(pilot, lambda: "demo" in held.asked)
@@ -392,7 +378,7 @@ async def s_waits_for_demos_held_preflight(pilot: Pilot, screen: PresetsScreen, 
 # held preflight is the one thing a start waits for; the waiting and dropping are the same either way.
 
 
-async def test_a_waiting_start_starts_when_its_preflight_arrives(console_home: Path, held: HeldPreflight):
+async def test_a_waiting_start_starts_when_its_preflight_arrives(console_home: Path, held: Held):
     app = RecordingApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot, held:
         screen = app.presets_screen
@@ -406,7 +392,7 @@ async def test_a_waiting_start_starts_when_its_preflight_arrives(console_home: P
 
 
 async def test_moving_to_another_preset_drops_a_start_that_waits_for_its_preflight(console_home: Path,
-                                                                                  held: HeldPreflight):
+                                                                                  held: Held):
     app = RecordingApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot, held:
         screen = app.presets_screen
@@ -422,7 +408,7 @@ async def test_moving_to_another_preset_drops_a_start_that_waits_for_its_preflig
         assert not (console_home / "runs").exists() or not any((console_home / "runs").iterdir())
 
 
-async def test_an_edit_drops_a_start_that_waits_for_its_preflight(console_home: Path, held: HeldPreflight):
+async def test_an_edit_drops_a_start_that_waits_for_its_preflight(console_home: Path, held: Held):
     app = RecordingApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot, held:
         screen = app.presets_screen

@@ -4,13 +4,34 @@ Points arrive one event at a time (hundreds per second when a console attaches t
 drawing is the expensive part, so `add` only stores and a timer redraws when something changed.
 Every two seconds, as nvitop's plots: the two plots were a quarter of the console's CPU at one
 redraw a second, and on a machine whose cores the trainer keeps busy that CPU is the trainer's.
+A redraw costs in proportion to the points drawn, so a long series is drawn as its envelope:
+the lowest and the highest point of each of a few hundred buckets (a braille cell is two dots
+wide), which keeps every spike and every dip that the plot can show at all.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from textual_plotext import PlotextPlot
+
+
+def envelope(xs: Sequence[float], ys: Sequence[float], buckets: int) -> tuple[list[float], list[float]]:
+    """At most 2 x `buckets` points: per run of consecutive points, its lowest and highest, in x order."""
+    if len(xs) <= 2 * buckets:
+        return list(xs), list(ys)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    size = len(xs) / buckets
+    for bucket in range(buckets):
+        start, stop = round(bucket * size), round((bucket + 1) * size)
+        low = min(range(start, stop), key=ys.__getitem__)
+        high = max(range(start, stop), key=ys.__getitem__)
+        for index in sorted({low, high}):
+            out_x.append(xs[index])
+            out_y.append(ys[index])
+    return out_x, out_y
 
 
 class SeriesPlot(PlotextPlot):
@@ -58,7 +79,8 @@ class SeriesPlot(PlotextPlot):
         drawn = False
         for (name, (xs, ys)), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False):
             if xs:
-                plt.plot(xs, ys, label=name, color=color, marker=marker)
+                shown_x, shown_y = envelope(xs, ys, max(16, 2 * self.size.width))  # two braille dots per cell
+                plt.plot(shown_x, shown_y, label=name, color=color, marker=marker)
                 drawn = True
         if not drawn:
             plt.title(f"{title}: no points yet")

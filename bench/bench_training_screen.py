@@ -155,7 +155,7 @@ async def tick_cost_live(folder: Path) -> tuple[float, float]:
         idle = (time.perf_counter() - t0) / ticks
         t0 = time.perf_counter()
         for _ in range(ticks):
-            screen.panel_drawn = float("-inf")  # the once-a-second redraw, every time
+            screen.frame_drawn = float("-inf")  # the once-a-second frame, every time
             screen.tick()
             await pilot.pause(0)  # let the screen repaint what the tick changed
         return alone, max(0.0, (time.perf_counter() - t0) / ticks - idle)

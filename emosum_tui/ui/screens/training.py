@@ -39,8 +39,8 @@ from emosum_tui.ui.widgets.step_panel import StepPanel
 from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
 
 TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this (plus one poll)
-PANEL_SECONDS = 1.0  # the step panel's figures: redrawing them 5 times a second cost the trainer CPU, telling nobody more
-DIAGNOSE_SECONDS = 1.0  # the doctor's rules look at trends: once a second is plenty
+FRAME_SECONDS = 1.0  # everything that moves with the run is drawn in one frame a second (see `tick`)
+SLOW_FRAMES = 2  # the plots, the resources and the doctor's findings: every second frame, as nvitop
 
 
 def torch_build_text(environment: dict) -> str:
@@ -133,8 +133,9 @@ class TrainingScreen(Screen):
         self.reading: ClockReading | None = None
         self.status_when_gone: RunStatus | None = None  # status.json as read once the trainer was gone without a `done`
         self.status_read = False
-        self.panel_drawn = float("-inf")  # time.monotonic() of the step panel's last redraw
-        self.phase_pending: tuple | None = None  # the header's progress, drawn with the step panel
+        self.frame_drawn = float("-inf")  # time.monotonic() of the last frame
+        self.frames = 0
+        self.phase_pending: tuple | None = None  # the header's phase and progress, drawn in the next frame
         self.stop_requested = False
         self.diagnoser = LiveDiagnoser(self.run_dir)
         self.diagnosis_due = True
@@ -163,7 +164,6 @@ class TrainingScreen(Screen):
             self.query_one(ResourcePane).show_off("not sampled in this view")
         self.run_worker(lambda: watcher.run(self._cancelled), thread=True, exit_on_error=False, name="run-watcher", group="watch")
         self.set_interval(TICK_SECONDS, self.tick)
-        self.set_interval(DIAGNOSE_SECONDS, self.diagnose)
         self.tick()
 
     def on_unmount(self) -> None:
@@ -194,22 +194,35 @@ class TrainingScreen(Screen):
 
     def tick(self) -> None:
         """The clock's reading. A change of state (slow, stalled, dead, finished…) and an alarm's
-        running seconds show at once; the figures that move with every step (the step panel, the
-        banner's "running: step n", the phase bar) once a second: at ten steps a second, redrawing
-        them per event batch cost the console ~12% of a core, taken from the trainer."""
+        running seconds show at once. Everything else that moves with the run is drawn together,
+        in one frame a second: the step panel, the banner's "running: step n", the phase and its
+        bar, new lines in the events pane, and every second frame the plots, the resources and the
+        doctor's findings. Each redraw at its own moment cost a frame of its own (the whole screen
+        between the changed widgets is composed again): at ten steps a second with an eval and a
+        checkpoint every two, the console made 4-5 frames a second, and its CPU is the trainer's."""
         alive = self.alive()
         reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
         self.reading = reading
         banner = self.query_one(StallBanner)
         now = time.monotonic()
         changed = reading.state != banner.state
-        if now - self.panel_drawn >= PANEL_SECONDS or changed:
-            self.panel_drawn = now
-            self.query_one(StepPanel).show_reading(reading)
-            self._draw_pending_phase()
-            banner.show(reading)
+        if now - self.frame_drawn >= FRAME_SECONDS or changed:
+            self.frame_drawn = now
+            self._draw_frame(reading, everything=changed)
         elif reading.alarm:
             banner.show(reading)
+
+    def _draw_frame(self, reading: ClockReading, everything: bool) -> None:
+        self.query_one(StepPanel).show_reading(reading)
+        self._draw_pending_phase()
+        self.query_one(StallBanner).show(reading)
+        self.query_one(EventsPane).flush()
+        if everything or self.frames % SLOW_FRAMES == 0:
+            self.query_one(LossPlot).redraw()
+            self.query_one(StepTimePlot).redraw()
+            self.query_one(ResourcePane).draw()
+            self.diagnose()
+        self.frames += 1
 
     def _draw_pending_phase(self) -> None:
         if self.phase_pending is not None:
@@ -247,8 +260,7 @@ class TrainingScreen(Screen):
         loss_plot = self.query_one(LossPlot)
         step_plot = self.query_one(StepTimePlot)
         events_pane = self.query_one(EventsPane)
-        header = self.query_one(PhaseHeader)
-        phase: tuple | None = None  # the header is drawn once per batch, not once per event
+        phase: tuple | None = None  # the header is drawn in the next frame, not once per event
         self.diagnoser.add_events(message.events)
         self.diagnosis_due = True
         self._preset_threshold(again=any(isinstance(e, RunStart) for e in message.events))
@@ -273,10 +285,7 @@ class TrainingScreen(Screen):
                 if isinstance(event, Done):
                     phase = None
                 self._run_facts(event)
-        if phase is not None and phase[0] != header.phase_args[0]:
-            self.phase_pending = None
-            header.show_phase(*phase)  # a new phase shows at once; its progress once a second (tick)
-        elif phase is not None:
+        if phase is not None:
             self.phase_pending = phase
         failed_now = self.history_loaded and any(isinstance(e, Done) and e.reason == "failed" for e in message.events)
         self.history_loaded = True

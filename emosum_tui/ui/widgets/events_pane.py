@@ -18,13 +18,16 @@ def _fmt_metrics(metrics: dict[str, float]) -> str:
 
 
 class EventsPane(RichLog):
-    """A log of the notable events; times are shown relative to the run's start."""
+    """A log of the notable events; times are shown relative to the run's start.
+    `add` queues a line and `flush` writes the queue: the training screen flushes in its
+    once-a-second frame, so a checkpoint's line does not cost a frame of its own."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(wrap=True, markup=True, highlight=False, **kwargs)
         self.start_t: float | None = None
         self.final_path: str | None = None
-        self.texts: list[str] = []  # plain text of what was written, for tests and screenshots
+        self.texts: list[str] = []  # plain text of what was added, for tests and screenshots
+        self.pending: list[str] = []  # lines added, not yet written
 
     def add(self, event: Event) -> None:
         if self.start_t is None:
@@ -34,7 +37,20 @@ class EventsPane(RichLog):
             return
         when = f"[dim]+{human_duration(max(0.0, event.t - self.start_t))}[/dim] "
         self.texts.append(text)
-        self.write(when + text)
+        self.pending.append(when + text)
+
+    def flush(self) -> None:
+        """Write the queued lines, and follow them if the view was at the end. The scroll happens
+        now, not after the next refresh as `RichLog`'s own auto-scroll does: that was one more
+        frame for every frame that added a line."""
+        if not self.pending:
+            return
+        lines, self.pending = self.pending, []
+        follow = self.is_vertical_scroll_end
+        for line in lines:
+            self.write(line, scroll_end=False)
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _describe(self, event: Event) -> str | None:
         if isinstance(event, RunStart):

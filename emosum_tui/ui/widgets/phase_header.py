@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ProgressBar
 
 from emosum_tui.ui.widgets.live_text import LiveText
+
+BAR_CELLS = 46
 
 PHASE_WORDS = {
     "starting": "starting",
@@ -20,6 +21,17 @@ PHASE_WORDS = {
 }
 
 
+def bar_markup(done: int, total: int, cells: int = BAR_CELLS) -> str:
+    """`done` of `total` as a line of cells and a percentage, in the colours of Textual's bar.
+
+    Textual's `ProgressBar` redraws itself on a timer of its own every second (for its ETA, shown
+    or not), which is a frame of its own on a screen that draws everything else once a second."""
+    fraction = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
+    filled = round(fraction * cells)
+    colour = "$success" if fraction >= 1 else "$primary"
+    return f"[{colour}]{'━' * filled}[/][$surface]{'━' * (cells - filled)}[/] {fraction:4.0%}"
+
+
 class PhaseHeader(Vertical):
     """Run title (preset, device, torch build) above the phase with its progress bar."""
 
@@ -28,12 +40,13 @@ class PhaseHeader(Vertical):
         self.run_text = ""
         self.phase_args: tuple = ("starting", None, None, "")
         self.training_began = False  # from then on the bar counts steps
+        self.bar: tuple[int, int] | None = None  # (done, total) as the bar shows it; None: no bar
 
     def compose(self) -> ComposeResult:
         yield LiveText("", fixed_size=True, id="run-title")
         with Horizontal(id="phase-line"):
             yield LiveText("phase: starting", fixed_size=True, id="phase-name")
-            yield ProgressBar(total=None, show_eta=False, id="phase-progress")
+            yield LiveText("", fixed_size=True, id="phase-progress")
 
     def show_run(self, run_name: str, preset: str, device: str, torch_build: str) -> None:
         parts = [f"[b]{preset or '?'}[/b]", run_name, f"device [b]{device or '?'}[/b]"]
@@ -66,12 +79,16 @@ class PhaseHeader(Vertical):
         counts = f" {done:,} / {total:,}" if done is not None and total else ""
         extra = f" — {detail}" if detail else ""
         self.query_one("#phase-name", LiveText).show(f"phase: [b]{words}[/b]{counts}{extra}")
-        bar = self.query_one("#phase-progress", ProgressBar)
         if phase == "done" and not total:
-            bar.display = True
-            bar.update(total=1, progress=1)
+            self._show_bar(1, 1)
         elif total and (phase in ("training", "done") or not self.training_began):
-            bar.display = True
-            bar.update(total=total, progress=done or 0)
+            self._show_bar(done or 0, total)
         elif not self.training_began:
-            bar.display = False
+            self._show_bar(None, None)
+
+    def _show_bar(self, done: int | None, total: int | None) -> None:
+        bar = self.query_one("#phase-progress", LiveText)
+        self.bar = (done, total) if done is not None and total else None
+        bar.display = self.bar is not None
+        if self.bar is not None:
+            bar.show(bar_markup(*self.bar))

@@ -1,13 +1,13 @@
 """GPU, CPU, RAM and disk as the console samples them (~1/s), with short history sparklines.
 
-Every sample goes into the history (and to the doctor, by the screen); the pane is redrawn every
-two seconds, like nvitop: at ten steps a second on two cores the console's redraws are what slow
-the trainer, and a gauge read once a second tells no more.
+Every sample goes into the history (and to the doctor, by the screen); the pane is redrawn when
+the screen says (every two seconds, like nvitop, with its other slow figures): at ten steps a
+second on two cores the console's redraws are what slow the trainer, and a gauge read once a
+second tells no more.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 from rich.markup import escape
@@ -20,7 +20,6 @@ from emosum_tui.ui.format import human_bytes
 from emosum_tui.ui.widgets.live_text import LiveText
 
 HISTORY = 120  # samples kept for the sparklines (about two minutes)
-DRAW_SECONDS = 2.0
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
@@ -69,7 +68,7 @@ class ResourcePane(Vertical):
         super().__init__(**kwargs)
         self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in self.SERIES}
         self.samples = 0
-        self.drawn_at = float("-inf")  # time.monotonic() of the last redraw
+        self.latest: ResourceSample | None = None  # the sample `draw` shows; None once drawn
         self.off_why = ""
 
     def compose(self) -> ComposeResult:
@@ -80,25 +79,30 @@ class ResourcePane(Vertical):
                 yield LiveText("", fixed_size=True, id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample) -> None:
-        """Record `sample` in the history; redraw when the last redraw is two seconds old."""
-        if not self.query("#resource-text"):
-            return  # not mounted yet: the next sample comes within a second
+        """Record `sample` in the history; `draw` shows it."""
         self.samples += 1
-        values = {
+        for key, value in self.values(sample).items():
+            if value is not None:
+                self.history[key].append(value)
+        self.latest = sample
+
+    @staticmethod
+    def values(sample: ResourceSample) -> dict[str, float | None]:
+        return {
             "cpu": sample.cpu_percent,
             "trainer": (sample.trainer_cpu_percent or 0.0) / max(1, sample.cpu_count),
             "ram": 100.0 * sample.ram_used / sample.ram_total if sample.ram_total else 0.0,
             "gpu": (sample.gpus[0].util_percent or 0.0) if sample.gpus else None,
         }
-        for key, value in values.items():
-            if value is not None:
-                self.history[key].append(value)
-        now = time.monotonic()
-        if now - self.drawn_at < DRAW_SECONDS:
+
+    def draw(self) -> None:
+        """Show the latest sample and the sparklines, if a sample came since the last draw."""
+        sample = self.latest
+        if sample is None or not self.query("#resource-text"):
             return
-        self.drawn_at = now
+        self.latest = None
         self.query_one("#resource-text", LiveText).show(resource_text(sample))
-        for key, value in values.items():
+        for key, value in self.values(sample).items():
             spark = self.query_one(f"#spark-{key}", LiveText)
             if value is None:
                 spark.show("[dim]n/a[/dim]")

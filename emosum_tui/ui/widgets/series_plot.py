@@ -1,9 +1,10 @@
-"""A plotext line plot that collects points cheaply and redraws at most every two seconds.
+"""A plotext line plot that collects points cheaply and redraws when its owner says so.
 
 Points arrive one event at a time (hundreds per second when a console attaches to a long run);
-drawing is the expensive part, so `add` only stores and a timer redraws when something changed.
-Every two seconds, as nvitop's plots: the two plots were a quarter of the console's CPU at one
-redraw a second, and on a machine whose cores the trainer keeps busy that CPU is the trainer's.
+drawing is the expensive part, so `add` only stores and `redraw` draws, if something changed.
+The training screen calls `redraw` every two seconds, as nvitop redraws, in the same frame as
+its other figures: the two plots were a quarter of the console's CPU at one redraw a second,
+and on a machine whose cores the trainer keeps busy that CPU is the trainer's.
 A redraw costs in proportion to the points drawn, so a long series is drawn as its envelope:
 the lowest and the highest point of each of a few hundred buckets (a braille cell is two dots
 wide), which keeps every spike and every dip that the plot can show at all.
@@ -37,7 +38,6 @@ def envelope(xs: Sequence[float], ys: Sequence[float], buckets: int) -> tuple[li
 class SeriesPlot(PlotextPlot):
     """Named series of (x, y) points; non-finite values are counted, not drawn."""
 
-    REDRAW_SECONDS = 2.0
     TITLE = ""
     XLABEL = "step"
     COLORS = ("cyan", "orange", "green")
@@ -51,7 +51,6 @@ class SeriesPlot(PlotextPlot):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_interval(self.REDRAW_SECONDS, self.redraw)
         self.redraw()
 
     def add(self, name: str, x: float, y: float | None) -> None:

@@ -8,6 +8,9 @@
 3. The clock's tick while a step runs (reading + banner, 5 times a second; the step panel redrawn
    once a second): milliseconds per tick, per panel redraw with its repaint, and the share of
    one core they take together.
+4. One plot redraw: 4,945 points of s/step in a 90 x 20 cell plot, redrawn and repainted, as
+   thread CPU ms (median of 30); side by side with textual-plotext (the plot it replaced) on the
+   same points when that package is installed (`pip install textual-plotext`).
 
 Prints a final `RESULT` line of figures with their ratio to the target.
 """
@@ -161,22 +164,76 @@ async def tick_cost_live(folder: Path) -> tuple[float, float]:
         return alone, max(0.0, (time.perf_counter() - t0) / ticks - idle)
 
 
+async def plot_cost(steps: int, plotext: bool, redraws: int = 30) -> float:
+    """Thread CPU seconds per redraw and repaint of one plot, median of `redraws`."""
+    from textual.widget import Widget
+
+    from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
+
+    xs = list(range(1, steps + 1))
+    ys = [2.0 + 0.1 * ((n * 7919) % 13) / 13 + (40.0 if n == steps // 3 else 0.0) for n in xs]
+    if plotext:
+        from textual_plotext import PlotextPlot
+
+        class Plotext(PlotextPlot):  # what SeriesPlot did before: envelope, then plotext's braille line
+            def redraw(self) -> None:
+                from emosum_tui.ui.widgets.series_plot import envelope
+
+                self.plt.clear_data()
+                self.plt.clear_figure()
+                self.plt.title("s/step")
+                self.plt.xlabel("step")
+                self.plt.plot(*envelope(xs, ys, 2 * self.size.width), label="s/step", color="cyan", marker="braille")
+                self.refresh()
+
+        plot: Widget = Plotext()
+    else:
+        plot = StepTimePlot()
+
+    class PlotApp(App):
+        def compose(self):
+            yield plot
+
+    times = []
+    async with PlotApp().run_test(size=(90, 20)) as pilot:
+        if not plotext:
+            for x, y in zip(xs, ys, strict=True):
+                plot.add_step(x, y)
+        await pilot.pause()
+        for _ in range(redraws):
+            if not plotext:
+                plot.dirty = True
+            began = time.thread_time()
+            plot.redraw()
+            await pilot.pause(0)  # the frame: render the plot and write it out
+            times.append(time.thread_time() - began)
+    return statistics.median(times)
+
+
 async def main_async(trials: int, steps: int) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         latencies = [await stall_latency(folder, trial) for trial in range(trials)]
         attached, _ = await attach(folder, steps)
         per_tick, with_paint = await tick_cost_live(folder)
+    plot_ms = await plot_cost(steps, plotext=False) * 1000
+    try:
+        plotext_ms = await plot_cost(steps, plotext=True) * 1000
+    except ImportError:
+        plotext_ms = float("nan")
     median, worst = statistics.median(latencies), max(latencies)
     print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
     print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
     share = per_tick * 5 + with_paint * 1  # 5 ticks and 1 panel redraw a second
     print(f"clock tick with a step running: {per_tick * 1000:.2f} ms (5/s); a tick that redraws the step panel, "
           f"with its repaint: {with_paint * 1000:.2f} ms (1/s)")
+    print(f"plot redraw ({steps:,} points, 90 x 20 cells): {plot_ms:.2f} ms; textual-plotext on the same points: "
+          + (f"{plotext_ms:.2f} ms" if plotext_ms == plotext_ms else "not installed"))
     print(
         f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
         f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
-        f"tick_ms={per_tick * 1000:.2f} panel_redraw_ms={with_paint * 1000:.2f} cpu_share={share:.1%}"
+        f"tick_ms={per_tick * 1000:.2f} panel_redraw_ms={with_paint * 1000:.2f} cpu_share={share:.1%} "
+        f"plot_redraw_ms={plot_ms:.2f} plotext_ms={plotext_ms:.2f} ratio={plot_ms / plotext_ms:.3f}"
     )
 
 

@@ -46,3 +46,31 @@ async def test_a_plot_of_20000_steps_still_shows_the_one_stall():
         await pilot.pause()
         rendered = "\n".join(line.text for line in plot.render_lines(plot.region.reset_offset))  # what the terminal gets
         assert "9.0" in rendered or "8.9" in rendered, rendered  # the y axis reaches the stall
+
+
+def test_a_falling_loss_runs_from_the_top_left_to_the_bottom_right_with_its_ticks_and_legend():
+    from emosum_tui.ui.widgets.series_plot import Series, chart
+
+    rows = chart([Series("train", [1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0], "cyan", "braille"),
+                  Series("eval", [2.0], [2.5], "dark_orange", "dot")], width=40, height=12, title="loss", xlabel="step")
+    text = ["".join(char for char, _ in row) for row in rows]
+    assert len(text) == 12 and all(len(line) == 40 for line in text)
+    assert text[0].strip() == "loss" and text[-1].strip() == "step"
+    assert text[1].startswith("4.00 ┤") and text[8].startswith("1.00 ┤")  # y ticks from the data's range, 0.75 apart
+    assert text[10].split() == ["1", "2", "4"]  # x ticks: whole steps (2.5 would be 2 where 2.5 is)
+    plot = [line[6:-1] for line in text[1:9]]
+    braille = [(row, col) for row, line in enumerate(plot) for col, char in enumerate(line) if "\u2800" < char <= "\u28ff"]
+    assert min(braille)[0] == 0 and max(braille)[0] == 7  # from the top row to the bottom one
+    assert min(braille, key=lambda rc: rc[1])[0] == 0 and max(braille, key=lambda rc: rc[1])[0] == 7  # falling
+    assert "•" in "".join(plot[:-1]) and text[1].rstrip().endswith("─ train") and text[2].rstrip().endswith("• eval")
+    coloured = {color for row in rows for char, color in row if "\u2800" < char <= "\u28ff"}
+    assert coloured == {"cyan"}
+
+
+def test_no_points_and_one_point_are_drawn_without_dividing_by_zero():
+    from emosum_tui.ui.widgets.series_plot import Series, chart
+
+    empty = chart([Series("s/step", [], [], "cyan", "braille")], 40, 10, "s/step: no points yet", "step")
+    assert "".join(char for char, _ in empty[0]).strip() == "s/step: no points yet"
+    one = chart([Series("s/step", [5.0], [0.3], "cyan", "braille")], 40, 10, "s/step", "step")
+    assert sum("\u2800" < char <= "\u28ff" for row in one for char, _ in row) == 1

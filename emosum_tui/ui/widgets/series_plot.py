@@ -1,21 +1,34 @@
-"""A plotext line plot that collects points cheaply and redraws when its owner says so.
+"""A line plot of named series, drawn straight into the terminal's cells; redrawn when its owner says so.
 
 Points arrive one event at a time (hundreds per second when a console attaches to a long run);
 drawing is the expensive part, so `add` only stores and `redraw` draws, if something changed.
-The training screen calls `redraw` every two seconds, as nvitop redraws, in the same frame as
-its other figures: the two plots were a quarter of the console's CPU at one redraw a second,
-and on a machine whose cores the trainer keeps busy that CPU is the trainer's.
-A redraw costs in proportion to the points drawn, so a long series is drawn as its envelope:
-the lowest and the highest point of each of a few hundred buckets (a braille cell is two dots
-wide), which keeps every spike and every dip that the plot can show at all.
+The training screen calls `redraw` every two seconds, as nvitop redraws, in the frame of its
+other figures. A long series is drawn as its envelope: the lowest and the highest point of each
+of a few hundred buckets (a braille cell is two dots wide), which keeps every spike and every
+dip that the plot can show at all.
+
+This replaced textual-plotext: plotext builds a character matrix in Python, prints it as ANSI
+text, and Rich parses that text back and cuts it into lines. Its two plots were a third of the
+watching console's CPU (12-18 ms a redraw on the demo), and on a 2-core machine that CPU is the
+trainer's. Here the dots go into a grid of cells and each row becomes one Textual `Strip`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from textual_plotext import PlotextPlot
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+# Bit of each dot in a braille cell, by (row 0-3, column 0-1): U+2800 + the sum of the bits.
+BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+COLUMN_BITS = tuple(tuple(row[column] for row in BRAILLE_BITS) for column in (0, 1))  # by dot row, per column
+MARKS = {"braille": "─", "dot": "•"}  # what the legend shows for each kind of series
+AXIS = "grey50"
 
 
 def envelope(xs: Sequence[float], ys: Sequence[float], buckets: int) -> tuple[list[float], list[float]]:
@@ -35,12 +48,144 @@ def envelope(xs: Sequence[float], ys: Sequence[float], buckets: int) -> tuple[li
     return out_x, out_y
 
 
-class SeriesPlot(PlotextPlot):
+def tick_text(value: float, step: float) -> str:
+    """A tick label with as many decimals as the spacing of the ticks needs (9.0, 0.250, 12000)."""
+    decimals = 0 if step <= 0 else max(0, min(4, 1 - math.floor(math.log10(step))))
+    return f"{value:.{decimals}f}"
+
+
+def ticks(low: float, high: float, count: int) -> list[float]:
+    return [low + (high - low) * k / (count - 1) for k in range(count)] if count > 1 else [low]
+
+
+def padded(low: float, high: float) -> tuple[float, float]:
+    """A range with room in it: one value alone gets ±half of itself (or ±0.5 around 0)."""
+    if high > low:
+        return low, high
+    half = abs(low) / 2 or 0.5
+    return low - half, high + half
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    xs: list[float]
+    ys: list[float]
+    color: str
+    marker: str  # "braille": a line of 2x4 dots per cell; "dot": one "•" per point
+
+
+Cell = tuple[str, str | None]  # a character and its colour (None: the widget's own)
+
+
+def chart(series: Sequence[Series], width: int, height: int, title: str, xlabel: str) -> list[list[Cell]]:
+    """The plot as `height` rows of `width` cells: title, plot area with y ticks, x axis, x ticks, x label."""
+    rows: list[list[Cell]] = [[(" ", None)] * width for _ in range(height)]
+
+    def put(row: int, col: int, text: str, color: str | None = None) -> None:
+        if 0 <= row < height:
+            for offset, char in enumerate(text):
+                if 0 <= col + offset < width:
+                    rows[row][col + offset] = (char, color)
+
+    put(0, max(0, (width - len(title)) // 2), title[:width])
+    drawn = [s for s in series if s.xs]
+    plot_rows = height - 4
+    if not drawn or plot_rows < 2 or width < 20:
+        return rows
+    x_low, x_high = padded(min(s.xs[0] for s in drawn), max(s.xs[-1] for s in drawn))
+    y_low, y_high = padded(min(min(s.ys) for s in drawn), max(max(s.ys) for s in drawn))
+    y_ticks = ticks(y_low, y_high, min(5, plot_rows))
+    y_step = (y_high - y_low) / max(1, len(y_ticks) - 1)
+    labels = [tick_text(value, y_step) for value in y_ticks]
+    left = max(len(label) for label in labels) + 1  # the axis line's column
+    plot_cols = width - left - 2
+    if plot_cols < 8:
+        return rows
+    top = 1
+
+    def row_of(y: float, scale: int) -> int:
+        return round((y_high - y) / (y_high - y_low) * (plot_rows * scale - 1))
+
+    def col_of(x: float, scale: int) -> int:
+        return round((x - x_low) / (x_high - x_low) * (plot_cols * scale - 1))
+
+    for row in range(plot_rows):
+        put(top + row, left, "│", AXIS)
+    for value, label in zip(y_ticks, labels, strict=True):
+        row = top + row_of(value, 1)
+        put(row, left - 1 - len(label), label, AXIS)
+        put(row, left, "┤", AXIS)
+    axis_row = top + plot_rows
+    put(axis_row, left, "└" + "─" * plot_cols, AXIS)
+    x_ticks = ticks(x_low, x_high, max(2, min(5, plot_cols // 12 + 1)))
+    x_step = (x_high - x_low) / max(1, len(x_ticks) - 1)
+    whole = x_step >= 1 and all(float(x).is_integer() for s in drawn for x in (s.xs[0], s.xs[-1]))
+    if whole:  # steps: ticks at 1, 11, 20 (not 10.8), each where it belongs
+        x_ticks = sorted({float(round(value)) for value in x_ticks})
+    free_from = 0  # x tick labels must not overlap
+    for value in x_ticks:
+        col = left + 1 + col_of(value, 1)
+        label = f"{value:.0f}" if whole else tick_text(value, x_step)
+        start = min(max(col - len(label) // 2, free_from), width - len(label))
+        put(axis_row, col, "┬", AXIS)
+        if start >= free_from:
+            put(axis_row + 1, start, label, AXIS)
+            free_from = start + len(label) + 1
+    put(axis_row + 2, left + 1 + max(0, (plot_cols - len(xlabel)) // 2), xlabel)
+
+    for one in drawn:
+        if one.marker == "braille":
+            grid = [[0] * plot_cols for _ in range(plot_rows)]  # braille bits per cell
+            points = [(col_of(x, 2), row_of(y, 4)) for x, y in zip(one.xs, one.ys, strict=True)]
+            for (x0, y0), (x1, y1) in zip(points, points[1:] or points, strict=False):  # one point: a dot
+                if x0 == x1:  # an envelope is mostly vertical strokes (lowest to highest of a bucket)
+                    col, bits = x0 >> 1, COLUMN_BITS[x0 & 1]
+                    for dy in range(min(y0, y1), max(y0, y1) + 1):
+                        grid[dy >> 2][col] |= bits[dy & 3]
+                else:
+                    for dx, dy in line(x0, y0, x1, y1):
+                        grid[dy >> 2][dx >> 1] |= BRAILLE_BITS[dy & 3][dx & 1]
+            for row, cells in enumerate(grid):
+                for col, bits in enumerate(cells):
+                    if bits:
+                        rows[top + row][left + 1 + col] = (chr(0x2800 + bits), one.color)
+        else:
+            for x, y in zip(one.xs, one.ys, strict=True):
+                rows[top + row_of(y, 1)][left + 1 + col_of(x, 1)] = (MARKS["dot"], one.color)
+    legend = max(len(one.name) for one in drawn) + 2
+    for index, one in enumerate(drawn[:plot_rows]):  # the legend, top right: a loss falls away from it
+        put(top + index, width - 1 - legend, MARKS.get(one.marker, "•"), one.color)
+        put(top + index, width - legend, " " + one.name.ljust(legend - 2))
+    return rows
+
+
+def line(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
+    """The dots of a straight line from (x0, y0) to (x1, y1), both ends included (Bresenham)."""
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    error = dx + dy
+    out = []
+    while True:
+        out.append((x0, y0))
+        if x0 == x1 and y0 == y1:
+            return out
+        double = 2 * error
+        if double >= dy:
+            error += dy
+            x0 += sx
+        if double <= dx:
+            error += dx
+            y0 += sy
+
+
+class SeriesPlot(Widget):
     """Named series of (x, y) points; non-finite values are counted, not drawn."""
 
+    DEFAULT_CSS = "SeriesPlot { height: 1fr; }"
     TITLE = ""
     XLABEL = "step"
-    COLORS = ("cyan", "orange", "green")
+    COLORS = ("cyan", "dark_orange", "green")
     MARKERS = ("braille", "dot", "braille")  # a later series (eval: a few points) stays visible
 
     def __init__(self, *names: str, **kwargs) -> None:
@@ -48,10 +193,8 @@ class SeriesPlot(PlotextPlot):
         self.series: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in names}
         self.skipped = 0
         self.dirty = True
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.redraw()
+        self._strips: list[Strip] = []
+        self._drawn_size: tuple[int, int] = (0, 0)
 
     def add(self, name: str, x: float, y: float | None) -> None:
         if y is None or not math.isfinite(y):
@@ -66,21 +209,52 @@ class SeriesPlot(PlotextPlot):
         return len(self.series[name][0])
 
     def redraw(self) -> None:
-        if not self.dirty:
-            return
-        self.dirty = False
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
+        """Draw the points added since the last redraw (nothing to do when none were)."""
+        if self.dirty:
+            self.dirty = False
+            self._drawn_size = (0, 0)  # build again at the next render
+            self.refresh()
+
+    def title(self) -> str:
         title = self.TITLE + (f" ({self.skipped} non-finite not drawn)" if self.skipped else "")
-        plt.title(title)
-        plt.xlabel(self.XLABEL)
-        drawn = False
-        for (name, (xs, ys)), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False):
-            if xs:
-                shown_x, shown_y = envelope(xs, ys, max(16, 2 * self.size.width))  # two braille dots per cell
-                plt.plot(shown_x, shown_y, label=name, color=color, marker=marker)
-                drawn = True
-        if not drawn:
-            plt.title(f"{title}: no points yet")
-        self.refresh()
+        return title if any(xs for xs, _ in self.series.values()) else f"{title}: no points yet"
+
+    def text(self) -> str:
+        """What the plot shows, as plain text (for tests)."""
+        return "\n".join(strip.text for strip in self._build())
+
+    def _build(self) -> list[Strip]:
+        width, height = self.size.width, self.size.height
+        buckets = max(16, 2 * width)  # two braille dots per cell
+        series = [
+            Series(name, *envelope(xs, ys, buckets), color, marker)
+            for (name, (xs, ys)), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False)
+        ]
+        base = self.rich_style
+        styles: dict[str | None, Style] = {None: base}
+
+        def style(color: str | None) -> Style:
+            if color not in styles:
+                styles[color] = base + Style(color=color)
+            return styles[color]
+
+        strips = []
+        for row in chart(series, width, height, self.title(), self.XLABEL):
+            segments: list[Segment] = []
+            run, color = "", row[0][1] if row else None
+            for char, cell_color in row:
+                if cell_color != color and run:
+                    segments.append(Segment(run, style(color)))
+                    run = ""
+                run, color = run + char, cell_color
+            if run:
+                segments.append(Segment(run, style(color)))
+            strips.append(Strip(segments, width))
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        size = (self.size.width, self.size.height)
+        if self._drawn_size != size:
+            self._drawn_size = size
+            self._strips = self._build()
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)

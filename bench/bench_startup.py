@@ -45,8 +45,8 @@ Minimal().run(headless=True, size=(160, 50))
 """
 
 # The minimal app plus what the console's first frame mostly is: a DataTable of 54 rows x 5
-# columns (the presets side by side). Not a target: it shows how much of the gap is Textual
-# drawing that table, which no change to our code removes.
+# columns (the presets side by side). Not a target: it shows what Textual's DataTable costs for
+# that table, which the console draws as strips instead (`widgets/preset_table.py`).
 TABLE = """
 import resource, sys, time
 from rich.text import Text

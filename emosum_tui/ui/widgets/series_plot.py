@@ -219,10 +219,6 @@ class SeriesPlot(Widget):
         title = self.TITLE + (f" ({self.skipped} non-finite not drawn)" if self.skipped else "")
         return title if any(xs for xs, _ in self.series.values()) else f"{title}: no points yet"
 
-    def text(self) -> str:
-        """What the plot shows, as plain text (for tests)."""
-        return "\n".join(strip.text for strip in self._build())
-
     def _build(self) -> list[Strip]:
         width, height = self.size.width, self.size.height
         buckets = max(16, 2 * width)  # two braille dots per cell

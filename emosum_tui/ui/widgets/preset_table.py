@@ -19,12 +19,13 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region, Size, Spacing
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from emosum_tui.core.presets import Preset, iter_keys
 from emosum_tui.ui.format import change_text, value_text
+from emosum_tui.ui.widgets.columns import reveal_span
 
 MAX_VALUE_WIDTH = 16
 
@@ -157,13 +158,7 @@ class PresetTable(ScrollView, can_focus=True):
 
     def reveal_column(self, index: int) -> None:
         """Scroll sideways (never up or down) so column `index` is fully visible."""
-        columns = list(self.columns.values())
-        if not 0 <= index < len(columns):
-            return
-        x = sum(column.render_width for column in columns[:index])
-        fixed = sum(column.render_width for column in columns[: self.fixed_columns])
-        region = Region(x, int(self.scroll_y), columns[index].render_width, 1)
-        self.scroll_to_region(region, spacing=Spacing(0, 0, 0, fixed), animate=False, y_axis=False, force=True)
+        reveal_span(self, [column.render_width for column in self.columns.values()], index, self.fixed_columns)
 
     # -- drawing ---------------------------------------------------------------------------------
 

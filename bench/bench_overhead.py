@@ -3,7 +3,7 @@
 Each run is the real trainer, `emosum-tui train PRESET --headless --run-dir DIR`, its output to
 /dev/null. "Console" runs add a real `emosum-tui watch DIR` in a pseudo-terminal (160 x 50, its
 output drained as a terminal would): it tails the event log, samples CPU/RAM/disk, ticks the
-step clock five times a second and redraws the plots. Runs alternate bare, console, bare,
+step clock five times a second and draws a frame every second or two. Runs alternate bare, console, bare,
 console (ABAB) to cancel drift in the machine's speed. Two presets:
 
 - `demo` as shipped (tiny mT5, ~100 optimizer steps with evals and checkpoints);
@@ -17,13 +17,19 @@ Two designs, both printed:
   consoles: one as shipped (below normal priority, `core.priority`) and one at normal priority
   (`EMOSUM_CONSOLE_PRIORITY=normal`). They are frozen and thawed in turn (psutil's
   suspend/resume; a frozen console takes no CPU, exactly a trainer nobody reads): the first live,
-  none, the second live, none, and so on. Each optimizer step's whole cycle (step end to step
-  end, evals and checkpoints left out) is filed under the window it lies in. Both sides come
+  none, the second live, none, and so on; each window begins a second after the switch (a thawed
+  console first catches up with what it missed, which no real console does). Each optimizer
+  step's whole cycle (step end to step end, evals and checkpoints left out) is filed under the
+  window it lies in. Both sides come
   from the same trainer process seconds apart, so the run-to-run drift that swamps whole-run
   comparisons on a shared 2-core VM (±10%) cancels. Per console: mean cycle with none live /
   mean cycle with it live, and a 95% interval from each live window against the frozen windows
   either side. Target met when the interval's lower end is >= 0.98; missed when its upper end is
   below.
+- **kernel's accounting** (Linux), in the same windows: the CPU time the trainer's threads got,
+  and the time they waited for a CPU (`/proc/PID/task/*/schedstat`). It does not see the VM's
+  neighbours, so it is precise where wall time is not. Live/frozen CPU is the throughput ratio if
+  throughput follows CPU; 1 - the extra wait is a floor even if every wait held up a whole step.
 - **runs** (`--repeats N`, context): whole runs alternating bare, console (ABAB): median step
   and total wall time, start-up included. Its spread between rounds is printed too.
 
@@ -192,7 +198,28 @@ def cpu_seconds(process) -> float:
     return times.user + times.system
 
 
+def scheduler_seconds(pid: int) -> tuple[float, float] | None:
+    """(ran, waited): CPU seconds all of a process's threads ran, and seconds they were ready but
+    waited for a CPU, from the kernel's per-thread accounting (`/proc/PID/task/*/schedstat`,
+    Linux). Unlike wall time it is blind to the VM's neighbours, so it measures what the console
+    takes from the trainer to a few tenths of a per cent. None where there is no such file."""
+    ran = waited = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as handle:
+                run_ns, wait_ns, _ = handle.read().split()
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile
+        ran, waited = ran + int(run_ns), waited + int(wait_ns)
+    return ran / 1e9, waited / 1e9
+
+
 CONSOLES = {"yielding": {}, "normal priority": {"EMOSUM_CONSOLE_PRIORITY": "normal"}}  # as shipped; and without core.priority
+SETTLE_SECONDS = 1.0  # before each window, not measured: a thawed console first catches up with what it missed
 
 
 def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, window_seconds: float) -> dict:
@@ -212,6 +239,7 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
     consoles = {label: Console(run_dir, {**env, **extra}) for label, extra in CONSOLES.items()}
     processes = {label: psutil.Process(console.process.pid) for label, console in consoles.items()}
     spans: list[tuple[float, float, str, float]] = []  # (start, end, the live console or "", its cpu seconds)
+    scheduler: list[tuple[float, float] | None] = []  # per window: the trainer's (ran, waited) CPU seconds per second
     try:
         while trainer.poll() is None and not any(isinstance(e, StepEnd) for e in read_events(run_dir / EVENTS_FILE)):
             time.sleep(0.2)
@@ -225,9 +253,13 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
             live = order[index % len(order)]
             if live:
                 processes[live].resume()
-            start, cpu = time.time(), cpu_seconds(processes[live]) if live else 0.0
+            time.sleep(SETTLE_SECONDS)  # its catch-up (events and frames missed while frozen) has no part in a real run
+            start, cpu, before = time.time(), cpu_seconds(processes[live]) if live else 0.0, scheduler_seconds(trainer.pid)
             time.sleep(window_seconds)
-            spans.append((start, time.time(), live, cpu_seconds(processes[live]) - cpu if live else 0.0))
+            end, after = time.time(), scheduler_seconds(trainer.pid)
+            spans.append((start, end, live, cpu_seconds(processes[live]) - cpu if live else 0.0))
+            scheduler.append(None if before is None or after is None else
+                             ((after[0] - before[0]) / (end - start), (after[1] - before[1]) / (end - start)))
             if live:
                 processes[live].suspend()
     finally:
@@ -240,7 +272,7 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
         console.close()
     cycles = steady_cycles(read_events(run_dir / EVENTS_FILE))
     per_window = [[end - begin for begin, end in cycles if begin >= start and end <= stop] for start, stop, _, _ in spans]
-    return {"spans": spans, "per_window": per_window}
+    return {"spans": spans, "per_window": per_window, "scheduler": scheduler}
 
 
 def window_figures(preset: str, result: dict) -> list[str]:
@@ -270,7 +302,46 @@ def window_figures(preset: str, result: dict) -> list[str]:
               f"(median {statistics.median(live):.3f}); per window x{', x'.join(f'{t:.3f}' for t in triplets)}; "
               f"console CPU {100 * share:.1f}% of one core ({100 * share / cores:.1f}% of the machine)", flush=True)
         summaries.append(f"{preset} console {label} x{ratio:.3f} (95% {low:.3f}–{high:.3f}; {verdict}; {100 * share:.1f}% of a core)")
+        summaries += scheduler_figures(preset, label, spans, result["scheduler"])
     return summaries
+
+
+def interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and its 95% interval (normal approximation)."""
+    mean = statistics.fmean(values)
+    half = 1.96 * statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else float("inf")
+    return mean, mean - half, mean + half
+
+
+def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> list[str]:
+    """What the kernel says the console took from the trainer, each live window against the frozen
+    windows either side:
+
+    - the CPU time the trainer's threads got, live / frozen: its throughput, were it in
+      proportion (a trainer busy on every core loses what the console runs);
+    - how much longer they waited for a CPU, in seconds per second: even if every such wait held
+      up a whole step (one late thread keeps the others at torch's barrier), the throughput is at
+      least 1 minus that. The two bracket the step throughput ratio, far tighter than wall time
+      on a shared machine can."""
+    if any(row is None for row in scheduler):
+        return []
+    ran, waited = [], []
+    for i, (_, _, live, _) in enumerate(spans):
+        around = [scheduler[j] for j in (i - 1, i + 1) if 0 <= j < len(spans) and not spans[j][2]]
+        if live == label and around:
+            ran.append(scheduler[i][0] / statistics.fmean(r for r, _ in around))
+            waited.append(scheduler[i][1] - statistics.fmean(w for _, w in around))
+    if len(ran) < 2:
+        return []
+    share, share_low, share_high = interval(ran)
+    wait, wait_low, wait_high = interval(waited)
+    frozen = statistics.fmean(row[0] for row, span in zip(scheduler, spans, strict=True) if not span[2])
+    print(f"  {preset}, console {label}, kernel's accounting: the trainer ran on {frozen:.2f} cores with no console live; "
+          f"CPU it got live/frozen x{share:.3f} (95% {share_low:.3f}–{share_high:.3f}); it waited for a CPU "
+          f"{1000 * wait:+.1f} ms/s more (95% {1000 * wait_low:+.1f}–{1000 * wait_high:+.1f}), "
+          f"so throughput >= x{1 - wait_high:.3f} even if every wait held up a step", flush=True)
+    return [f"{preset} console {label} kernel: CPU x{share:.3f} ({share_low:.3f}–{share_high:.3f}), "
+            f"throughput bound >= x{1 - wait_high:.3f} (wait {1000 * wait:+.1f} ms/s)"]
 
 
 def main() -> int:

@@ -49,17 +49,23 @@ def read_estimate_seconds(run_dir: Path) -> float | None:
     return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
+POLL_SECONDS = 0.25
+
+
 class RunWatcher:
     """Polls one run's event log (and optionally samples resources) until cancelled.
 
     `run(is_cancelled)` is the body of a thread worker; `target.post_message` is thread-safe.
+    It polls four times a second: each batch is a message the console handles, and at ten steps
+    a second a 0.1 s poll made ten of them a second. The alarm does not wait for it (the clock
+    judges the silence since the last event), and a step's end shows within the next frame.
     """
 
     def __init__(
         self,
         run_dir: Path,
         target: MessagePump,
-        poll_seconds: float = 0.1,
+        poll_seconds: float = POLL_SECONDS,
         sample_seconds: float | None = 1.0,
         disk_path: Path | None = None,
     ) -> None:

@@ -38,9 +38,12 @@ from emosum_tui.ui.widgets.stall_banner import StallBanner
 from emosum_tui.ui.widgets.step_panel import StepPanel
 from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
 
-TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this (plus one poll)
+TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within this
 FRAME_SECONDS = 1.0  # everything that moves with the run is drawn in one frame a second (see `tick`)
 SLOW_FRAMES = 2  # the plots, the resources and the doctor's findings: every second frame, as nvitop
+BUSY_CPU_PERCENT = 90.0  # a machine this busy gives the console's CPU only by taking it from someone
+BUSY_FRAME_SECONDS = 2.0  # ... so it draws half as often (plots every 4 s); alarms still show at once
+ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process still runs
 
 
 def torch_build_text(environment: dict) -> str:
@@ -134,7 +137,9 @@ class TrainingScreen(Screen):
         self.status_when_gone: RunStatus | None = None  # status.json as read once the trainer was gone without a `done`
         self.status_read = False
         self.frame_drawn = float("-inf")  # time.monotonic() of the last frame
+        self.frame_seconds = FRAME_SECONDS  # BUSY_FRAME_SECONDS while the machine's CPU is busy
         self.frames = 0
+        self.alive_read: tuple[float, bool | None] = (float("-inf"), None)  # (when, alive) for the clock
         self.phase_pending: tuple | None = None  # the header's phase and progress, drawn in the next frame
         self.stop_requested = False
         self.diagnoser = LiveDiagnoser(self.run_dir)
@@ -199,18 +204,29 @@ class TrainingScreen(Screen):
         bar, new lines in the events pane, and every second frame the plots, the resources and the
         doctor's findings. Each redraw at its own moment cost a frame of its own (the whole screen
         between the changed widgets is composed again): at ten steps a second with an eval and a
-        checkpoint every two, the console made 4-5 frames a second, and its CPU is the trainer's."""
-        alive = self.alive()
+        checkpoint every two, the console made 4-5 frames a second, and its CPU is the trainer's.
+        While the machine's CPU is busy the frame comes every two seconds (`resources_read`)."""
+        now = time.monotonic()
+        alive = self._alive_lately(now)
         reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
         self.reading = reading
         banner = self.query_one(StallBanner)
-        now = time.monotonic()
         changed = reading.state != banner.state
-        if now - self.frame_drawn >= FRAME_SECONDS or changed:
+        if now - self.frame_drawn >= self.frame_seconds or changed:
             self.frame_drawn = now
             self._draw_frame(reading, everything=changed)
         elif reading.alarm:
             banner.show(reading)
+
+    def _alive_lately(self, now: float) -> bool | None:
+        """`alive()` as read at most ALIVE_SECONDS ago: the clock asks five times a second, and
+        each answer reads the process table (psutil), a few per cent of the console's CPU. A
+        process that is gone is told within a second; the dead alarm waits longer than that."""
+        when, alive = self.alive_read
+        if now - when >= ALIVE_SECONDS or alive is None:
+            alive = self.alive()
+            self.alive_read = (now, alive)
+        return alive
 
     def _draw_frame(self, reading: ClockReading, everything: bool) -> None:
         self.query_one(StepPanel).show_reading(reading)
@@ -318,7 +334,14 @@ class TrainingScreen(Screen):
 
     @on(ResourcesRead)
     def resources_read(self, message: ResourcesRead) -> None:
-        self.query_one(ResourcePane).show(message.sample)
+        """A sample also sets the frame rate: while the machine's CPU is busy (a trainer on every
+        core), each cycle the console spends is one a training step waits for, so it draws every
+        two seconds instead of every second. A GPU run leaves cores idle and keeps the full rate."""
+        busy = message.sample.cpu_percent >= BUSY_CPU_PERCENT
+        self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
+        pane = self.query_one(ResourcePane)
+        pane.note = f"machine busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s" if busy else ""
+        pane.show(message.sample)
         self.diagnoser.add_sample(message.sample)
         self.diagnosis_due = True
 

@@ -47,14 +47,17 @@ def gpu_line(gpu: GpuReading) -> str:
     return f"GPU {gpu.index} {escape(gpu.name)}: util [b]{_pct(gpu.util_percent)}[/b]  mem {memory}  {temp}  {power}{throttle}"
 
 
-def resource_text(sample: ResourceSample) -> str:
+def resource_text(sample: ResourceSample, note: str = "") -> str:
+    """The readings as lines of markup; `note` (the console's own state, such as its frame rate)
+    ends the CPU line."""
     lines = [gpu_line(gpu) for gpu in sample.gpus] or [f"[b]{escape(sample.gpu_note or 'no NVIDIA GPU')}[/b]"]
     trainer = "trainer —"
     if sample.trainer_cpu_percent is not None:
         trainer = f"trainer [b]{sample.trainer_cpu_percent:.0f}%[/b] ({sample.trainer_cpu_percent / 100:.1f} cores)"
         if sample.trainer_rss is not None:
             trainer += f", RSS {human_bytes(sample.trainer_rss)}"
-    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}")
+    note = f"   [dim]{escape(note)}[/dim]" if note else ""
+    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}{note}")
     lines.append(f"RAM {human_bytes(sample.ram_used)} / {human_bytes(sample.ram_total)}   disk free {human_bytes(sample.disk_free)} at the output dir")
     return "\n".join(lines)
 
@@ -70,6 +73,7 @@ class ResourcePane(Vertical):
         self.samples = 0
         self.latest: ResourceSample | None = None  # the sample `draw` shows; None once drawn
         self.off_why = ""
+        self.note = ""  # set by the screen: how often the console redraws, when it had to slow down
 
     def compose(self) -> ComposeResult:
         yield LiveText("resources: waiting for the first sample", id="resource-text")
@@ -101,7 +105,7 @@ class ResourcePane(Vertical):
         if sample is None or not self.query("#resource-text"):
             return
         self.latest = None
-        self.query_one("#resource-text", LiveText).show(resource_text(sample))
+        self.query_one("#resource-text", LiveText).show(resource_text(sample, self.note))
         for key, value in self.values(sample).items():
             spark = self.query_one(f"#spark-{key}", LiveText)
             if value is None:

@@ -22,9 +22,9 @@ Two designs, both printed:
   step's whole cycle (step end to step end, evals and checkpoints left out) is filed under the
   window it lies in. Both sides come
   from the same trainer process seconds apart, so the run-to-run drift that swamps whole-run
-  comparisons on a shared 2-core VM (±10%) cancels. Per console: mean cycle with none live /
-  mean cycle with it live, and a 95% interval from each live window against the frozen windows
-  either side. Target met when the interval's lower end is >= 0.98; missed when its upper end is
+  comparisons on a shared 2-core VM (±10%) cancels. Per console: each live window's mean cycle
+  against the frozen windows either side (frozen / live: 1.00 = no overhead), their mean and its
+  95% interval. Target met when the interval's lower end is >= 0.98; missed when its upper end is
   below.
 - **kernel's accounting** (Linux), in the same windows: the CPU time the trainer's threads got,
   and the time they waited for a CPU (`/proc/PID/task/*/schedstat`). It does not see the VM's
@@ -276,8 +276,8 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
 
 
 def window_figures(preset: str, result: dict) -> list[str]:
-    """Per console: mean cycle with none live / mean cycle with it live (1.00 = no overhead), and a
-    95% interval from each live window against the frozen windows either side of it."""
+    """Per console: each live window's mean cycle against the frozen windows either side of it
+    (frozen / live: 1.00 = no overhead), their mean and its 95% interval."""
     spans, per_window = result["spans"], result["per_window"]
     cores = os.cpu_count() or 1
     frozen = [c for (_, _, live, _), w in zip(spans, per_window, strict=True) if not live for c in w]
@@ -287,14 +287,12 @@ def window_figures(preset: str, result: dict) -> list[str]:
     for label in CONSOLES:
         mine = [i for i, span in enumerate(spans) if span[2] == label and per_window[i]]
         live = [c for i in mine for c in per_window[i]]
-        ratio = statistics.fmean(frozen) / statistics.fmean(live)
         triplets = []
         for i in mine:
             around = [c for j in (i - 1, i + 1) if 0 <= j < len(spans) and not spans[j][2] for c in per_window[j]]
             if around:
                 triplets.append(statistics.fmean(around) / statistics.fmean(per_window[i]))
-        half = 1.96 * statistics.stdev(triplets) / math.sqrt(len(triplets)) if len(triplets) > 1 else float("inf")
-        low, high = statistics.fmean(triplets) - half, statistics.fmean(triplets) + half
+        ratio, low, high = interval(triplets)  # the point is the interval's centre (not the pooled means' ratio)
         seconds = sum(end - start for start, end, live_label, _ in spans if live_label == label)
         share = sum(cpu for _, _, live_label, cpu in spans if live_label == label) / seconds
         verdict = "meets" if low >= 0.98 else "MISSES" if high < 0.98 else "not proven either way"
@@ -321,8 +319,9 @@ def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> 
       proportion (a trainer busy on every core loses what the console runs);
     - how much longer they waited for a CPU, in seconds per second: even if every such wait held
       up a whole step (one late thread keeps the others at torch's barrier), the throughput is at
-      least 1 minus that. The two bracket the step throughput ratio, far tighter than wall time
-      on a shared machine can."""
+      least 1 minus that: a floor. The first is an estimate (time a thread spent spinning at the
+      barrier, not working, may be what it lost), the second a bound; both far tighter than wall
+      time on a shared machine gives."""
     if any(row is None for row in scheduler):
         return []
     ran, waited = [], []

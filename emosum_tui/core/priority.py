@@ -15,6 +15,13 @@ processes the console starts are spawned at normal priority: on Windows with
 kept at normal priority that does nothing else. Elsewhere (macOS: one nice value for the whole
 process, no way back for its children) the console keeps normal priority.
 
+What priority cannot do: lower the CPU the console takes. A trainer that keeps every core busy
+loses what the console runs, whatever its priority (`bench_overhead`'s kernel accounting); priority
+only decides when. And on Linux with autogroup scheduling (`/proc/sys/kernel/sched_autogroup_enabled`,
+on by default in many desktop kernels) nice values rank threads only within one session: the
+trainer runs in a session of its own (`rundir.launch_trainer`), so there the console's nice 10
+does not rank it below the trainer at all. Windows has no such groups.
+
 `EMOSUM_CONSOLE_PRIORITY=normal` keeps the console at normal priority (and is how the overhead
 bench measures the difference).
 """

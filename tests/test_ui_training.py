@@ -313,7 +313,7 @@ async def test_on_a_busy_machine_the_screen_is_drawn_every_two_seconds(tmp_path:
     """When the sampler says the CPU is all in use, the console's frames are the trainer's loss:
     half as many, and the resource pane says why. The end is still shown complete."""
     seconds, frames, _, lines, resources = await watch_frames(tmp_path, busy=True, step_seconds=0.08)
-    assert "machine busy: redrawn every 2 s" in resources, resources
+    assert "CPU busy: redrawn every 2 s" in resources, resources
     assert seconds > 5, f"the run took {seconds:.1f} s: too fast to tell"
     # every 2 s, and room for one more (a finding the doctor mounts lays the screen out); every second fails
     assert len(redraws(frames)) <= 0.6 * seconds + 1, f"{len(frames)} frames in {seconds:.1f} s: {', '.join(f'{t:.2f}' for t in frames)}"

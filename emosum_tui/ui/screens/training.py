@@ -340,7 +340,7 @@ class TrainingScreen(Screen):
         busy = message.sample.cpu_percent >= BUSY_CPU_PERCENT
         self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
         pane = self.query_one(ResourcePane)
-        pane.note = f"machine busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s" if busy else ""
+        pane.note = f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s, to leave the CPU to the trainer" if busy else ""
         pane.show(message.sample)
         self.diagnoser.add_sample(message.sample)
         self.diagnosis_due = True

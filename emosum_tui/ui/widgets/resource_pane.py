@@ -49,16 +49,17 @@ def gpu_line(gpu: GpuReading) -> str:
 
 def resource_text(sample: ResourceSample, note: str = "") -> str:
     """The readings as lines of markup; `note` (the console's own state, such as its frame rate)
-    ends the CPU line."""
+    is a line of its own after them."""
     lines = [gpu_line(gpu) for gpu in sample.gpus] or [f"[b]{escape(sample.gpu_note or 'no NVIDIA GPU')}[/b]"]
     trainer = "trainer —"
     if sample.trainer_cpu_percent is not None:
         trainer = f"trainer [b]{sample.trainer_cpu_percent:.0f}%[/b] ({sample.trainer_cpu_percent / 100:.1f} cores)"
         if sample.trainer_rss is not None:
             trainer += f", RSS {human_bytes(sample.trainer_rss)}"
-    note = f"   [dim]{escape(note)}[/dim]" if note else ""
-    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}{note}")
+    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}")
     lines.append(f"RAM {human_bytes(sample.ram_used)} / {human_bytes(sample.ram_total)}   disk free {human_bytes(sample.disk_free)} at the output dir")
+    if note:
+        lines.append(f"[dim]{escape(note)}[/dim]")
     return "\n".join(lines)
 
 

@@ -25,8 +25,8 @@ class EventsPane(RichLog):
     once-a-second frame, so a checkpoint's line does not cost a frame of its own."""
 
     # A new line grows the log's virtual size, which by default lays out the whole screen again
-    # (15-20 ms on the training screen, a third of the console's CPU at ten steps a second with
-    # frequent evals). The pane's own box does not change, so only its scroll bars need to know:
+    # (15-20 ms on the training screen: with the resource text's re-flows, a third of the
+    # console's CPU samples on `demo`, ten steps a second and an eval every two). The pane's own box does not change, so only its scroll bars need to know:
     # `watch_virtual_size` tells them. A scroll bar that appears or goes still lays out the screen
     # (`show_vertical_scrollbar` is a layout reactive).
     virtual_size = Reactive(Size(0, 0), layout=False)

@@ -20,12 +20,11 @@ Two designs, both printed:
   none, the second live, none, and so on; each window begins a second after the switch (a thawed
   console first catches up with what it missed, which no real console does). Each optimizer
   step's whole cycle (step end to step end, evals and checkpoints left out) is filed under the
-  window it lies in. Both sides come
-  from the same trainer process seconds apart, so the run-to-run drift that swamps whole-run
-  comparisons on a shared 2-core VM (±10%) cancels. Per console: each live window's mean cycle
-  against the frozen windows either side (frozen / live: 1.00 = no overhead), their mean and its
-  95% interval. Target met when the interval's lower end is >= 0.98; missed when its upper end is
-  below.
+  window it lies in. Both sides come from the same trainer process seconds apart, so the
+  run-to-run drift that swamps whole-run comparisons on a shared 2-core VM (±10%) cancels. Per
+  console: each live window's mean cycle against the frozen windows either side (frozen / live:
+  1.00 = no overhead), their mean and its 95% interval. Target met when the interval's lower
+  end is >= 0.98; missed when its upper end is below.
 - **kernel's accounting** (Linux), in the same windows: the CPU time the trainer's threads got,
   and the time they waited for a CPU (`/proc/PID/task/*/schedstat`). It does not see the VM's
   neighbours, so it is precise where wall time is not. Live/frozen CPU is the throughput ratio if
@@ -289,7 +288,7 @@ def window_figures(preset: str, result: dict) -> list[str]:
         live = [c for i in mine for c in per_window[i]]
         triplets = []
         for i in mine:
-            around = [c for j in (i - 1, i + 1) if 0 <= j < len(spans) and not spans[j][2] for c in per_window[j]]
+            around = [c for j in frozen_either_side(spans, i) for c in per_window[j]]
             if around:
                 triplets.append(statistics.fmean(around) / statistics.fmean(per_window[i]))
         ratio, low, high = interval(triplets)  # the point is the interval's centre (not the pooled means' ratio)
@@ -302,6 +301,11 @@ def window_figures(preset: str, result: dict) -> list[str]:
         summaries.append(f"{preset} console {label} x{ratio:.3f} (95% {low:.3f}–{high:.3f}; {verdict}; {100 * share:.1f}% of a core)")
         summaries += scheduler_figures(preset, label, spans, result["scheduler"])
     return summaries
+
+
+def frozen_either_side(spans: list, i: int) -> list[int]:
+    """The windows just before and after window `i` in which no console was live."""
+    return [j for j in (i - 1, i + 1) if 0 <= j < len(spans) and not spans[j][2]]
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -326,7 +330,7 @@ def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> 
         return []
     ran, waited = [], []
     for i, (_, _, live, _) in enumerate(spans):
-        around = [scheduler[j] for j in (i - 1, i + 1) if 0 <= j < len(spans) and not spans[j][2]]
+        around = [scheduler[j] for j in frozen_either_side(spans, i)]
         if live == label and around:
             ran.append(scheduler[i][0] / statistics.fmean(r for r, _ in around))
             waited.append(scheduler[i][1] - statistics.fmean(w for _, w in around))

@@ -338,10 +338,13 @@ class TrainingScreen(Screen):
         core), each cycle the console spends is one a training step waits for, so it draws every
         two seconds instead of every second. A GPU run leaves cores idle and keeps the full rate."""
         busy = message.sample.cpu_percent >= BUSY_CPU_PERCENT
-        self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
         pane = self.query_one(ResourcePane)
+        first_or_flip = pane.samples == 0 or busy != (self.frame_seconds == BUSY_FRAME_SECONDS)
+        self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
         pane.note = f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s, to leave the CPU to the trainer" if busy else ""
         pane.show(message.sample)
+        if first_or_flip:  # the first reading, and why the view slows down, are not left waiting 4 s
+            pane.draw()
         self.diagnoser.add_sample(message.sample)
         self.diagnosis_due = True
 

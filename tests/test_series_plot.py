@@ -74,3 +74,26 @@ def test_no_points_and_one_point_are_drawn_without_dividing_by_zero():
     assert "".join(char for char, _ in empty[0]).strip() == "s/step: no points yet"
     one = chart([Series("s/step", [5.0], [0.3], "cyan", "braille")], 40, 10, "s/step", "step")
     assert sum("\u2800" < char <= "\u28ff" for row in one for char, _ in row) == 1
+
+
+def test_a_long_series_keeps_few_blocks_and_each_drawn_point_is_the_true_extreme_of_its_stretch():
+    import random
+
+    from emosum_tui.ui.widgets.series_plot import MAX_BLOCKS, Envelope
+
+    rng = random.Random(7)
+    series = Envelope()
+    ys = [rng.gauss(1.0, 0.1) for _ in range(150_001)]
+    ys[123_457], ys[4_321] = 50.0, -3.0
+    for x, y in enumerate(ys):
+        series.add(float(x), y)
+    assert len(series.lows) <= MAX_BLOCKS and series.block == 256  # 150,001 points in 587 blocks of 256
+    shown_x, shown_y = series.points(300)
+    assert len(shown_x) <= 600 and shown_x == sorted(shown_x)
+    assert (123_457.0, 50.0) in zip(shown_x, shown_y, strict=True) and (4_321.0, -3.0) in zip(shown_x, shown_y, strict=True)
+    blocks = len(series.lows)
+    for group in range(300):  # each group of whole blocks shows its lowest and its highest point, and only those
+        start, stop = round(group * blocks / 300) * series.block, min(len(ys), round((group + 1) * blocks / 300) * series.block)
+        stretch = ys[start:stop]
+        drawn = [y for x, y in zip(shown_x, shown_y, strict=True) if start <= x < stop]
+        assert sorted(set(drawn)) == sorted({min(stretch), max(stretch)}), group

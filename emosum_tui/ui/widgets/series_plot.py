@@ -5,7 +5,8 @@ drawing is the expensive part, so `add` only stores and `redraw` draws, if somet
 The training screen calls `redraw` every two seconds, as nvitop redraws, in the frame of its
 other figures. A long series is drawn as its envelope: the lowest and the highest point of each
 of a few hundred buckets (a braille cell is two dots wide), which keeps every spike and every
-dip that the plot can show at all.
+dip that the plot can show at all. The lowest and highest of each block of points are kept as
+the points arrive (`Envelope`), so a redraw costs the same at any length of run.
 
 This replaced textual-plotext: plotext builds a character matrix in Python, prints it as ANSI
 text, and Rich parses that text back and cuts it into lines. Its two plots were a third of the
@@ -31,21 +32,74 @@ MARKS = {"braille": "─", "dot": "•"}  # what the legend shows for each kind 
 AXIS = "grey50"
 
 
+MAX_BLOCKS = 1024  # a series keeps the lowest and highest point of at most this many blocks
+
+
+class Envelope:
+    """A series' points, and the lowest and highest point of each block of `block` consecutive
+    points. Drawing reads the blocks, not the points: the same cost at 50,000 steps as at 2,000
+    (a scan of every point at every redraw made the plots the console's largest cost after an
+    hour of `demo`). When there are more than MAX_BLOCKS, pairs merge and `block` doubles, so a
+    point is looked at once when added and once per merge of its block."""
+
+    def __init__(self) -> None:
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.block = 1
+        self.lows: list[int] = []  # per block, the index of its lowest point
+        self.highs: list[int] = []  # ... and of its highest
+
+    def __len__(self) -> int:
+        return len(self.xs)
+
+    def add(self, x: float, y: float) -> None:
+        index = len(self.xs)
+        self.xs.append(x)
+        self.ys.append(y)
+        if index % self.block == 0:  # the first point of a new block
+            self.lows.append(index)
+            self.highs.append(index)
+            if len(self.lows) > MAX_BLOCKS:
+                self._merge()
+        else:
+            if y < self.ys[self.lows[-1]]:
+                self.lows[-1] = index
+            if y > self.ys[self.highs[-1]]:
+                self.highs[-1] = index
+
+    def _merge(self) -> None:
+        """Blocks k and k+1 (k even) become one: blocks stay aligned at multiples of `block`."""
+        key = self.ys.__getitem__
+        self.lows = [min(self.lows[k : k + 2], key=key) for k in range(0, len(self.lows), 2)]
+        self.highs = [max(self.highs[k : k + 2], key=key) for k in range(0, len(self.highs), 2)]
+        self.block *= 2
+
+    def points(self, buckets: int) -> tuple[list[float], list[float]]:
+        """At most 2 x `buckets` points, in x order: every point of a short series; of a long one,
+        the lowest and the highest of each run of whole blocks, so no spike or dip is lost."""
+        if len(self.xs) <= 2 * buckets:
+            return list(self.xs), list(self.ys)
+        key = self.ys.__getitem__
+        blocks = len(self.lows)
+        groups = min(buckets, blocks)
+        out_x: list[float] = []
+        out_y: list[float] = []
+        for group in range(groups):
+            start, stop = round(group * blocks / groups), round((group + 1) * blocks / groups)
+            low = min(self.lows[start:stop], key=key)
+            high = max(self.highs[start:stop], key=key)
+            for index in sorted({low, high}):
+                out_x.append(self.xs[index])
+                out_y.append(self.ys[index])
+        return out_x, out_y
+
+
 def envelope(xs: Sequence[float], ys: Sequence[float], buckets: int) -> tuple[list[float], list[float]]:
-    """At most 2 x `buckets` points: per run of consecutive points, its lowest and highest, in x order."""
-    if len(xs) <= 2 * buckets:
-        return list(xs), list(ys)
-    out_x: list[float] = []
-    out_y: list[float] = []
-    size = len(xs) / buckets
-    for bucket in range(buckets):
-        start, stop = round(bucket * size), round((bucket + 1) * size)
-        low = min(range(start, stop), key=ys.__getitem__)
-        high = max(range(start, stop), key=ys.__getitem__)
-        for index in sorted({low, high}):
-            out_x.append(xs[index])
-            out_y.append(ys[index])
-    return out_x, out_y
+    """`Envelope.points` of the series (xs, ys), for a series drawn once."""
+    series = Envelope()
+    for x, y in zip(xs, ys, strict=True):
+        series.add(x, y)
+    return series.points(buckets)
 
 
 def tick_text(value: float, step: float) -> str:
@@ -190,7 +244,7 @@ class SeriesPlot(Widget):
 
     def __init__(self, *names: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.series: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in names}
+        self.series: dict[str, Envelope] = {name: Envelope() for name in names}
         self.skipped = 0
         self.dirty = True
         self._strips: list[Strip] = []
@@ -200,13 +254,11 @@ class SeriesPlot(Widget):
         if y is None or not math.isfinite(y):
             self.skipped += 1
             return
-        xs, ys = self.series[name]
-        xs.append(x)
-        ys.append(y)
+        self.series[name].add(x, y)
         self.dirty = True
 
     def points(self, name: str) -> int:
-        return len(self.series[name][0])
+        return len(self.series[name])
 
     def redraw(self) -> None:
         """Draw the points added since the last redraw (nothing to do when none were)."""
@@ -217,14 +269,14 @@ class SeriesPlot(Widget):
 
     def title(self) -> str:
         title = self.TITLE + (f" ({self.skipped} non-finite not drawn)" if self.skipped else "")
-        return title if any(xs for xs, _ in self.series.values()) else f"{title}: no points yet"
+        return title if any(self.series.values()) else f"{title}: no points yet"
 
     def _build(self) -> list[Strip]:
         width, height = self.size.width, self.size.height
         buckets = max(16, 2 * width)  # two braille dots per cell
         series = [
-            Series(name, *envelope(xs, ys, buckets), color, marker)
-            for (name, (xs, ys)), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False)
+            Series(name, *points.points(buckets), color, marker)
+            for (name, points), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False)
         ]
         base = self.rich_style
         styles: dict[str | None, Style] = {None: base}

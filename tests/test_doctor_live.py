@@ -91,6 +91,27 @@ def test_diagnoser_logs_each_finding_once(tmp_path: Path) -> None:
     assert [e.kind for e in read_events(tmp_path / DIAGNOSIS_FILE)] == ["diagnosis"]
 
 
+def test_after_the_users_4945_steps_the_diagnoser_still_knows_the_run_is_on_the_cpu(tmp_path: Path) -> None:
+    """A long run's step begins, heartbeats and evals do not push the run start and the train plan
+    out of the diagnoser's memory (at 5,000 kept events they did, and the finding went away)."""
+    from emosum_tui.core.events import EvalResult, Heartbeat, StepBegin, StepEnd
+
+    window, _ = load("rtx_gpu_cpu_torch")
+    diagnoser = LiveDiagnoser(tmp_path)
+    diagnoser.add_events(window.events)
+    for sample in window.samples:
+        diagnoser.add_sample(sample)
+    t, first = window.events[-1].t, max(e.step for e in window.steps) + 1
+    for step in range(first, 4946):
+        t += 1.0
+        later = [StepBegin(t=t, step=step), Heartbeat(t=t + 0.5, step=step), StepEnd(t=t + 0.9, step=step, loss=2.0, step_seconds=0.9)]
+        diagnoser.add_events(later + ([EvalResult(t=t + 1, step=step, metrics={"eval_loss": 2.1})] if step % 1000 == 0 else []))
+    findings = diagnoser.update()
+    diagnoser.close()
+    assert findings[0].code == "cpu-while-gpu-idle" and "device = cpu (train plan)" in findings[0].evidence
+    assert "over 4945 steps" in findings[0].evidence
+
+
 def test_cpu_is_known_from_the_trainer_environment_before_the_plan() -> None:
     """Seconds after start (model still loading), RunStart's environment already says torch has no CUDA."""
     from emosum_tui.core.events import RunStart, TrainPlan

@@ -12,6 +12,8 @@ import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TypeVar
 
 from emosum_tui.core.events import CheckpointSaved, Event, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.doctor.findings import Finding, gib, worst_first
@@ -27,10 +29,15 @@ THROTTLE_SHARE = 0.5  # share of busy samples that must be throttled
 SYSTEM_SATURATED = 85.0  # system CPU % (of all cores) at which processes wait for a core
 OTHERS_SHARE = 0.25  # share of the machine's cores that other processes must take to be named
 
+E = TypeVar("E", bound=Event)
+
 
 @dataclass(frozen=True)
 class LiveWindow:
-    """What a rule may look at: events (all of the run so far, or a recent tail) and recent samples."""
+    """What a rule may look at: events (all of the run so far, or a recent tail) and recent samples.
+
+    The views of one kind of event (`steps`, `plan`...) are computed once per window: the rules
+    ask for them a dozen times, and after 5,000 steps each scan of the events was 2 ms."""
 
     events: Sequence[Event]
     samples: Sequence[ResourceSample]
@@ -39,19 +46,30 @@ class LiveWindow:
     precision: str = ""  # the preset's train.precision ("" = unknown)
     learning_rate: float | None = None
 
-    @property
+    @cached_property
+    def _by_kind(self) -> dict[type, list[Event]]:
+        kinds: dict[type, list[Event]] = {}
+        for event in self.events:
+            kinds.setdefault(type(event), []).append(event)
+        return kinds
+
+    def of_kind(self, kind: type[E]) -> list[E]:
+        """The window's events of one kind, in log order."""
+        return self._by_kind.get(kind, [])  # type: ignore[return-value]
+
+    @cached_property
     def plan(self) -> TrainPlan | None:
-        plans = [e for e in self.events if isinstance(e, TrainPlan)]
+        plans = self.of_kind(TrainPlan)
         return plans[-1] if plans else None
 
-    @property
+    @cached_property
     def device(self) -> str:
         """The trainer's device as it reported it ("cpu", "cuda:0"); before the train plan, what its
         environment said at start (torch cannot use CUDA -> "cpu"); "" when nothing is known yet."""
         plan = self.plan
         if plan and plan.device:
             return plan.device.lower()
-        starts = [e for e in self.events if isinstance(e, RunStart) and "cuda_available" in e.environment]
+        starts = [e for e in self.of_kind(RunStart) if "cuda_available" in e.environment]
         if starts:
             return "cuda" if starts[-1].environment["cuda_available"] else "cpu"
         return ""
@@ -71,18 +89,25 @@ class LiveWindow:
 
     @property
     def steps(self) -> list[StepEnd]:
-        return [e for e in self.events if isinstance(e, StepEnd)]
+        return self.of_kind(StepEnd)
 
-    def step_seconds(self) -> list[float]:
-        """Finished steps' durations, plus the one still running when it is already longer than them all."""
+    @property
+    def begins(self) -> list[StepBegin]:
+        return self.of_kind(StepBegin)
+
+    @cached_property
+    def _step_seconds(self) -> list[float]:
         done = [e.step_seconds for e in self.steps if e.step_seconds > 0]
-        begins = [e for e in self.events if isinstance(e, StepBegin)]
-        ended = {e.step for e in self.steps}
-        if begins and begins[-1].step not in ended and self.samples:
+        begins = self.begins
+        if begins and self.samples and (not self.steps or self.steps[-1].step < begins[-1].step):
             running = self.samples[-1].t - begins[-1].t
             if running > 0 and (not done or running > max(done)):
                 done.append(running)
         return done
+
+    def step_seconds(self) -> list[float]:
+        """Finished steps' durations, plus the one still running when it is already longer than them all."""
+        return list(self._step_seconds)
 
     def gpu_index(self) -> int:
         device = self.device
@@ -287,15 +312,15 @@ def cpu_contention(window: LiveWindow) -> Finding | None:
 
 def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     """Step time jumps at save steps: checkpoint I/O (AdamW checkpoints are 3x the weights)."""
-    saves = [e for e in window.events if isinstance(e, CheckpointSaved)]
+    saves = window.of_kind(CheckpointSaved)
     steps = window.steps
     seconds = [e.step_seconds for e in steps if e.step_seconds > 0]
     if not saves or len(seconds) < 3:
         return None
     median = statistics.median(seconds)
     end_t = {e.step: e.t for e in steps}
-    begin_t = {e.step: e.t for e in window.events if isinstance(e, StepBegin)}
-    restarts = [e.t for e in window.events if isinstance(e, RunStart)]
+    begin_t = {e.step: e.t for e in window.begins}
+    restarts = [e.t for e in window.of_kind(RunStart)]
     costs = []
     for save in saves:
         gap = begin_t[save.step + 1] - end_t[save.step] if save.step in end_t and save.step + 1 in begin_t else 0.0

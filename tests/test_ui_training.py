@@ -195,13 +195,28 @@ class LiveRun:
         self.thread.join(10)
 
 
-async def test_a_hung_step_shows_stalled_while_it_runs_within_a_second_of_the_threshold(tmp_path: Path):
+def busy_sample():
+    """What the resource sampler reads on a machine whose CPU the trainer uses whole."""
+    from emosum_tui.monitor.resources import ResourceSample
+
+    return ResourceSample(t=time.time(), cpu_percent=100.0, cpu_count=2, trainer_cpu_percent=197.0,
+                          trainer_rss=None, ram_used=1, ram_total=2, disk_free=1, gpus=(), gpu_note="")
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle machine", "busy machine"])
+async def test_a_hung_step_shows_stalled_while_it_runs_within_a_second_of_the_threshold(tmp_path: Path, busy: bool):
+    """Also on a busy machine, where the console reads the clock and the log twice a second."""
     import os
+
+    from emosum_tui.monitor.run_watcher import ResourcesRead
 
     policy = StallPolicy(min_slow_seconds=1.0, min_stalled_seconds=2.5)
     screen = TrainingScreen(tmp_path / "run", sample_resources=False, policy=policy)
     with LiveRun(tmp_path / "run", os.getpid(), hang_at=4) as live:
         async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+            if busy:
+                screen.post_message(ResourcesRead(busy_sample()))
+                await wait_for(pilot, lambda: screen.frame_seconds == 2.0)
             banner = screen.query_one(StallBanner)
             await wait_for(pilot, lambda: live.hang_began is not None)
             slow_seen = await wait_for(pilot, lambda: banner.state == "slow")
@@ -249,10 +264,10 @@ async def watch_frames(tmp_path: Path, busy: bool, step_seconds: float = 0.03) -
     """A run of 100 steps at 30 steps a second (or one per `step_seconds`), an eval and a checkpoint every 10 steps, watched
     by the training screen: (seconds it ran, when each frame was composed, how many times the
     screen was laid out again, the events pane's lines, the resource pane's text). With `busy`, the screen is told what the
-    resource sampler tells it on a machine whose CPU is all in use."""
+    resource sampler tells it on a machine whose CPU is all in use. `READS` gets how often the
+    clock and the event log were read while the run went on."""
     import os
 
-    from emosum_tui.monitor.resources import ResourceSample
     from emosum_tui.monitor.run_watcher import ResourcesRead
 
     screen = TrainingScreen(tmp_path / "run", sample_resources=False)
@@ -262,9 +277,7 @@ async def watch_frames(tmp_path: Path, busy: bool, step_seconds: float = 0.03) -
         async with ScreenApp(screen).run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: screen.clock.step > 0)
             if busy:
-                sample = ResourceSample(t=time.time(), cpu_percent=100.0, cpu_count=2, trainer_cpu_percent=197.0,
-                                        trainer_rss=None, ram_used=1, ram_total=2, disk_free=1, gpus=(), gpu_note="")
-                screen.post_message(ResourcesRead(sample))
+                screen.post_message(ResourcesRead(busy_sample()))
                 await wait_for(pilot, lambda: "busy" in screen.query_one("#resource-text", LiveText).text)
             await pilot.pause(0.3)  # the first frames settle the layout
             # Textual's frame (compose the changed regions, write them out) and its layout: private API.
@@ -279,15 +292,33 @@ async def watch_frames(tmp_path: Path, busy: bool, step_seconds: float = 0.03) -
                 real_layout(*args, **kwargs)
 
             screen._compositor_refresh, screen._refresh_layout = frame, layout
+            clock_reads, log_reads = counted(screen.clock, "reading"), counted(screen.watcher.reader, "poll")
             began = time.monotonic()
             await wait_for(pilot, lambda: not live.thread.is_alive(), timeout=15)
             seconds = time.monotonic() - began
+            READS[:] = [len(clock_reads), len(log_reads)]
             await wait_for(pilot, lambda: "100 / 100" in str(screen.query_one("#phase-name").render()), timeout=3)
             await wait_for(pilot, lambda: screen.query_one(LossPlot).points("eval") == 10 and not screen.query_one(EventsPane).pending)
             lines = screen.query_one(EventsPane).texts
             resources = screen.query_one("#resource-text", LiveText).text
     during = [t - began for t in frames if t <= began + seconds]
     return seconds, during, sum(t <= began + seconds for t in layouts), lines, resources
+
+
+READS: list[int] = []  # watch_frames: (clock readings, event-log polls) while the run went on
+
+
+def counted(owner: object, name: str) -> list[float]:
+    """Wrap one of our own objects' methods: the list gets a time for each call."""
+    calls: list[float] = []
+    real = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(time.monotonic())
+        return real(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+    return calls
 
 
 def redraws(frames: list[float]) -> list[float]:
@@ -306,17 +337,21 @@ async def test_a_fast_run_with_evals_and_checkpoints_is_drawn_in_one_frame_a_sec
     assert seconds > 2, f"the run took {seconds:.1f} s: too fast to tell"
     assert sum("checkpoint step" in line for line in lines) == 10 and sum("eval step" in line for line in lines) == 10
     assert len(redraws(frames)) <= seconds + 2, f"{len(frames)} frames in {seconds:.1f} s: {', '.join(f'{t:.2f}' for t in frames)}"
+    clock_reads, log_reads = READS
+    assert clock_reads >= 4 * seconds and log_reads >= 3 * seconds, READS  # 5 and 4 a second: the busy test's bounds can fail
     assert layouts <= 1, f"{layouts} layouts for 20 lines added to the events pane"  # one: its scroll bar appears
 
 
 async def test_on_a_busy_machine_the_screen_is_drawn_every_two_seconds(tmp_path: Path):
     """When the sampler says the CPU is all in use, the console's frames are the trainer's loss:
-    half as many, and the resource pane says why. The end is still shown complete."""
+    half as many, the clock and the log read twice a second, and the resource pane says why. The end is still shown complete."""
     seconds, frames, _, lines, resources = await watch_frames(tmp_path, busy=True, step_seconds=0.08)
     assert "CPU busy: redrawn every 2 s" in resources, resources
     assert seconds > 5, f"the run took {seconds:.1f} s: too fast to tell"
     # every 2 s, and room for one more (a finding the doctor mounts lays the screen out); every second fails
     assert len(redraws(frames)) <= 0.6 * seconds + 1, f"{len(frames)} frames in {seconds:.1f} s: {', '.join(f'{t:.2f}' for t in frames)}"
+    clock_reads, log_reads = READS  # twice a second each, and the clock again after each batch of events
+    assert clock_reads <= 5 * seconds + 3 and log_reads <= 2.5 * seconds + 2, f"{READS} in {seconds:.1f} s"  # idle: 9 and 4/s
     assert sum("eval step" in line for line in lines) == 10
 
 

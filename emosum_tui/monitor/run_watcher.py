@@ -56,8 +56,9 @@ class RunWatcher:
     """Polls one run's event log (and optionally samples resources) until cancelled.
 
     `run(is_cancelled)` is the body of a thread worker; `target.post_message` is thread-safe.
-    It polls four times a second: each batch is a message the console handles, and at ten steps
-    a second a 0.1 s poll made ten of them a second. The alarm does not wait for it (the clock
+    It polls four times a second (twice while the machine's CPU is busy: the screen sets
+    `poll_seconds`, which the thread reads at each poll). Each batch is a message the console
+    handles, and at ten steps a second a 0.1 s poll made ten of them a second. The alarm does not wait for it (the clock
     judges the silence since the last event), and a step's end shows within the next frame.
     """
 

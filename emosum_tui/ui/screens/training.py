@@ -21,12 +21,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_run, read_status, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
-from emosum_tui.monitor.run_watcher import EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
+from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
@@ -43,6 +44,8 @@ FRAME_SECONDS = 1.0  # everything that moves with the run is drawn in one frame 
 SLOW_FRAMES = 2  # the plots, the resources and the doctor's findings: every second frame, as nvitop
 BUSY_CPU_PERCENT = 90.0  # a machine this busy gives the console's CPU only by taking it from someone
 BUSY_FRAME_SECONDS = 2.0  # ... so it draws half as often (plots every 4 s); alarms still show at once
+BUSY_TICK_SECONDS = 0.5  # ... and reads the clock twice a second: an alarm shows within 0.5 s, still under the 1 s promised
+BUSY_POLL_SECONDS = 0.5  # ... and reads the event log twice a second
 ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process still runs
 
 
@@ -138,6 +141,8 @@ class TrainingScreen(Screen):
         self.status_read = False
         self.frame_drawn = float("-inf")  # time.monotonic() of the last frame
         self.frame_seconds = FRAME_SECONDS  # BUSY_FRAME_SECONDS while the machine's CPU is busy
+        self.tick_timer: Timer | None = None
+        self.watcher: RunWatcher | None = None
         self.frames = 0
         self.alive_read: tuple[float, bool | None] = (float("-inf"), None)  # (when, alive) for the clock
         self.phase_pending: tuple | None = None  # the header's phase and progress, drawn in the next frame
@@ -164,11 +169,11 @@ class TrainingScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(PhaseHeader).show_run(self.run_dir.name, "", "", "")
-        watcher = RunWatcher(self.run_dir, self, sample_seconds=1.0 if self.sample_resources else None)
+        self.watcher = watcher = RunWatcher(self.run_dir, self, sample_seconds=1.0 if self.sample_resources else None)
         if not self.sample_resources:
             self.query_one(ResourcePane).show_off("not sampled in this view")
         self.run_worker(lambda: watcher.run(self._cancelled), thread=True, exit_on_error=False, name="run-watcher", group="watch")
-        self.set_interval(TICK_SECONDS, self.tick)
+        self.tick_timer = self.set_interval(TICK_SECONDS, self.tick)
         self.tick()
 
     def on_unmount(self) -> None:
@@ -205,7 +210,8 @@ class TrainingScreen(Screen):
         doctor's findings. Each redraw at its own moment cost a frame of its own (the whole screen
         between the changed widgets is composed again): at ten steps a second with an eval and a
         checkpoint every two, the console made 4-5 frames a second, and its CPU is the trainer's.
-        While the machine's CPU is busy the frame comes every two seconds (`resources_read`)."""
+        While the machine's CPU is busy the frame comes every two seconds and the clock ticks twice
+        a second (`resources_read`)."""
         now = time.monotonic()
         alive = self._alive_lately(now)
         reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
@@ -334,19 +340,30 @@ class TrainingScreen(Screen):
 
     @on(ResourcesRead)
     def resources_read(self, message: ResourcesRead) -> None:
-        """A sample also sets the frame rate: while the machine's CPU is busy (a trainer on every
-        core), each cycle the console spends is one a training step waits for, so it draws every
-        two seconds instead of every second. A GPU run leaves cores idle and keeps the full rate."""
+        """A sample also sets the console's pace: while the machine's CPU is busy (a trainer on
+        every core), each cycle the console spends is one a training step waits for, so it draws
+        every two seconds instead of every second, and reads the clock and the log twice a second
+        instead of five and four times. A GPU run leaves cores idle and keeps the full pace."""
         busy = message.sample.cpu_percent >= BUSY_CPU_PERCENT
         pane = self.query_one(ResourcePane)
-        first_or_flip = pane.samples == 0 or busy != (self.frame_seconds == BUSY_FRAME_SECONDS)
-        self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
+        flip = busy != (self.frame_seconds == BUSY_FRAME_SECONDS)
+        first_or_flip = pane.samples == 0 or flip
+        if flip:
+            self._pace(busy)
         pane.note = f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s, to leave the CPU to the trainer" if busy else ""
         pane.show(message.sample)
         if first_or_flip:  # the first reading, and why the view slows down, are not left waiting 4 s
             pane.draw()
         self.diagnoser.add_sample(message.sample)
         self.diagnosis_due = True
+
+    def _pace(self, busy: bool) -> None:
+        self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
+        if self.watcher is not None:
+            self.watcher.poll_seconds = BUSY_POLL_SECONDS if busy else POLL_SECONDS  # read by its thread at its next poll
+        if self.tick_timer is not None:
+            self.tick_timer.stop()
+        self.tick_timer = self.set_interval(BUSY_TICK_SECONDS if busy else TICK_SECONDS, self.tick)
 
     # -- control keys --------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ Two designs, both printed:
 
 Each console's own CPU while live is printed as a share of one core and of the machine.
 
-    .venv/bin/python bench/bench_overhead.py [--windows 24] [--window-seconds 6] [--repeats 2] [--skip-demo]
+    .venv/bin/python bench/bench_overhead.py [--windows 24] [--window-seconds 6] [--repeats 2] [--skip-demo] [--skip-large]
 """
 
 from __future__ import annotations
@@ -353,6 +353,7 @@ def main() -> int:
     parser.add_argument("--window-seconds", type=float, default=6.0, help="the demo's window; the large config's is 3x")
     parser.add_argument("--repeats", type=int, default=2, help="whole bare/console run pairs per preset (ABAB...); 0: none")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-large", action="store_true", help="only `demo` (its windows take 12 minutes at 64)")
     args = parser.parse_args()
     figures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
@@ -363,7 +364,7 @@ def main() -> int:
         env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
         env.pop("EMOSUM_FAULT", None)
-        for preset in ([] if args.skip_demo else ["demo"]) + ["overhead-large"]:
+        for preset in ([] if args.skip_demo else ["demo"]) + ([] if args.skip_large else ["overhead-large"]):
             seconds = args.window_seconds * (3 if preset == "overhead-large" else 1)
             figures += window_figures(preset, windows_run(home, env, preset, args.windows, seconds))
             if args.repeats:

@@ -11,6 +11,9 @@
 4. One plot redraw: 4,945 points of s/step in a 90 x 20 cell plot, redrawn and repainted, as
    thread CPU ms (median of 30); side by side with textual-plotext (the plot it replaced) on the
    same points when that package is installed (`pip install textual-plotext`).
+5. Cost against the run's length: one plot redraw at 50,000 points vs 500, and one pass of the
+   doctor's live rules over 10,000 steps vs 500 (the most it keeps), thread CPU ms. A watched
+   run's console must not grow dearer as the run goes on.
 
 Prints a final `RESULT` line of figures with their ratio to the target.
 """
@@ -210,6 +213,35 @@ async def plot_cost(steps: int, plotext: bool, redraws: int = 30) -> float:
     return statistics.median(times)
 
 
+def diagnosis_cost(steps: int, passes: int = 10) -> float:
+    """Thread CPU seconds per pass of the live rules over a CPU run of `steps` steps (a begin, an
+    end and a heartbeat each, an eval and a checkpoint every 20), median of `passes`."""
+    from emosum_tui.doctor.live import LiveDiagnoser
+    from emosum_tui.monitor.resources import ResourceSample
+
+    diagnoser = LiveDiagnoser(None)
+    t = 1000.0
+    events: list = [RunStart(t=t, preset="bench", pid=1, environment={"cuda_available": False}),
+                    TrainPlan(t=t, total_steps=steps, device="cpu", batch_size=4, grad_accum=2), Phase(t=t, name="training")]
+    for step in range(1, steps + 1):
+        t += 0.1
+        events += [StepBegin(t=t, step=step), Heartbeat(t=t + 0.05, step=step),
+                   StepEnd(t=t + 0.09, step=step, total_steps=steps, loss=3.0 - step / steps + 0.05 * (step % 7), step_seconds=0.09)]
+        if step % 20 == 0:
+            events += [EvalResult(t=t, step=step, metrics={"eval_loss": 2.0}), CheckpointSaved(t=t, step=step, bytes=10**7, seconds=0.05)]
+    diagnoser.add_events(events)
+    for k in range(120):
+        diagnoser.add_sample(ResourceSample(t=t - 120 + k, cpu_percent=99.0, cpu_count=2, trainer_cpu_percent=190.0, trainer_rss=10**9,
+                                            ram_used=10**9, ram_total=2 * 10**10, disk_free=10**10, gpus=(), gpu_note="no NVIDIA GPU"))
+    times = []
+    for _ in range(passes):
+        began = time.thread_time()
+        findings = diagnoser.update()
+        times.append(time.thread_time() - began)
+    assert any(f.code == "cpu-training" for f in findings), [f.code for f in findings]  # the device is still known
+    return statistics.median(times)
+
+
 async def main_async(trials: int, steps: int) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -221,6 +253,8 @@ async def main_async(trials: int, steps: int) -> None:
         plotext_ms = await plot_cost(steps, plotext=True) * 1000
     except ImportError:
         plotext_ms = float("nan")
+    short_plot, long_plot = await plot_cost(500, plotext=False) * 1000, await plot_cost(50_000, plotext=False) * 1000
+    short_rules, long_rules = diagnosis_cost(500) * 1000, diagnosis_cost(10_000) * 1000
     median, worst = statistics.median(latencies), max(latencies)
     print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
     print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
@@ -229,11 +263,15 @@ async def main_async(trials: int, steps: int) -> None:
           f"with its repaint: {with_paint * 1000:.2f} ms (1/s)")
     print(f"plot redraw ({steps:,} points, 90 x 20 cells): {plot_ms:.2f} ms; textual-plotext on the same points: "
           + (f"{plotext_ms:.2f} ms" if plotext_ms == plotext_ms else "not installed"))
+    print(f"plot redraw at 50,000 points: {long_plot:.2f} ms vs {short_plot:.2f} ms at 500; the doctor's rules over "
+          f"10,000 steps: {long_rules:.2f} ms vs {short_rules:.2f} ms over 500")
     print(
         f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
         f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
         f"tick_ms={per_tick * 1000:.2f} panel_redraw_ms={with_paint * 1000:.2f} cpu_share={share:.1%} "
-        f"plot_redraw_ms={plot_ms:.2f} plotext_ms={plotext_ms:.2f} ratio={plot_ms / plotext_ms:.3f}"
+        f"plot_redraw_ms={plot_ms:.2f} plotext_ms={plotext_ms:.2f} ratio={plot_ms / plotext_ms:.3f} "
+        f"plot_50000_vs_500={long_plot:.2f}/{short_plot:.2f}ms ratio={long_plot / short_plot:.2f} "
+        f"doctor_10000_vs_500_steps={long_rules:.2f}/{short_rules:.2f}ms ratio={long_rules / short_rules:.2f}"
     )
 
 

@@ -88,10 +88,14 @@ class LiveDiagnoser:
         self._samples.append(sample)
 
     def window(self) -> LiveWindow:
-        events = [*self._starts, *self._saves, *self._begins, *self._steps]  # rules select by kind; within a kind, log order is kept
+        kinds: dict[type, list[Event]] = {RunStart: [], TrainPlan: []}
+        for event in self._starts:
+            kinds[type(event)].append(event)
+        kinds.update({CheckpointSaved: list(self._saves), StepBegin: list(self._begins), StepEnd: list(self._steps)})
         p = self.preset
         return LiveWindow(
-            events=events,
+            events=[*self._starts, *self._saves, *self._begins, *self._steps],  # within a kind, log order is kept
+            by_kind=kinds,
             samples=list(self._samples),
             warmup_steps=p["train.warmup_steps"] if p else 0,
             save_steps=p["save.steps"] if p else None,

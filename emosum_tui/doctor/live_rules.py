@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
@@ -37,7 +37,8 @@ class LiveWindow:
     """What a rule may look at: events (all of the run so far, or a recent tail) and recent samples.
 
     The views of one kind of event (`steps`, `plan`...) are computed once per window: the rules
-    ask for them a dozen times, and after 5,000 steps each scan of the events was 2 ms."""
+    ask for them a dozen times, and after 5,000 steps each scan of the events was 2 ms. A caller
+    that already holds the events by kind (the live diagnoser) passes them as `by_kind`."""
 
     events: Sequence[Event]
     samples: Sequence[ResourceSample]
@@ -45,9 +46,12 @@ class LiveWindow:
     save_steps: int | None = None
     precision: str = ""  # the preset's train.precision ("" = unknown)
     learning_rate: float | None = None
+    by_kind: dict[type, list[Event]] | None = field(default=None, repr=False, compare=False)  # `events` sorted by type
 
     @cached_property
     def _by_kind(self) -> dict[type, list[Event]]:
+        if self.by_kind is not None:
+            return self.by_kind
         kinds: dict[type, list[Event]] = {}
         for event in self.events:
             kinds.setdefault(type(event), []).append(event)
@@ -306,7 +310,7 @@ def cpu_contention(window: LiveWindow) -> Finding | None:
         f"system CPU {system:.0f}% of {cores} logical cores, the trainer {trainer_cores:.1f} cores, everything else "
         f"{others:.1f} cores (mean of {len(samples)} samples); {_median_text(window.step_seconds())}",
         "close or pause what else is running (Windows: Task Manager > Processes, sorted by CPU; Linux/macOS: top), "
-        "or wait for it to finish; this console itself uses about 5% of one core",
+        "or wait for it to finish; this console itself uses 1-2% of one core",
     )
 
 
@@ -396,7 +400,8 @@ def loss_not_finite(window: LiveWindow) -> Finding | None:
 
 def loss_flat(window: LiveWindow) -> Finding | None:
     """After warm-up the loss should fall; the same level at the end of the window as at its start says it is not learning."""
-    losses = [(e.step, e.loss) for e in window.steps if e.loss is not None and math.isfinite(e.loss) and e.step > window.warmup_steps]
+    warmup = window.warmup_steps
+    losses = [(e.step, e.loss) for e in window.steps if e.step > warmup and e.loss is not None and math.isfinite(e.loss)]
     if len(losses) < 20:
         return None
     k = max(5, len(losses) // 4)

@@ -94,7 +94,7 @@ class LiveDiagnoser:
         kinds.update({CheckpointSaved: list(self._saves), StepBegin: list(self._begins), StepEnd: list(self._steps)})
         p = self.preset
         return LiveWindow(
-            events=[*self._starts, *self._saves, *self._begins, *self._steps],  # within a kind, log order is kept
+            events=[event for events in kinds.values() for event in events],  # within a kind, log order is kept
             by_kind=kinds,
             samples=list(self._samples),
             warmup_steps=p["train.warmup_steps"] if p else 0,

@@ -142,3 +142,28 @@ def test_a_stop_and_resume_after_a_save_is_not_a_checkpoint_spike() -> None:
     slow_save = [StepBegin(t=t + 300.0, step=6), StepEnd(t=t + 300.5, step=6, total_steps=10, step_seconds=0.5)]
     window = LiveWindow(events=[*events, *slow_save], samples=[])
     assert "checkpoint-spikes" in [f.code for f in diagnose(window)]  # the same gap with no restart is the save's
+
+
+def test_the_doctor_runs_less_often_as_its_passes_grow_dearer() -> None:
+    """The rules read every kept step: over 10,000 steps a pass costs the trainer's machine ~100x one
+    over 50, so it waits longer for the next; never longer than MAX_WAIT, and a short run's doctor
+    keeps up with the plots (redrawn every 2 s)."""
+    from emosum_tui.core.events import RunStart, StepBegin, StepEnd, TrainPlan
+
+    def diagnoser_after(steps: int) -> LiveDiagnoser:
+        t = 1_790_000_000.0
+        events: list = [RunStart(t=t, environment={"cuda_available": False}), TrainPlan(t=t, total_steps=steps, device="cpu")]
+        for step in range(1, steps + 1):
+            events += [StepBegin(t=t + step, step=step), StepEnd(t=t + step + 0.9, step=step, loss=3.0 - step / steps, step_seconds=0.9)]
+        diagnoser = LiveDiagnoser(None)
+        diagnoser.add_events(events)
+        return diagnoser
+
+    short, long = diagnoser_after(50), diagnoser_after(LiveDiagnoser.MAX_STEPS)
+    for diagnoser in (short, long):
+        assert diagnoser.due(now=0.0)  # the first pass is never held back
+        assert any(f.code == "cpu-training" for f in diagnoser.update(now=0.0))
+    short_wait, long_wait = short.next_pass, long.next_pass
+    assert short.due(now=2.0), f"50 steps: the next pass waits {short_wait:.3f} s"
+    assert long_wait > 5 * short_wait and not long.due(now=2.0), f"10,000 steps: the next pass waits {long_wait:.3f} s"
+    assert long_wait <= LiveDiagnoser.MAX_WAIT and long.due(now=LiveDiagnoser.MAX_WAIT)

@@ -8,6 +8,7 @@ file, own sequence numbers; `read_diagnoses(run_dir)` reads it back (e.g. `watch
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,9 +59,17 @@ class LiveDiagnoser:
     the train plan out, and the doctor forgot the device. The rules read every step they are
     given, 0.9 ms per 1,000 steps, every 2-4 s: MAX_STEPS bounds that, and a loss that has not
     fallen over the last 10,000 steps is still news.
+
+    `due()` paces the passes by what the last one cost, so the doctor takes at most SHARE of one
+    core: 0.3 ms over 500 steps may run every frame, 8 ms over 10,000 steps waits 16 s (no more
+    than MAX_WAIT). A watched `demo` reaches 10,000 steps in 17 minutes, and a pass every 2-4 s then
+    cost the trainer 0.3-0.5% of a core (the doctor's findings are trends; the stall alarm is not
+    the doctor's and is never paced).
     """
 
     MAX_STEPS = 10_000
+    SHARE = 0.0005  # of one core, at most, for the rules
+    MAX_WAIT = 15.0  # seconds between passes, at most
 
     def __init__(self, run_dir: Path | None, preset: Preset | None = None, max_samples: int = 120) -> None:
         self.run_dir = run_dir
@@ -72,6 +81,8 @@ class LiveDiagnoser:
         self._samples: deque[ResourceSample] = deque(maxlen=max_samples)
         self._active: set[tuple[str, str]] = set()
         self._writer: EventWriter | None = None
+        self.next_pass = float("-inf")  # time.monotonic() before which `due()` says no
+        self.passes = 0
 
     def add_events(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -103,8 +114,19 @@ class LiveDiagnoser:
             learning_rate=p["train.learning_rate"] if p else None,
         )
 
-    def update(self) -> list[Finding]:
+    def due(self, now: float | None = None) -> bool:
+        """Whether a pass now keeps the doctor within SHARE of a core (the first one always is)."""
+        return (time.monotonic() if now is None else now) >= self.next_pass
+
+    def update(self, now: float | None = None) -> list[Finding]:
+        """Run the rules now, whatever `due()` says; the time it took sets when the next pass is due.
+        Wall time, not CPU time: Windows counts a thread's CPU in 15.6 ms ticks, and on a busy
+        machine a pass that waits for a core is one more reason to wait."""
+        began = time.perf_counter()
         findings = diagnose(self.window())
+        spent = time.perf_counter() - began
+        self.passes += 1
+        self.next_pass = (time.monotonic() if now is None else now) + min(self.MAX_WAIT, spent / self.SHARE)
         now = {(f.code, f.severity) for f in findings}
         for finding in findings:
             if (finding.code, finding.severity) not in self._active:

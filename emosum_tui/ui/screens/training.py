@@ -253,7 +253,7 @@ class TrainingScreen(Screen):
             self.query_one(LossPlot).redraw()
             self.query_one(StepTimePlot).redraw()
             self.query_one(ResourcePane).draw()
-            self.diagnose()
+            self.diagnose(paced=not everything)
         self.frames += 1
 
     def _draw_pending_phase(self) -> None:
@@ -274,9 +274,10 @@ class TrainingScreen(Screen):
             self.status_when_gone = read_status(self.run_dir)
         return self.status_when_gone
 
-    def diagnose(self) -> None:
-        """Run the doctor's live rules over what arrived since the last time (if anything did)."""
-        if self.diagnosis_due:
+    def diagnose(self, paced: bool = True) -> None:
+        """Run the doctor's live rules over what arrived since the last time (if anything did), when
+        the doctor's pace allows (`LiveDiagnoser.due`) or the run's state just changed."""
+        if self.diagnosis_due and (not paced or self.diagnoser.due()):
             self.diagnosis_due = False
             try:
                 findings = self.diagnoser.update()

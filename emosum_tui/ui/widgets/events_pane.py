@@ -56,8 +56,7 @@ class EventsPane(RichLog):
             return
         lines, self.pending = self.pending, []
         follow = self.is_vertical_scroll_end
-        for line in lines:
-            self.write(line, scroll_end=False)
+        self.write("\n".join(lines), scroll_end=False)  # one write: each one updates the scroll bars (0.3 ms)
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 

@@ -12,7 +12,8 @@
    thread CPU ms (median of 30); side by side with textual-plotext (the plot it replaced) on the
    same points when that package is installed (`pip install textual-plotext`).
 5. Cost against the run's length: one plot redraw at 50,000 points vs 500, and one pass of the
-   doctor's live rules over 10,000 steps vs 500 (the most it keeps), thread CPU ms. A watched
+   doctor's live rules over 10,000 steps vs 500 (the most it keeps), thread CPU ms; and the
+   doctor's share of a core with its pace (a dearer pass waits longer for the next). A watched
    run's console must not grow dearer as the run goes on.
 
 Prints a final `RESULT` line of figures with their ratio to the target.
@@ -45,11 +46,12 @@ from emosum_tui.core.events import (
     TrainPlan,
 )
 from emosum_tui.monitor.step_clock import StallPolicy
-from emosum_tui.ui.screens.training import TrainingScreen
+from emosum_tui.ui.screens.training import FRAME_SECONDS, SLOW_FRAMES, TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.stall_banner import StallBanner
 
 SIZE = (160, 50)
+SLOW_FRAME_SECONDS = FRAME_SECONDS * SLOW_FRAMES  # the plots and the doctor: at most this often (idle machine)
 
 
 class ScreenApp(App):
@@ -213,9 +215,10 @@ async def plot_cost(steps: int, plotext: bool, redraws: int = 30) -> float:
     return statistics.median(times)
 
 
-def diagnosis_cost(steps: int, passes: int = 10) -> float:
+def diagnosis_cost(steps: int, passes: int = 10) -> tuple[float, float]:
     """Thread CPU seconds per pass of the live rules over a CPU run of `steps` steps (a begin, an
-    end and a heartbeat each, an eval and a checkpoint every 20), median of `passes`."""
+    end and a heartbeat each, an eval and a checkpoint every 20), median of `passes`; and the
+    seconds the diagnoser's pace then waits before the next pass."""
     from emosum_tui.doctor.live import LiveDiagnoser
     from emosum_tui.monitor.resources import ResourceSample
 
@@ -233,13 +236,14 @@ def diagnosis_cost(steps: int, passes: int = 10) -> float:
     for k in range(120):
         diagnoser.add_sample(ResourceSample(t=t - 120 + k, cpu_percent=99.0, cpu_count=2, trainer_cpu_percent=190.0, trainer_rss=10**9,
                                             ram_used=10**9, ram_total=2 * 10**10, disk_free=10**10, gpus=(), gpu_note="no NVIDIA GPU"))
-    times = []
+    times, waits = [], []
     for _ in range(passes):
         began = time.thread_time()
-        findings = diagnoser.update()
+        findings = diagnoser.update(now=0.0)
         times.append(time.thread_time() - began)
+        waits.append(diagnoser.next_pass)
     assert any(f.code == "cpu-training" for f in findings), [f.code for f in findings]  # the device is still known
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(waits)
 
 
 async def main_async(trials: int, steps: int) -> None:
@@ -254,7 +258,9 @@ async def main_async(trials: int, steps: int) -> None:
     except ImportError:
         plotext_ms = float("nan")
     short_plot, long_plot = await plot_cost(500, plotext=False) * 1000, await plot_cost(50_000, plotext=False) * 1000
-    short_rules, long_rules = diagnosis_cost(500) * 1000, diagnosis_cost(10_000) * 1000
+    (short_rules, short_wait), (long_rules, long_wait) = diagnosis_cost(500), diagnosis_cost(10_000)
+    short_share, long_share = (rules / max(wait, SLOW_FRAME_SECONDS) for rules, wait in ((short_rules, short_wait), (long_rules, long_wait)))
+    short_rules, long_rules = short_rules * 1000, long_rules * 1000
     median, worst = statistics.median(latencies), max(latencies)
     print(f"stall alarm latency over {trials} hung steps: " + ", ".join(f"{x:.2f}" for x in latencies) + " s")
     print(f"attach to a finished {steps:,}-step run: {attached:.2f} s until all points plotted and 'finished' shown")
@@ -265,13 +271,16 @@ async def main_async(trials: int, steps: int) -> None:
           + (f"{plotext_ms:.2f} ms" if plotext_ms == plotext_ms else "not installed"))
     print(f"plot redraw at 50,000 points: {long_plot:.2f} ms vs {short_plot:.2f} ms at 500; the doctor's rules over "
           f"10,000 steps: {long_rules:.2f} ms vs {short_rules:.2f} ms over 500")
+    print(f"the doctor's pace: after a pass over 10,000 steps the next waits {long_wait:.1f} s, over 500 steps {short_wait:.2f} s "
+          f"(it runs at most every {SLOW_FRAME_SECONDS:.0f} s, with the plots): {long_share:.3%} vs {short_share:.3%} of a core")
     print(
         f"RESULT stall_latency_median={median:.2f}s max={worst:.2f}s target=1.0s ratio={worst / 1.0:.2f} "
         f"attach_{steps}_steps={attached:.2f}s target=3s ratio={attached / 3:.2f} "
         f"tick_ms={per_tick * 1000:.2f} panel_redraw_ms={with_paint * 1000:.2f} cpu_share={share:.1%} "
         f"plot_redraw_ms={plot_ms:.2f} plotext_ms={plotext_ms:.2f} ratio={plot_ms / plotext_ms:.3f} "
         f"plot_50000_vs_500={long_plot:.2f}/{short_plot:.2f}ms ratio={long_plot / short_plot:.2f} "
-        f"doctor_10000_vs_500_steps={long_rules:.2f}/{short_rules:.2f}ms ratio={long_rules / short_rules:.2f}"
+        f"doctor_10000_vs_500_steps={long_rules:.2f}/{short_rules:.2f}ms ratio={long_rules / short_rules:.2f} "
+        f"doctor_share_10000_vs_500={long_share:.3%}/{short_share:.3%} ratio={long_share / short_share:.2f}"
     )
 
 

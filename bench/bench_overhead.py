@@ -29,12 +29,19 @@ Two designs, both printed:
   and the time they waited for a CPU (`/proc/PID/task/*/schedstat`). It does not see the VM's
   neighbours, so it is precise where wall time is not. Live/frozen CPU is the throughput ratio if
   throughput follows CPU; 1 - the extra wait is a floor even if every wait held up a whole step.
+- **calibration** (`--calibrate`): the normal-priority console's place in the rotation goes to
+  a burner, a process at the console's priority that burns 25 ms of CPU (a frame's, in a pty)
+  eight times a second: 12.5% of a core, several times the console. Its wall loss is large enough
+  to stand out of the VM's noise; divided by the trainer's extra wait it says how much wall time
+  each second of waiting costs (1 = each wait held up a whole step, as the floor assumes; about
+  0.5 = throughput followed CPU on 2 cores). Applied to the console's precise extra wait, that is
+  the console's throughput ratio, with an interval from the burner's.
 - **runs** (`--repeats N`, context): whole runs alternating bare, console (ABAB): median step
   and total wall time, start-up included. Its spread between rounds is printed too.
 
 Each console's own CPU while live is printed as a share of one core and of the machine.
 
-    .venv/bin/python bench/bench_overhead.py [--windows 24] [--window-seconds 6] [--repeats 2] [--skip-demo] [--skip-large]
+    .venv/bin/python bench/bench_overhead.py [--windows 24] [--window-seconds 6] [--repeats 2] [--skip-demo] [--skip-large] [--calibrate]
 """
 
 from __future__ import annotations
@@ -219,11 +226,31 @@ def scheduler_seconds(pid: int) -> tuple[float, float] | None:
 
 CONSOLES = {"yielding": {}, "normal priority": {"EMOSUM_CONSOLE_PRIORITY": "normal"}}  # as shipped; and without core.priority
 SETTLE_SECONDS = 1.0  # before each window, not measured: a thawed console first catches up with what it missed
+BURNER = "burner"  # --calibrate: a process that burns CPU as a console's frames do, at the console's priority, ten times as much
+BURNER_CODE = """
+import sys, time
+from emosum_tui.core.priority import yield_to_trainers
+yield_to_trainers()
+burst, period = float(sys.argv[1]), float(sys.argv[2])
+while True:
+    began = time.thread_time()
+    while time.thread_time() - began < burst:
+        pass
+    time.sleep(period - burst)
+"""
+BURST_SECONDS, BURST_PERIOD = 0.025, 0.2  # a frame's CPU in a pty (20-25 ms), eight times a second: 12.5% of a core
 
 
-def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, window_seconds: float) -> dict:
+def start_burner(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", BURNER_CODE, str(BURST_SECONDS), str(BURST_PERIOD)], cwd=CHECKOUT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, window_seconds: float, calibrate: bool = False) -> dict:
     """One long run watched by two consoles (as shipped, and at normal priority); in turn one of
-    them live, then both frozen: the cycles and the live console's CPU of each window."""
+    them live, then both frozen: the cycles and the live console's CPU of each window. With
+    `calibrate`, the second is a burner instead: what a known, larger load costs the trainer's
+    wall time, to read the console's from its (precise) kernel figures."""
     import psutil
 
     from emosum_tui.core.events import EVENTS_FILE, StepEnd, read_events
@@ -235,8 +262,12 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
                                cwd=CHECKOUT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (run_dir / EVENTS_FILE).exists() and trainer.poll() is None:
         time.sleep(0.02)
-    consoles = {label: Console(run_dir, {**env, **extra}) for label, extra in CONSOLES.items()}
+    labels = ["yielding", BURNER] if calibrate else list(CONSOLES)
+    consoles = {label: Console(run_dir, {**env, **CONSOLES[label]}) for label in labels if label in CONSOLES}
     processes = {label: psutil.Process(console.process.pid) for label, console in consoles.items()}
+    burner = start_burner(env) if calibrate else None
+    if burner is not None:
+        processes[BURNER] = psutil.Process(burner.pid)
     spans: list[tuple[float, float, str, float]] = []  # (start, end, the live console or "", its cpu seconds)
     scheduler: list[tuple[float, float] | None] = []  # per window: the trainer's (ran, waited) CPU seconds per second
     try:
@@ -245,7 +276,7 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
         time.sleep(3.0)  # the consoles' start-up (about a second of CPU each) stays out of the windows
         for process in processes.values():
             process.suspend()
-        order = [label for label in CONSOLES for label in (label, "")]  # A live, none, B live, none, ...
+        order = [label for label in labels for label in (label, "")]  # A live, none, B live, none, ...
         for index in range(windows):
             if trainer.poll() is not None:
                 raise SystemExit(f"{name}: the trainer ended ({trainer.returncode}) before the windows did; see {run_dir}")
@@ -267,11 +298,14 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
                 process.resume()
         trainer.kill()
         trainer.wait()
+        if burner is not None:
+            burner.kill()
+            burner.wait()
     for console in consoles.values():
         console.close()
     cycles = steady_cycles(read_events(run_dir / EVENTS_FILE))
     per_window = [[end - begin for begin, end in cycles if begin >= start and end <= stop] for start, stop, _, _ in spans]
-    return {"spans": spans, "per_window": per_window, "scheduler": scheduler}
+    return {"spans": spans, "per_window": per_window, "scheduler": scheduler, "labels": labels}
 
 
 def window_figures(preset: str, result: dict) -> list[str]:
@@ -283,7 +317,8 @@ def window_figures(preset: str, result: dict) -> list[str]:
     summaries = []
     print(f"  {preset} windows: {len(spans)} of {spans[0][1] - spans[0][0]:.0f} s; none live: {len(frozen)} cycles, "
           f"mean {statistics.fmean(frozen):.3f} s (median {statistics.median(frozen):.3f})", flush=True)
-    for label in CONSOLES:
+    measured: dict[str, tuple[float, float, float]] = {}  # label: (wall ratio, its half interval, extra wait s/s)
+    for label in result["labels"]:
         mine = [i for i, span in enumerate(spans) if span[2] == label and per_window[i]]
         live = [c for i in mine for c in per_window[i]]
         triplets = []
@@ -299,8 +334,31 @@ def window_figures(preset: str, result: dict) -> list[str]:
               f"(median {statistics.median(live):.3f}); per window x{', x'.join(f'{t:.3f}' for t in triplets)}; "
               f"console CPU {100 * share:.1f}% of one core ({100 * share / cores:.1f}% of the machine)", flush=True)
         summaries.append(f"{preset} console {label} x{ratio:.3f} (95% {low:.3f}–{high:.3f}; {verdict}; {100 * share:.1f}% of a core)")
-        summaries += scheduler_figures(preset, label, spans, result["scheduler"])
+        kernel, wait = scheduler_figures(preset, label, spans, result["scheduler"])
+        summaries += kernel
+        measured[label] = (ratio, (high - low) / 2, wait)
+    if BURNER in measured and measured[BURNER][2] > 0:
+        summaries += calibrated(preset, measured)
     return summaries
+
+
+def calibrated(preset: str, measured: dict[str, tuple[float, float, float]]) -> list[str]:
+    """The console's wall-time cost, read through the burner: its load is ten times the console's,
+    so its wall loss stands out of the VM's noise, and wall loss per second of the trainer's extra
+    wait (`cost`: 1 = each wait held up a whole step, 0.5 = throughput followed CPU on 2 cores)
+    turns the console's precise extra wait into a throughput figure."""
+    ratio, half, wait = measured[BURNER]
+    cost, cost_low, cost_high = (1 - ratio) / wait, (1 - ratio - half) / wait, (1 - ratio + half) / wait
+    figures = []
+    for label, (_, _, console_wait) in measured.items():
+        if label == BURNER:
+            continue
+        estimate, best, worst = 1 - cost * console_wait, 1 - cost_low * console_wait, 1 - cost_high * console_wait
+        print(f"  {preset}, calibration: the burner's load cost the trainer x{ratio:.3f} wall time (±{half:.3f}) for "
+              f"{1000 * wait:.0f} ms/s more waiting: {cost:.2f} s of wall time per second waited (95% {cost_low:.2f}–{cost_high:.2f}); "
+              f"the {label} console's {1000 * console_wait:+.1f} ms/s -> throughput x{estimate:.3f} (95% {worst:.3f}–{best:.3f})", flush=True)
+        figures.append(f"{preset} console {label} calibrated: x{estimate:.3f} (95% {worst:.3f}–{best:.3f}; {cost:.2f} s per s waited)")
+    return figures
 
 
 def frozen_either_side(spans: list, i: int) -> list[int]:
@@ -315,7 +373,7 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> list[str]:
+def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> tuple[list[str], float]:
     """What the kernel says the console took from the trainer, each live window against the frozen
     windows either side:
 
@@ -325,9 +383,11 @@ def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> 
       up a whole step (one late thread keeps the others at torch's barrier), the throughput is at
       least 1 minus that: a floor. The first is an estimate (time a thread spent spinning at the
       barrier, not working, may be what it lost), the second a bound; both far tighter than wall
-      time on a shared machine gives."""
+      time on a shared machine gives.
+
+    Also returns the mean extra wait (seconds per second), for `calibrated`."""
     if any(row is None for row in scheduler):
-        return []
+        return [], 0.0
     ran, waited = [], []
     for i, (_, _, live, _) in enumerate(spans):
         around = [scheduler[j] for j in frozen_either_side(spans, i)]
@@ -335,7 +395,7 @@ def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> 
             ran.append(scheduler[i][0] / statistics.fmean(r for r, _ in around))
             waited.append(scheduler[i][1] - statistics.fmean(w for _, w in around))
     if len(ran) < 2:
-        return []
+        return [], 0.0
     share, share_low, share_high = interval(ran)
     wait, wait_low, wait_high = interval(waited)
     frozen = statistics.fmean(row[0] for row, span in zip(scheduler, spans, strict=True) if not span[2])
@@ -344,7 +404,7 @@ def scheduler_figures(preset: str, label: str, spans: list, scheduler: list) -> 
           f"{1000 * wait:+.1f} ms/s more (95% {1000 * wait_low:+.1f}–{1000 * wait_high:+.1f}), "
           f"so throughput >= x{1 - wait_high:.3f} even if every wait held up a step", flush=True)
     return [f"{preset} console {label} kernel: CPU x{share:.3f} ({share_low:.3f}–{share_high:.3f}), "
-            f"throughput bound >= x{1 - wait_high:.3f} (wait {1000 * wait:+.1f} ms/s)"]
+            f"throughput bound >= x{1 - wait_high:.3f} (wait {1000 * wait:+.1f} ms/s)"], wait
 
 
 def main() -> int:
@@ -354,6 +414,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="whole bare/console run pairs per preset (ABAB...); 0: none")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-large", action="store_true", help="only `demo` (its windows take 12 minutes at 64)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="a burner (a console's frames, 8 a second) instead of the normal-priority console: wall loss per second waited")
     args = parser.parse_args()
     figures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
@@ -366,7 +428,7 @@ def main() -> int:
         env.pop("EMOSUM_FAULT", None)
         for preset in ([] if args.skip_demo else ["demo"]) + ([] if args.skip_large else ["overhead-large"]):
             seconds = args.window_seconds * (3 if preset == "overhead-large" else 1)
-            figures += window_figures(preset, windows_run(home, env, preset, args.windows, seconds))
+            figures += window_figures(preset, windows_run(home, env, preset, args.windows, seconds, args.calibrate))
             if args.repeats:
                 step_ratio, total_ratio = compare(home, env, preset, args.repeats)
                 figures.append(f"runs {preset} step x{step_ratio:.3f} total x{total_ratio:.3f}")

@@ -33,7 +33,7 @@ from emosum_tui.core.events import (
 from emosum_tui.core.rundir import RunStatus, stop_file, write_status
 from emosum_tui.monitor.step_clock import StallPolicy
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
-from emosum_tui.ui.screens.training import GC_YOUNG, TrainingScreen
+from emosum_tui.ui.screens.training import BUSY_FRAME_SECONDS, GC_YOUNG, TrainingScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.live_text import LiveText
@@ -216,7 +216,7 @@ async def test_a_hung_step_shows_stalled_while_it_runs_within_a_second_of_the_th
         async with ScreenApp(screen).run_test(size=SIZE) as pilot:
             if busy:
                 screen.post_message(ResourcesRead(busy_sample()))
-                await wait_for(pilot, lambda: screen.frame_seconds == 2.0)
+                await wait_for(pilot, lambda: screen.frame_seconds == BUSY_FRAME_SECONDS)
             banner = screen.query_one(StallBanner)
             await wait_for(pilot, lambda: live.hang_began is not None)
             slow_seen = await wait_for(pilot, lambda: banner.state == "slow")
@@ -342,14 +342,14 @@ async def test_a_fast_run_with_evals_and_checkpoints_is_drawn_in_one_frame_a_sec
     assert layouts <= 1, f"{layouts} layouts for 20 lines added to the events pane"  # one: its scroll bar appears
 
 
-async def test_on_a_busy_machine_the_screen_is_drawn_every_two_seconds(tmp_path: Path):
+async def test_on_a_busy_machine_the_screen_is_drawn_every_three_seconds(tmp_path: Path):
     """When the sampler says the CPU is all in use, the console's frames are the trainer's loss:
-    half as many, the clock and the log read twice a second, and the resource pane says why. The end is still shown complete."""
+    a third as many, the clock and the log read twice a second, and the resource pane says why. The end is still shown complete."""
     seconds, frames, _, lines, resources = await watch_frames(tmp_path, busy=True, step_seconds=0.08)
-    assert "CPU busy: redrawn every 2 s" in resources, resources
+    assert f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s" in resources, resources
     assert seconds > 5, f"the run took {seconds:.1f} s: too fast to tell"
-    # every 2 s, and room for one more (a finding the doctor mounts lays the screen out); every second fails
-    assert len(redraws(frames)) <= 0.6 * seconds + 1, f"{len(frames)} frames in {seconds:.1f} s: {', '.join(f'{t:.2f}' for t in frames)}"
+    # every 3 s (2 redraws in 8.5 s measured; every 2 s: 4)
+    assert len(redraws(frames)) <= seconds / 3 + 0.5, f"{len(frames)} frames in {seconds:.1f} s: {', '.join(f'{t:.2f}' for t in frames)}"
     clock_reads, log_reads = READS  # twice a second each, and the clock again after each batch of events
     assert clock_reads <= 5 * seconds + 3 and log_reads <= 2.5 * seconds + 2, f"{READS} in {seconds:.1f} s"  # idle: 9 and 4/s
     assert sum("eval step" in line for line in lines) == 10

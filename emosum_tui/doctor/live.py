@@ -61,8 +61,8 @@ class LiveDiagnoser:
     fallen over the last 10,000 steps is still news.
 
     `due()` paces the passes by what the last one cost, so the doctor takes at most SHARE of one
-    core: 0.3 ms over 500 steps may run every frame, 8 ms over 10,000 steps waits 16 s (no more
-    than MAX_WAIT). A watched `demo` reaches 10,000 steps in 17 minutes, and a pass every 2-4 s then
+    core: 0.3 ms over 500 steps may run every frame, 8 ms over 10,000 steps waits 15 s (MAX_WAIT,
+    the longest a finding may wait). A watched `demo` reaches 10,000 steps in 17 minutes, and a pass every 2-4 s then
     cost the trainer 0.3-0.5% of a core (the doctor's findings are trends; the stall alarm is not
     the doctor's and is never paced).
     """
@@ -82,7 +82,6 @@ class LiveDiagnoser:
         self._active: set[tuple[str, str]] = set()
         self._writer: EventWriter | None = None
         self.next_pass = float("-inf")  # time.monotonic() before which `due()` says no
-        self.passes = 0
 
     def add_events(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -125,7 +124,6 @@ class LiveDiagnoser:
         began = time.perf_counter()
         findings = diagnose(self.window())
         spent = time.perf_counter() - began
-        self.passes += 1
         self.next_pass = (time.monotonic() if now is None else now) + min(self.MAX_WAIT, spent / self.SHARE)
         now = {(f.code, f.severity) for f in findings}
         for finding in findings:

@@ -365,9 +365,10 @@ class TrainingScreen(Screen):
         every core), each cycle the console spends is one a training step waits for, so it draws
         every three seconds instead of every second, and reads the clock and the log twice a second
         instead of five and four times. A GPU run leaves cores idle and keeps the full pace.
-        Frames are most of the console's CPU: on `demo` (2 cores, 10 steps a second), a frame every
-        2 s cost the trainer x0.978 of its throughput (`bench_overhead --calibrate`); a step of the
-        runs this is for takes seconds, and a figure three seconds old is still news."""
+        Frames are most of the console's CPU: on `demo` (2 cores, 10 steps a second) the console
+        with a frame every 2 s left the trainer x0.978 of its throughput, with one every 3 s
+        x0.983-0.984 (`bench_overhead --calibrate`). A step of the runs this is for takes seconds,
+        and a figure three seconds old is still news."""
         busy = message.sample.cpu_percent >= BUSY_CPU_PERCENT
         pane = self.query_one(ResourcePane)
         flip = busy != (self.frame_seconds == BUSY_FRAME_SECONDS)

@@ -195,11 +195,11 @@ class LiveRun:
         self.thread.join(10)
 
 
-def busy_sample():
-    """What the resource sampler reads on a machine whose CPU the trainer uses whole."""
+def busy_sample(cpu_percent: float = 100.0):
+    """What the resource sampler reads on a machine whose CPU the trainer uses whole (or `cpu_percent` of it)."""
     from emosum_tui.monitor.resources import ResourceSample
 
-    return ResourceSample(t=time.time(), cpu_percent=100.0, cpu_count=2, trainer_cpu_percent=197.0,
+    return ResourceSample(t=time.time(), cpu_percent=cpu_percent, cpu_count=2, trainer_cpu_percent=1.97 * cpu_percent,
                           trainer_rss=None, ram_used=1, ram_total=2, disk_free=1, gpus=(), gpu_note="")
 
 
@@ -353,6 +353,24 @@ async def test_on_a_busy_machine_the_screen_is_drawn_every_three_seconds(tmp_pat
     clock_reads, log_reads = READS  # twice a second each, and the clock again after each batch of events
     assert clock_reads <= 5 * seconds + 3 and log_reads <= 2.5 * seconds + 2, f"{READS} in {seconds:.1f} s"  # idle: 9 and 4/s
     assert sum("eval step" in line for line in lines) == 10
+
+
+async def test_a_trainer_on_most_of_the_cores_keeps_the_busy_pace_until_the_cpu_is_freed(tmp_path: Path):
+    """A trainer on 1.8 of 2 cores reads 85-97% from one second to the next: with one threshold the
+    pace flipped 16 times a minute. Busy begins at 90% and ends below 75%."""
+    from emosum_tui.monitor.run_watcher import ResourcesRead
+
+    screen = TrainingScreen(write_finished_run(tmp_path / "run"), sample_resources=False)
+    pace: list[float] = []
+    async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        for cpu in (89.0, 93.0, 86.0, 96.0, 80.0, 88.0, 74.0, 86.0, 91.0):
+            screen.post_message(ResourcesRead(busy_sample(cpu)))
+            await pilot.pause(0.05)
+            pace.append(screen.frame_seconds)
+        note = screen.query_one("#resource-text", LiveText).text
+    busy, idle = BUSY_FRAME_SECONDS, pace[0]
+    assert idle < busy and pace == [idle, busy, busy, busy, busy, busy, idle, idle, busy], pace
+    assert f"CPU busy: redrawn every {busy:.0f} s" in note, note
 
 
 async def test_silence_from_a_live_process_is_frozen(tmp_path: Path):

@@ -226,7 +226,7 @@ def scheduler_seconds(pid: int) -> tuple[float, float] | None:
 
 CONSOLES = {"yielding": {}, "normal priority": {"EMOSUM_CONSOLE_PRIORITY": "normal"}}  # as shipped; and without core.priority
 SETTLE_SECONDS = 1.0  # before each window, not measured: a thawed console first catches up with what it missed
-BURNER = "burner"  # --calibrate: a process that burns CPU as a console's frames do, at the console's priority, ten times as much
+BURNER = "burner"  # --calibrate: a process that burns CPU as a console's frames do, at the console's priority, about six times as much
 BURNER_CODE = """
 import sys, time
 from emosum_tui.core.priority import yield_to_trainers
@@ -343,7 +343,7 @@ def window_figures(preset: str, result: dict) -> list[str]:
 
 
 def calibrated(preset: str, measured: dict[str, tuple[float, float, float]]) -> list[str]:
-    """The console's wall-time cost, read through the burner: its load is ten times the console's,
+    """The console's wall-time cost, read through the burner: its load is about six times the console's,
     so its wall loss stands out of the VM's noise, and wall loss per second of the trainer's extra
     wait (`cost`: 1 = each wait held up a whole step, 0.5 = throughput followed CPU on 2 cores)
     turns the console's precise extra wait into a throughput figure."""

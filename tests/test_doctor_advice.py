@@ -84,7 +84,7 @@ def test_missing_model_and_full_disk(home: Path) -> None:
 def test_derived_preset_extends_the_run_and_keeps_its_output_dir(home: Path) -> None:
     run_dir = home / "runs" / "r1"
     run_dir.mkdir(parents=True)
-    from emosum_tui.trainer.run import preset_as_run  # writes preset.toml exactly as the trainer does
+    from emosum_tui.core.rundir import preset_as_run  # writes preset.toml exactly as the trainer does
 
     (run_dir / "preset.toml").write_text(preset_as_run(load_preset("full")), encoding="utf-8")
     path = write_derived_preset(run_dir, {"train.batch_size": 1, "train.grad_accum": 8}, "halfbatch")
@@ -134,7 +134,7 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
 
     preset_file(home, "oomtest", OOM_PRESET)
     run_dir = new_run_dir("oomtest", root=home / "runs")
-    first = launch_trainer("oomtest", run_dir, env={"EMOSUM_FAULT": "oom@3"})
+    first = launch_trainer(home / "presets" / "oomtest.toml", run_dir, env={"EMOSUM_FAULT": "oom@3"})
     assert first.wait(timeout=300) == 1
     assert read_run(run_dir).status == "failed"
 
@@ -175,7 +175,7 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
 def failed_run(home: Path) -> Path:
     """A run folder as the trainer leaves it after an OOM in step 3, with checkpoint-2 on disk."""
     from emosum_tui.core.events import EventWriter, RunStart
-    from emosum_tui.trainer.run import preset_as_run
+    from emosum_tui.core.rundir import preset_as_run
 
     preset = load_preset("full")
     run_dir = home / "runs" / "20260101-000000-full"

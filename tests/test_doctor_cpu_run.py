@@ -45,7 +45,7 @@ def test_real_cpu_run_is_diagnosed_as_cpu_training(home: Path) -> None:
     from emosum_tui.core.rundir import launch_trainer, new_run_dir
 
     run_dir = new_run_dir("short", root=home / "runs")
-    process = launch_trainer("short", run_dir, env={"EMOSUM_FAULT": "sleep@2:2"})  # a slower step, so samples land in training
+    process = launch_trainer(home / "presets" / "short.toml", run_dir, env={"EMOSUM_FAULT": "sleep@2:2"})  # a slower step, so samples land in training
     sampler = ResourceSampler(home, pid=process.pid)
     reader = EventReader(run_dir / EVENTS_FILE)
     diagnoser = LiveDiagnoser(run_dir)

@@ -27,7 +27,7 @@ from test_ui_training import SIZE, wait_for
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventReader, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
-from emosum_tui.core.rundir import launch_trainer, read_run, read_status, write_status
+from emosum_tui.core.rundir import launch_trainer, read_run, read_status, run_preset_file, write_status
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.stall_banner import StallBanner
@@ -130,7 +130,7 @@ async def test_a_corrupt_last_event_line_is_skipped_and_the_history_kept(home: P
     One real run; each kind of corruption on its own copy of the run dir; and one copy whose status
     still says "running" (the trainer killed before its end) reads dead."""
     finished = home / "runs" / "corrupt"
-    trainer = launch_trainer("tiny", finished, env={"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")})
+    trainer = launch_trainer(home / "presets" / "tiny.toml", finished, env={"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache")})
     assert trainer.wait(timeout=300) == 0  # its own process: gone afterwards, as after a crash
     events = read_events(finished / EVENTS_FILE)
     assert isinstance(events[-1], Done)
@@ -205,7 +205,7 @@ async def test_console_killed_mid_run_then_a_new_console_sees_the_full_history(h
     run_dir = home / "runs" / "console-killed"
     env = {"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",
            "EMOSUM_FAULT": "sleep@3:4"}  # keep the run going a while after the console dies
-    trainer = launch_trainer("tiny", run_dir, env=env)
+    trainer = launch_trainer(home / "presets" / "tiny.toml", run_dir, env=env)
     console = None
     try:
         deadline = time.time() + 120
@@ -253,12 +253,12 @@ async def test_stop_then_resume_continues_the_loss_curve_of_an_uninterrupted_run
         return {e.step: e.loss for e in read_events(run_dir / EVENTS_FILE) if isinstance(e, StepEnd)}
 
     straight = home / "runs" / "straight"
-    assert launch_trainer("tiny10", straight, env=env).wait(timeout=300) == 0
+    assert launch_trainer(home / "presets" / "tiny10.toml", straight, env=env).wait(timeout=300) == 0
     reference = losses(straight)
     assert sorted(reference) == list(range(1, 11))
 
     stopped = home / "runs" / "stopped"
-    trainer = launch_trainer("tiny10-stopped", stopped, env={**env, "EMOSUM_FAULT": "sleep@4:3"})
+    trainer = launch_trainer(home / "presets" / "tiny10-stopped.toml", stopped, env={**env, "EMOSUM_FAULT": "sleep@4:3"})
     try:
         deadline = time.time() + 180
         while not any(isinstance(e, StepBegin) and e.step == 4 for e in read_events(stopped / EVENTS_FILE)):
@@ -271,7 +271,7 @@ async def test_stop_then_resume_continues_the_loss_curve_of_an_uninterrupted_run
             trainer.kill()
             trainer.wait()
     assert read_run(stopped).status == "stopped" and sorted(losses(stopped)) == [1, 2, 3, 4]
-    resumed = launch_trainer(read_run(stopped).preset_ref, stopped, resume=True, env=env)
+    resumed = launch_trainer(run_preset_file(stopped), stopped, resume=True, env=env)
     assert resumed.wait(timeout=300) == 0
 
     curve = losses(stopped)

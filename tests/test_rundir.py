@@ -20,6 +20,7 @@ from emosum_tui.core.rundir import (
     clear_stale_stop_request,
     is_run_dir,
     list_runs,
+    load_run_preset,
     new_run_dir,
     pid_alive,
     read_run,
@@ -28,6 +29,7 @@ from emosum_tui.core.rundir import (
     stop_file,
     stop_requested,
     trainer_command,
+    write_run_preset,
     write_status,
 )
 
@@ -163,11 +165,23 @@ def test_list_runs_newest_first_and_skips_other_folders(tmp_path: Path) -> None:
 
 
 def test_trainer_command_is_the_cli() -> None:
-    command = trainer_command("demo", Path("runs/x"), resume=True)
+    command = trainer_command(Path("runs/x/preset.toml"), Path("runs/x"), resume=True)
     assert command[:4] == [sys.executable, "-m", "emosum_tui", "train"]
-    assert command[4:] == ["demo", "--headless", "--run-dir", str(Path("runs/x").resolve()), "--resume"]
+    assert command[4:] == [str(Path("runs/x/preset.toml").resolve()), "--headless", "--run-dir", str(Path("runs/x").resolve()), "--resume"]
     # launched in the project root: a relative preset path must still name the same file
-    assert trainer_command("my/plan.toml", Path("r"))[4] == str(Path("my/plan.toml").resolve())
+    assert trainer_command(Path("my/plan.toml"), Path("r"))[4] == str(Path("my/plan.toml").resolve())
+
+
+def test_the_preset_as_run_keeps_its_name_and_trains_by_itself(tmp_path: Path) -> None:
+    from emosum_tui.core.presets import load_preset
+
+    original = load_preset("demo")
+    path = write_run_preset(tmp_path, original)
+    assert path == tmp_path / "preset.toml"
+    copy = load_run_preset(path)
+    assert copy.name == "demo"  # not the file's stem
+    assert copy.values == {**original.values, "save.output_dir": str(original.output_dir)}
+    assert copy.output_dir == original.output_dir
 
 
 @pytest.mark.parametrize("module", ["emosum_tui.core.rundir", "emosum_tui.commands.train_cmd"])

@@ -42,6 +42,7 @@ from emosum_tui.core.rundir import (
     read_run,
     read_status,
     request_stop,
+    run_preset_file,
 )
 
 pytestmark = pytest.mark.slow
@@ -185,7 +186,7 @@ def test_demo_final_model_loads_and_generates(demo_run: tuple[Path, str, float],
 
 def test_stop_saves_a_checkpoint_and_resume_completes(home: Path) -> None:
     run_dir = home / "runs" / "stop-resume"
-    process = launch_trainer("tiny", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@4:3"))
+    process = launch_trainer(home / "presets" / "tiny.toml", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@4:3"))
     reader, seen = EventReader(run_dir / EVENTS_FILE), []
     wait_for(reader, seen, lambda e: isinstance(e, StepBegin) and e.step == 4, process)
     request_stop(run_dir)
@@ -197,7 +198,7 @@ def test_stop_saves_a_checkpoint_and_resume_completes(home: Path) -> None:
     assert [e.step for e in saved] == [4] and (home / "model" / "tiny" / "checkpoint-4").is_dir()
     assert read_run(run_dir).status == "stopped"
 
-    process = launch_trainer(read_run(run_dir).preset_ref, run_dir, resume=True, env=env_for(home))
+    process = launch_trainer(run_preset_file(run_dir), run_dir, resume=True, env=env_for(home))
     assert process.wait(timeout=180) == 0, stderr_of(run_dir)
     after = reader.poll()
     start = next(e for e in after if isinstance(e, RunStart))
@@ -214,7 +215,7 @@ def test_stop_saves_a_checkpoint_and_resume_completes(home: Path) -> None:
 
 def test_sigkill_leaves_a_readable_dead_run(home: Path) -> None:
     run_dir = home / "runs" / "killed"
-    process = launch_trainer("tiny", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@3:60"))
+    process = launch_trainer(home / "presets" / "tiny.toml", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@3:60"))
     reader, seen = EventReader(run_dir / EVENTS_FILE), []
     wait_for(reader, seen, lambda e: isinstance(e, StepBegin) and e.step == 3, process)
     wait_for(reader, seen, lambda e: isinstance(e, Heartbeat) and e.step == 2, process)  # alive inside the long step
@@ -238,7 +239,7 @@ def test_sigkill_leaves_a_readable_dead_run(home: Path) -> None:
 def test_ctrl_c_in_the_terminal_is_a_clean_stop(home: Path) -> None:
     (home / "presets" / "tiny-ctrl-c.toml").write_text('extends = "tiny"\n[save]\noutput_dir = "model/ctrl-c"\n', encoding="utf-8")
     run_dir = home / "runs" / "ctrl-c"
-    process = launch_trainer("tiny-ctrl-c", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@2:3"))
+    process = launch_trainer(home / "presets" / "tiny-ctrl-c.toml", run_dir, env=env_for(home, EMOSUM_FAULT="sleep@2:3"))
     reader, seen = EventReader(run_dir / EVENTS_FILE), []
     wait_for(reader, seen, lambda e: isinstance(e, StepBegin) and e.step == 2, process)
     process.send_signal(signal.SIGINT)

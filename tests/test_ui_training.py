@@ -589,13 +589,10 @@ async def test_a_failed_run_opened_later_shows_its_history_not_the_advice_at_onc
 def write_preset_as_run(run_dir: Path, stall_after: float) -> None:
     """The trainer's own `preset.toml` for the demo preset with `alarm.stall_after_seconds` set."""
     from emosum_tui.core.presets import load_preset
-    from emosum_tui.core.rundir import PRESET_FILE
-    from emosum_tui.trainer.run import preset_as_run
+    from emosum_tui.core.rundir import write_run_preset
     from emosum_tui.ui.preset_edits import apply_changes
 
-    preset = apply_changes(load_preset("demo"), {"alarm.stall_after_seconds": stall_after})
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
+    write_run_preset(run_dir, apply_changes(load_preset("demo"), {"alarm.stall_after_seconds": stall_after}))
 
 
 async def test_the_presets_stall_threshold_calls_a_hung_step_stalled_at_that_threshold(home: Path, tmp_path: Path,

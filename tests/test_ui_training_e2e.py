@@ -13,7 +13,8 @@ import pytest
 from test_ui_training import SIZE, ScreenApp, wait_for
 
 from emosum_tui.core.events import EVENTS_FILE, StepBegin, StepEnd, read_events
-from emosum_tui.core.rundir import launch_trainer, new_run_dir
+from emosum_tui.core.presets import load_preset
+from emosum_tui.core.rundir import launch_trainer, new_run_dir, write_run_preset
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.loss_plot import LossPlot
@@ -101,7 +102,7 @@ async def test_console_starts_demo_leave_running_then_watch_shows_history_and_th
 async def test_injected_slow_step_shows_stalled_while_it_runs_then_stop_and_resume(small_demo: str, monkeypatch):
     monkeypatch.setenv("EMOSUM_FAULT", f"sleep@3:{HANG}")
     run_dir = new_run_dir(small_demo)
-    process = launch_trainer(small_demo, run_dir)
+    process = launch_trainer(write_run_preset(run_dir, load_preset(small_demo)), run_dir)
     monkeypatch.delenv("EMOSUM_FAULT")  # the resumed trainer below runs clean
     screen = TrainingScreen(run_dir, process, sample_resources=False)
     try:

@@ -27,10 +27,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emosum_tui.core.presets import PresetError, load_preset
+    from emosum_tui.core.presets import PresetError
+    from emosum_tui.core.rundir import load_run_preset
 
     try:
-        preset = load_preset(args.preset)
+        preset = load_run_preset(args.preset)
     except PresetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

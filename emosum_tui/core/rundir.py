@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.core.atomic import write_json_atomic
+from emosum_tui.core.atomic import write_bytes_atomic, write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, parse_event
 from emosum_tui.core.paths import project_root, runs_dir
+from emosum_tui.core.presets import Preset, dump_toml, load_preset
 
 PRESET_FILE = "preset.toml"
 ENVIRONMENT_FILE = "environment.json"
@@ -48,7 +50,7 @@ class RunStatus:
 
     state: str = "starting"
     preset: str = ""
-    preset_ref: str = ""  # what `train` was given (a name or a .toml path): what a resume passes again
+    preset_ref: str = ""  # what `train` was given (a name or a .toml path), as a reminder; a resume reads preset.toml
     pid: int = 0
     started: float = 0.0
     updated: float = 0.0
@@ -68,7 +70,7 @@ class RunSummary:
     run_dir: Path
     preset: str
     status: str  # one of RUN_STATES
-    preset_ref: str = ""  # pass this to `launch_trainer(..., resume=True)`
+    preset_ref: str = ""  # what the trainer was given; resume with `run_preset_file(run_dir)`
     steps: int = 0
     total_steps: int = 0
     final_loss: float | None = None
@@ -170,21 +172,60 @@ def clear_stale_stop_request(run_dir: Path, older_than: float) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# The preset as run: the file the trainer reads, written before it starts.
+
+_AS_RUN_HEADER = re.compile(r"^# (?P<name>.+), as run \(chain: .*\)$")
+
+
+def preset_as_run(preset: Preset) -> str:
+    """The resolved preset as TOML, with its output dir made absolute so the file can be trained
+    (and resumed) by itself: `emosum-tui train <run dir>/preset.toml --resume`. The first line
+    names the preset, because a file called `preset.toml` cannot carry the name in its stem."""
+    tables = preset.to_toml_dict()
+    tables["save"]["output_dir"] = str(preset.output_dir)
+    chain = " -> ".join(p.name for p in preset.chain)
+    return f"# {preset.name}, as run (chain: {chain})\n" + dump_toml(tables)
+
+
+def run_preset_file(run_dir: Path) -> Path:
+    """Where a run keeps its preset as run (what a start and a resume hand the trainer)."""
+    return Path(run_dir) / PRESET_FILE
+
+
+def write_run_preset(run_dir: Path, preset: Preset) -> Path:
+    """Write `run_dir/preset.toml` (replaced whole) and return its path."""
+    path = run_preset_file(run_dir)
+    write_bytes_atomic(path, preset_as_run(preset).encode("utf-8"))
+    return path
+
+
+def load_run_preset(name_or_path: str | Path) -> Preset:
+    """`load_preset`, except that a preset-as-run file keeps the name its first line records
+    (its stem is always "preset"). Raises PresetError like `load_preset`."""
+    preset = load_preset(name_or_path)
+    try:
+        first = preset.path.read_text(encoding="utf-8").split("\n", 1)[0]
+    except OSError:
+        return preset
+    header = _AS_RUN_HEADER.match(first)
+    return replace(preset, name=header["name"]) if header else preset
+
+
+# ---------------------------------------------------------------------------------------------
 # Launching a trainer from the console.
 
 
-def trainer_command(preset_ref: str, run_dir: Path, resume: bool = False) -> list[str]:
-    """The trainer's command line; a preset given as a path and the run dir are made absolute,
-    because the trainer runs in the project root, not in the caller's folder."""
-    text = str(preset_ref)
-    if text.endswith(".toml") or Path(text).parent != Path("."):
-        text = str(Path(text).expanduser().resolve())
-    command = [sys.executable, "-m", "emosum_tui", "train", text, "--headless", "--run-dir", str(Path(run_dir).resolve())]
+def trainer_command(preset_file: Path, run_dir: Path, resume: bool = False) -> list[str]:
+    """The trainer's command line; the preset file and the run dir are made absolute, because
+    the trainer runs in the project root, not in the caller's folder."""
+    preset = str(Path(preset_file).expanduser().resolve())
+    command = [sys.executable, "-m", "emosum_tui", "train", preset, "--headless", "--run-dir", str(Path(run_dir).resolve())]
     return [*command, "--resume"] if resume else command
 
 
-def launch_trainer(preset_ref: str, run_dir: Path, resume: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start the trainer as its own process, output to files in the run dir, detached.
+def launch_trainer(preset_file: Path, run_dir: Path, resume: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the trainer on `preset_file` (normally `write_run_preset`'s) as its own process,
+    output to files in the run dir, detached.
 
     stdout and stderr go to `stdout.log` / `stderr.log` (appended, so a resume keeps the first
     part): never to a pipe that nobody drains. The process gets its own session (process group
@@ -206,7 +247,7 @@ def launch_trainer(preset_ref: str, run_dir: Path, resume: bool = False, env: di
 
     with (run_dir / STDOUT_FILE).open("ab") as out, (run_dir / STDERR_FILE).open("ab") as err:
         return popen(  # normal priority, though the console yields (core.priority)
-            trainer_command(preset_ref, run_dir, resume),
+            trainer_command(preset_file, run_dir, resume),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,

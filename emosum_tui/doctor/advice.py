@@ -216,4 +216,4 @@ def apply_and_resume(run_dir: Path, advice: FailureAdvice, env: dict[str, str] |
         derived = Path(run_dir) / "preset.toml"
     if advice.checkpoint is not None:
         set_aside_incomplete_checkpoints(advice.checkpoint.parent)
-    return derived, launch_trainer(str(derived), Path(run_dir), resume=True, env=env)
+    return derived, launch_trainer(derived, Path(run_dir), resume=True, env=env)

@@ -20,18 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, Phase, RunStart, Warn
-from emosum_tui.core.presets import Preset, dump_toml
+from emosum_tui.core.presets import Preset
 from emosum_tui.core.rundir import (
     CONTROL_DIR,
     ENVIRONMENT_FILE,
-    PRESET_FILE,
     STDERR_FILE,
     RunStatus,
     clear_stale_stop_request,
     new_run_dir,
     request_stop,
+    run_preset_file,
     stop_requested,
     write_json_atomic,
+    write_run_preset,
 )
 from emosum_tui.trainer.control import OutputLock
 from emosum_tui.trainer.faults import FaultPlan
@@ -56,15 +57,6 @@ def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
     logging.getLogger().addHandler(handler)
     logging.captureWarnings(True)
     return handler
-
-
-def preset_as_run(preset: Preset) -> str:
-    """The resolved preset as TOML, with its output dir made absolute so the file can be trained
-    (and resumed) by itself: `emosum-tui train <run dir>/preset.toml --resume`."""
-    tables = preset.to_toml_dict()
-    tables["save"]["output_dir"] = str(preset.output_dir)
-    chain = " -> ".join(p.name for p in preset.chain)
-    return f"# {preset.name}, as run (chain: {chain})\n" + dump_toml(tables)
 
 
 def _ctrl_c_stops(run_dir: Path) -> Any:
@@ -134,7 +126,8 @@ def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = T
         reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
     else:
         print(f"run folder: {run_dir}  (watch it from another terminal: emosum-tui watch {run_dir})", flush=True)
-    (run_dir / PRESET_FILE).write_text(preset_as_run(preset), encoding="utf-8")
+    if preset.path.resolve() != run_preset_file(run_dir).resolve():  # given the run's own copy: it is already there
+        write_run_preset(run_dir, preset)
     estimate_note = keep_estimate(preset, run_dir)
     heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
     previous_handler = _ctrl_c_stops(run_dir)

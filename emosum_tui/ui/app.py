@@ -102,11 +102,11 @@ class EmosumApp(App[int]):
 
         try:
             preset = load_preset(preset_ref)
-            from emosum_tui.core.rundir import launch_trainer, new_run_dir
+            from emosum_tui.core.rundir import launch_trainer, new_run_dir, write_run_preset
 
             run_dir = new_run_dir(preset.name)
             note = self._keep_estimate(preset, run_dir)
-            process = launch_trainer(preset_ref, run_dir)
+            process = launch_trainer(write_run_preset(run_dir, preset), run_dir)
         except (PresetError, OSError, ImportError) as exc:
             self.post_message(RunLaunched(None, None, f"could not start {preset_ref}: {exc}"))
             return

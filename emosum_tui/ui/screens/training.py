@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_run, read_status, request_stop
+from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_status, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
@@ -430,11 +430,9 @@ class TrainingScreen(Screen):
         if finished or (self.clock.done is not None and self.clock.done.reason == "completed"):
             self.notify("The run finished: nothing to resume.", severity="warning")
             return
-        from emosum_tui.core.rundir import PRESET_FILE, launch_trainer
+        from emosum_tui.core.rundir import launch_trainer, run_preset_file
 
-        summary = read_run(self.run_dir)
-        preset_ref = getattr(summary, "preset_ref", "") or summary.preset or str(self.run_dir / PRESET_FILE)
-        self.process = launch_trainer(preset_ref, self.run_dir, resume=True)
+        self.process = launch_trainer(run_preset_file(self.run_dir), self.run_dir, resume=True)
         self.pid = self.process.pid
         self.started_t = time.time()
         launched = getattr(self.app, "launched", None)

@@ -7,18 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.project import CHECKOUT, copy_project
 
-CHECKOUT = Path(__file__).resolve().parents[1]
 SHARED_DATA = CHECKOUT.parent / "shared" / "data" / "longemotion_es_eval150.jsonl"
-
-
-def copy_project(root: Path, presets: dict[str, str] | None = None) -> Path:
-    """presets/ and data/ copied to `root`, plus extra preset files {name: TOML text}."""
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
-    for name, text in (presets or {}).items():
-        (root / "presets" / f"{name}.toml").write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from support.project import short_demo_toml, write_preset
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, StepEnd, TrainPlan, read_events
 from emosum_tui.core.presets import load_preset
@@ -17,24 +17,14 @@ from emosum_tui.doctor.advice import (
     write_derived_preset,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "presets", tmp_path / "presets")
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    monkeypatch.setenv("EMOSUM_HOME", str(tmp_path))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / ".cache"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def preset_file(home: Path, name: str, body: str) -> Path:
-    path = home / "presets" / f"{name}.toml"
-    path.write_text(body, encoding="utf-8")
-    return path
+def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared project home, also the working directory (as when the console is started there)."""
+    monkeypatch.chdir(home)
+    return home
 
 
 def oom(step: int = 3) -> Error:
@@ -52,7 +42,7 @@ def test_oom_halves_the_batch_and_keeps_the_effective_batch(home: Path) -> None:
 def test_oom_at_batch_one_turns_on_checkpointing_then_gives_up_on_resume(home: Path) -> None:
     advice = advice_for(oom(), load_preset("original"), checkpoint=home / "c")
     assert advice.changes == {"model.gradient_checkpointing": True}
-    preset_file(home, "ckpt", 'extends = "original"\n[model]\ngradient_checkpointing = true\n')
+    write_preset(home, "ckpt", 'extends = "original"\n[model]\ngradient_checkpointing = true\n')
     advice = advice_for(oom(), load_preset("ckpt"), checkpoint=home / "c")
     assert not advice.can_resume and "max_source_tokens (1024 -> 512)" in advice.fix
 
@@ -64,7 +54,7 @@ def test_oom_without_a_checkpoint_offers_no_resume(home: Path) -> None:
 
 def test_nan_in_fp16_switches_precision_else_needs_a_new_run(home: Path) -> None:
     nan = Error(classification="nan-loss", type="FloatingPointError", message="loss is nan", step=7)
-    preset_file(home, "half", 'extends = "full"\n[train]\nprecision = "fp16"\n')
+    write_preset(home, "half", 'extends = "full"\n[train]\nprecision = "fp16"\n')
     advice = advice_for(nan, load_preset("half"), checkpoint=home / "c")
     assert advice.changes == {"train.precision": "auto"} and advice.can_resume and "fp16" in advice.fix
     advice = advice_for(nan, load_preset("full"), checkpoint=home / "c")
@@ -108,20 +98,6 @@ def test_incomplete_checkpoint_is_set_aside_not_deleted(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2", "incomplete-checkpoint-4"]
 
 
-OOM_PRESET = """extends = "demo"
-description = "demo cut short for the OOM test"
-[data]
-train_samples = 32
-[train]
-epochs = 1
-[eval]
-strategy = "no"
-[save]
-steps = 2
-logging_steps = 1
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_batch(home: Path) -> None:
@@ -132,7 +108,7 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
     from emosum_tui.core.rundir import launch_trainer, new_run_dir, read_run
     from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen, Resumed
 
-    preset_file(home, "oomtest", OOM_PRESET)
+    write_preset(home, "oomtest", short_demo_toml(32, save_steps=2))  # 4 steps, a checkpoint every 2
     run_dir = new_run_dir("oomtest", root=home / "runs")
     first = launch_trainer(home / "presets" / "oomtest.toml", run_dir, env={"EMOSUM_FAULT": "oom@3"})
     assert first.wait(timeout=300) == 1

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from support.project import short_demo_toml, write_preset
 
 from emosum_tui.core.events import EVENTS_FILE, EventReader, StepEnd
 from emosum_tui.doctor.findings import Finding
 from emosum_tui.doctor.live import LiveDiagnoser, read_diagnoses
 from emosum_tui.monitor.resources import ResourceSampler
 
-REPO = Path(__file__).resolve().parents[1]
-
-SHORT_DEMO = """extends = "demo"
-description = "demo cut short for the live diagnosis test"
-[data]
-train_samples = 32
-[train]
-epochs = 1
-[eval]
-strategy = "no"
-[save]
-steps = 100
-logging_steps = 1
-"""
-
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "presets", tmp_path / "presets")
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    (tmp_path / "presets" / "short.toml").write_text(SHORT_DEMO, encoding="utf-8")
-    monkeypatch.setenv("EMOSUM_HOME", str(tmp_path))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / ".cache"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared project home as the working directory, plus `short`: the demo cut to 4 steps, no eval."""
+    write_preset(home, "short", short_demo_toml(32))
+    monkeypatch.chdir(home)
+    return home
 
 
 @pytest.mark.slow

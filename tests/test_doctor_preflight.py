@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -28,7 +27,6 @@ from emosum_tui.doctor.preflight import (
 from emosum_tui.doctor.torch_probe import TorchDevice, TorchFacts, probe_torch
 from emosum_tui.monitor.nvml import GpuReading
 
-REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 RTX = GpuReading(0, "NVIDIA GeForce RTX 3060", 2.0, int(0.4 * GIB), 12 * GIB, 40.0, 18.0, 170.0)
 CPU_TORCH = TorchFacts(torch_version="2.5.1+cpu", build="cpu", executable="C:\\Users\\me\\venv\\Scripts\\python.exe")
@@ -37,16 +35,6 @@ CUDA_TORCH = TorchFacts(torch_version="2.5.1+cu124", build="cuda", cuda_built="1
 # The user's workstation: an RTX card and a CPU-only wheel of torch.
 USER_BOX = MachineFacts(torch=CPU_TORCH, gpus=(RTX,), driver_version="552.22", driver_cuda="12.4", ram_free=20 * GIB,
                         ram_total=32 * GIB, disk_free=300 * GIB, cpu_count=16, windows=True)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private project root with the checkout's presets and data (nothing is written to the checkout)."""
-    shutil.copytree(REPO / "presets", tmp_path / "presets")
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    monkeypatch.setenv("EMOSUM_HOME", str(tmp_path))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / ".cache"))
-    return tmp_path
 
 
 def test_rtx_gpu_with_cpu_torch_is_the_first_finding(home: Path) -> None:

@@ -9,21 +9,15 @@ the code it proves; README "Reliability" lists every case and its test.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import shutil
-import signal
-import struct
-import subprocess
-import sys
-import termios
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from test_ui_training import SIZE, wait_for
+from support.pilot import SIZE, wait_for
+from support.project import short_demo_toml, write_preset
+from support.pty_console import WatchConsole
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventReader, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
@@ -34,26 +28,13 @@ from emosum_tui.ui.widgets.stall_banner import StallBanner
 
 pytestmark = pytest.mark.slow
 
-STEPS = 5
-TINY = """
-extends = "demo"
-description = "demo cut down for the fault matrix: 40 rows, 5 optimizer steps, no eval"
-[data]
-train_samples = 40
-[train]
-epochs = 1
-[eval]
-strategy = "no"
-[save]
-logging_steps = 1
-steps = 100
-"""
+STEPS = 5  # optimizer steps of `tiny`: 40 rows at 8 a step
 
 
 @pytest.fixture
 def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The shared project home plus the tiny preset, offline."""
-    (home / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
+    """The shared project home plus `tiny` (the demo cut to 5 steps, no eval), offline."""
+    write_preset(home, "tiny", short_demo_toml(8 * STEPS))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
 
@@ -171,35 +152,6 @@ async def test_a_corrupt_last_event_line_is_skipped_and_the_history_kept(home: P
     assert "gone without finishing" in banner and "status.json" not in banner, banner
 
 
-class WatchConsole:
-    """`emosum-tui watch RUN_DIR` as a user runs it: its own process, in a terminal (a pty)."""
-
-    def __init__(self, run_dir: Path, home: Path) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-        self.master, self.drawn = master, 0
-        env = {**os.environ, "TERM": "xterm-256color", "EMOSUM_HOME": str(home)}
-        self.process = subprocess.Popen([sys.executable, "-m", "emosum_tui", "watch", str(run_dir)], cwd=home, env=env,
-                                        stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-        os.close(slave)
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.drawn += len(chunk)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        os.close(self.master)
-
-
 @pytest.mark.anyio
 async def test_console_killed_mid_run_then_a_new_console_sees_the_full_history(home: Path) -> None:
     run_dir = home / "runs" / "console-killed"
@@ -212,7 +164,7 @@ async def test_console_killed_mid_run_then_a_new_console_sees_the_full_history(h
         while not (run_dir / EVENTS_FILE).exists():
             assert trainer.poll() is None and time.time() < deadline, "trainer did not start"
             time.sleep(0.05)
-        console = WatchConsole(run_dir, home)
+        console = WatchConsole(run_dir, {**os.environ, "EMOSUM_HOME": str(home)}, cwd=home)
         while sum(isinstance(e, StepEnd) for e in read_events(run_dir / EVENTS_FILE)) < 2 or console.drawn < 10_000:
             assert trainer.poll() is None, "the trainer ended before the console was killed"
             assert console.process.poll() is None, "the watch console exited by itself"
@@ -244,8 +196,7 @@ async def test_stop_then_resume_continues_the_loss_curve_of_an_uninterrupted_run
     from emosum_tui.core.events import StepBegin
     from emosum_tui.core.rundir import request_stop
 
-    body = TINY.replace("train_samples = 40", "train_samples = 80")  # 10 optimizer steps
-    (home / "presets" / "tiny10.toml").write_text(body, encoding="utf-8")
+    write_preset(home, "tiny10", short_demo_toml(80))  # 10 optimizer steps
     (home / "presets" / "tiny10-stopped.toml").write_text('extends = "tiny10"\n', encoding="utf-8")
     env = {"EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1"}
 

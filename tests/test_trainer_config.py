@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from emosum_tui.core.events import EVENTS_FILE, EvalResult, read_events
-from emosum_tui.core.paths import PACKAGE_ROOT
 from emosum_tui.core.presets import load_preset
 
 ADAFACTOR = """
@@ -40,17 +38,6 @@ generation_max_tokens = 8
 [save]
 steps = 100
 """
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "home"
-    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
-    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
-    monkeypatch.setenv("EMOSUM_HOME", str(root))
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("EMOSUM_FAULT", raising=False)
-    return root
 
 
 def test_preset_to_training_arguments(home: Path) -> None:

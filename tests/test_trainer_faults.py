@@ -1,6 +1,6 @@
 """Failures end in the right classification, with advice, and a run dir that says "failed".
 
-Faults are injected through `EMOSUM_FAULT` into the real Seq2SeqTrainer on a 10-step preset
+Faults are injected through `EMOSUM_FAULT` into the real Seq2SeqTrainer on a 5-step preset
 that extends the demo; the trainer runs in this process (one torch import for all of them),
 except the missing-model case, which needs a fresh process to see an empty Hugging Face cache.
 """
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.project import short_demo_toml, write_preset
 
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, Error, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
@@ -21,25 +22,11 @@ from emosum_tui.core.rundir import read_run
 from emosum_tui.trainer.control import OutputLock
 from emosum_tui.trainer.faults import Fault, parse_faults
 
-TINY = """
-extends = "demo"
-description = "demo cut down for tests: 40 rows, 5 optimizer steps, no eval"
-[data]
-train_samples = 40
-[train]
-epochs = 1
-[eval]
-strategy = "no"
-[save]
-logging_steps = 1
-steps = 2
-"""
-
 
 @pytest.fixture
 def home(home: Path) -> Path:
-    """The shared project home plus the tiny preset."""
-    (home / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
+    """The shared project home plus `tiny`: 5 optimizer steps, a checkpoint every 2."""
+    write_preset(home, "tiny", short_demo_toml(40, save_steps=2))
     return home
 
 
@@ -58,6 +45,14 @@ def the_error(events: list) -> Error:
     return errors[0]
 
 
+def fail_with(fault: str, home: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Error, Path, list]:
+    """Train `tiny` with `fault` injected: the run fails with exactly one error, returned with its dir and events."""
+    monkeypatch.setenv("EMOSUM_FAULT", fault)
+    code, run_dir, events = train(home, name)
+    assert code == 1
+    return the_error(events), run_dir, events
+
+
 def test_parse_faults() -> None:
     assert parse_faults("nan@3, sleep@2:1.5,disk-full") == [Fault("nan", 3), Fault("sleep", 2, 1.5), Fault("disk-full", None)]
     assert parse_faults(None) == []
@@ -67,10 +62,7 @@ def test_parse_faults() -> None:
 
 @pytest.mark.slow
 def test_nan_loss_stops_the_run_at_that_step(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMOSUM_FAULT", "nan@3")
-    code, run_dir, events = train(home, "nan")
-    assert code == 1
-    error = the_error(events)
+    error, run_dir, events = fail_with("nan@3", home, "nan", monkeypatch)
     assert error.classification == "nan-loss" and error.step == 3
     assert "step 3" in error.message
     assert any("fp16" in line for line in error.advice) and any("learning_rate" in line for line in error.advice)
@@ -82,10 +74,7 @@ def test_nan_loss_stops_the_run_at_that_step(home: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.slow
 def test_out_of_memory_is_classified_with_advice(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMOSUM_FAULT", "oom@2")
-    code, run_dir, events = train(home, "oom")
-    assert code == 1
-    error = the_error(events)
+    error, run_dir, _ = fail_with("oom@2", home, "oom", monkeypatch)
     assert error.classification == "out-of-memory" and error.type == "OutOfMemoryError" and error.step == 2
     advice = " ".join(error.advice)
     assert "train.batch_size (8 -> 4)" in advice and "grad_accum (1 -> 2)" in advice and "effective batch of 8" in advice
@@ -95,10 +84,7 @@ def test_out_of_memory_is_classified_with_advice(home: Path, monkeypatch: pytest
 
 @pytest.mark.slow
 def test_disk_full_while_saving_is_classified(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMOSUM_FAULT", "disk-full")
-    code, run_dir, events = train(home, "disk")
-    assert code == 1
-    error = the_error(events)
+    error, run_dir, events = fail_with("disk-full", home, "disk", monkeypatch)
     assert error.classification == "disk-full" and error.step == 2
     assert not any(isinstance(e, CheckpointSaved) for e in events)
     assert any("output_dir" in line for line in error.advice)

@@ -2,8 +2,8 @@
 
 transformers 5.x treats a model whose `forward` takes `**kwargs` as one that normalises its
 loss by `num_items_in_batch`, and then skips the division by `gradient_accumulation_steps`.
-MT5's forward takes `**kwargs` but returns a plain mean, so without our fix a 4 x 2 step
-reported (and back-propagated) the *sum* of two micro-batch means: twice the 8 x 1 loss.
+MT5's forward takes `**kwargs` but returns a plain mean, so uncorrected a 4 x 2 step would
+report (and back-propagate) the *sum* of two micro-batch means: twice the 8 x 1 loss.
 """
 
 from __future__ import annotations
@@ -11,31 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.project import short_demo_toml, write_preset
 
 from emosum_tui.core.events import EVENTS_FILE, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
-
-SHAPE = """
-extends = "demo"
-[data]
-train_samples = 16
-[train]
-epochs = 1
-batch_size = {batch}
-grad_accum = {accum}
-[eval]
-strategy = "no"
-[save]
-logging_steps = 1
-steps = 1000
-"""
 
 
 @pytest.fixture
 def home(home: Path) -> Path:
     """The shared project home plus the two shapes of one effective batch."""
     for batch, accum in ((8, 1), (4, 2)):
-        (home / "presets" / f"b{batch}x{accum}.toml").write_text(SHAPE.format(batch=batch, accum=accum), encoding="utf-8")
+        write_preset(home, f"b{batch}x{accum}", short_demo_toml(16, save_steps=1000, train={"batch_size": batch, "grad_accum": accum}))
     return home
 
 

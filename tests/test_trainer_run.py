@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.project import copy_project, short_demo_toml
 
 from emosum_tui.core.events import (
     EVENTS_FILE,
@@ -33,7 +33,6 @@ from emosum_tui.core.events import (
     TrainPlan,
     read_events,
 )
-from emosum_tui.core.paths import PACKAGE_ROOT
 from emosum_tui.core.rundir import (
     ENVIRONMENT_FILE,
     PRESET_FILE,
@@ -47,30 +46,11 @@ from emosum_tui.core.rundir import (
 
 pytestmark = pytest.mark.slow
 
-TINY = """
-extends = "demo"
-description = "demo cut down for tests: 80 rows, 10 optimizer steps, no eval"
-[data]
-train_samples = 80
-[train]
-epochs = 1
-[eval]
-strategy = "no"
-[save]
-logging_steps = 1
-steps = 100
-output_dir = "model/{preset}"
-"""
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project root of our own: presets and data copied, model/ runs/ .cache/ in tmp."""
-    root = tmp_path_factory.mktemp("home")
-    shutil.copytree(PACKAGE_ROOT / "presets", root / "presets")
-    shutil.copytree(PACKAGE_ROOT / "data", root / "data")
-    (root / "presets" / "tiny.toml").write_text(TINY, encoding="utf-8")
-    return root
+    """A project root of our own (model/ runs/ .cache/ in tmp) with `tiny`: the demo cut to 10 steps, no eval."""
+    return copy_project(tmp_path_factory.mktemp("home"), {"tiny": short_demo_toml(80, output_dir="model/{preset}")})
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:

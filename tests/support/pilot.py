@@ -1,0 +1,36 @@
+"""Driving a Textual app with the Pilot: one terminal size, one way to wait, the training screen alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from emosum_tui.ui.screens.training import TrainingScreen
+
+SIZE = (160, 50)  # columns x rows: the size the screens are laid out for
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0, step: float = 0.05) -> float:
+    """Pause the pilot until `condition()` holds; returns the wall time it became true.
+
+    The app keeps running between checks, so workers and timers make progress while we wait."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(step)
+    return time.time()
+
+
+class ScreenApp(App):
+    """The training screen alone, as `EmosumApp(watch=...)` shows it."""
+
+    def __init__(self, screen: TrainingScreen) -> None:
+        super().__init__()
+        self.training = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.training)

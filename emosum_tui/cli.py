@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("presets", "data", "estimate", "train", "watch", "runs", "doctor")
+COMMANDS = ("presets", "data", "estimate", "train", "watch", "runs", "doctor", "generate", "evaluate", "try")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -170,9 +170,9 @@ def real_fast_steps(steps: int) -> list[float]:
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback
 
-    from emosum_tui.core.cost_model import TokenLengths
     from emosum_tui.core.model_shapes import shape_for
     from emosum_tui.core.presets import load_preset
+    from emosum_tui.core.token_stats import TokenLengths
     from emosum_tui.probe.calibrate import build_model
 
     preset = load_preset("fast")

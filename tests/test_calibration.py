@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from emosum_tui.core import calibration as cal
-from emosum_tui.core.calibration import CalibrationJob, ProbeJob, ProbeProgress
+from emosum_tui.core.calibration import CalibrationJob
 from emosum_tui.core.cost_model import estimate
 from emosum_tui.core.presets import load_preset
+from emosum_tui.core.probe_job import ProbeJob, ProbeProgress
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_a_calibration_is_cached_per_machine_and_shape(project: Path, demo_calib
     body = json.loads((project / ".cache" / "calibration.json").read_text(encoding="utf-8"))
     assert any(key.startswith("calibration|" + cal.machine_key()) for key in body)
     # Another shape (batch 4 instead of 8) is not that calibration ...
-    from emosum_tui.core.cost_model import with_values
+    from emosum_tui.core.presets import with_values
 
     other = with_values(load_preset("demo"), {"train.batch_size": 4})
     assert cal.cached_calibration(cal.spec_for(other)) is None
@@ -100,7 +101,7 @@ def test_device_prior_is_measured_once(project: Path) -> None:
 
 def test_launcher_modules_do_not_import_torch() -> None:
     code = (
-        "import sys; import emosum_tui.core.calibration, emosum_tui.core.cost_model, emosum_tui.core.decompose, "
+        "import sys; import emosum_tui.core.calibration, emosum_tui.core.probe_job, emosum_tui.core.cost_model, emosum_tui.core.decompose, "
         "emosum_tui.core.estimate_record, emosum_tui.core.model_shapes, emosum_tui.commands.estimate_cmd; "
         "heavy = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; print(heavy); sys.exit(bool(heavy))"
     )
@@ -110,7 +111,7 @@ def test_launcher_modules_do_not_import_torch() -> None:
 
 def test_generation_is_calibrated_when_the_preset_generates(project: Path) -> None:
     """predict_with_generate: the probe times real decoding steps, and the eval price uses them."""
-    from emosum_tui.core.cost_model import with_values
+    from emosum_tui.core.presets import with_values
 
     preset = with_values(load_preset("demo"), {"eval.predict_with_generate": True, "eval.generation_max_tokens": 32})
     job = CalibrationJob(preset, use_cache=False).start()

@@ -9,20 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from emosum_tui.core.batch_profile import batch_profile
 from emosum_tui.core.calibration import DeviceProfile
-from emosum_tui.core.cost_model import (
-    TokenLengths,
-    batch_profile,
-    estimate,
-    optimizer_state_bytes,
-    optimizer_steps,
-    param_count,
-    weights_bytes,
-    with_values,
-)
+from emosum_tui.core.cost_model import estimate
 from emosum_tui.core.decompose import decompose
+from emosum_tui.core.model_flops import param_count
 from emosum_tui.core.model_shapes import KNOWN_SHAPES, ModelShape, shape_for
-from emosum_tui.core.presets import load_preset
+from emosum_tui.core.presets import load_preset, with_values
+from emosum_tui.core.run_bytes import optimizer_state_bytes, weights_bytes
+from emosum_tui.core.step_counts import optimizer_steps
+from emosum_tui.core.token_stats import TokenLengths
 
 # ---- parameters --------------------------------------------------------------------------------
 

@@ -95,11 +95,9 @@ H100_PROBE = {"device": "NVIDIA H100 80GB HBM3", "matmul_flops": 51.6e12, "memor
 def test_a_big_gpu_is_told_its_micro_batches_can_grow_and_a_12_gib_card_is_not(home: Path) -> None:
     """`full` at 2 x 4 on the H100 left it waiting on kernel launches (0.61 s/step; 8 x 1 ran at
     0.21): preflight names 8 x 1 before the run. On the user's 12 GiB card 2 x 4 already fills it."""
-    from dataclasses import asdict
-
     from emosum_tui.core import calibration as cal
 
-    cal._write_cache("device|" + cal.machine_key(), H100_PROBE)  # as if this were that machine's probe
+    cal.store_device_profile(cal.DeviceProfile.from_dict(H100_PROBE))  # as if this were that machine's probe
     preset = load_preset("full")
     found = {f.code: f for f in run_preflight(preset, H100_BOX, plan_facts(preset, H100_BOX))}
     finding = found["small-micro-batches"]
@@ -107,7 +105,7 @@ def test_a_big_gpu_is_told_its_micro_batches_can_grow_and_a_12_gib_card_is_not(h
     assert finding.fix.startswith("train.batch_size = 8 with train.grad_accum = 1 (same effective batch 8)")
     assert "H100" in finding.evidence and "2 x 4: est. 0.6" in finding.evidence
     rtx = replace(H100_BOX, torch=replace(CUDA_TORCH), gpus=(RTX,))
-    cal._write_cache("device|" + cal.machine_key(), asdict(cal.DeviceProfile("NVIDIA GeForce RTX 3060", 12e12, 360e9, 1e9)))
+    cal.store_device_profile(cal.DeviceProfile("NVIDIA GeForce RTX 3060", 12e12, 360e9, 1e9))
     assert "small-micro-batches" not in {f.code for f in run_preflight(preset, rtx, plan_facts(preset, rtx))}
     assert "small-micro-batches" not in {f.code for f in run_preflight(load_preset("demo"), USER_BOX, None)}  # no CUDA torch
 

@@ -3,10 +3,9 @@
 The console never imports torch, so measuring happens in a probe subprocess
 (`python -m emosum_tui.probe.matmul` for the prior, `python -m emosum_tui.probe.calibrate`
 for a few real micro-batches of the preset's shape on a config-built model with random
-weights: same speed as the real weights, no download). The probe speaks JSON lines on its
-stdout (progress, then one result); `CalibrationJob` reads them on a thread, can be
-cancelled, and caches results in `cache_dir()/calibration.json` keyed by the machine
-(hostname, CPU model, GPU names, torch version) and the preset's shape.
+weights: same speed as the real weights, no download). Results are cached in
+`cache_dir()/calibration.json`, keyed by the machine (hostname, CPU model, GPU names, torch
+version, cores) and, for a calibration, the preset's shape: a figure holds only where it was measured.
 """
 
 from __future__ import annotations
@@ -15,20 +14,28 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
-import sys
+import random
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from emosum_tui.core.atomic import write_json_atomic
+from emosum_tui.core.model_shapes import shape_for
 from emosum_tui.core.paths import cache_dir
-from emosum_tui.core.priority import popen
+from emosum_tui.core.probe_job import ProbeJob, ProbeProgress
+from emosum_tui.core.token_stats import TokenLengths
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 CACHE_FILE = "calibration.json"
+CALIBRATION_MICRO_BATCHES = 8  # at most: the probe's time budget stops a slow shape after one or two
+CALIBRATION_ROWS_SAMPLED = 256  # (source, target) lengths handed to the probe to draw batches from
+CALIBRATION_GENERATE_TOKENS = 8  # tokens generated to time a decode step (the per-token cost is flat)
+DEVICE_PROBE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,12 @@ class DeviceProfile:
     memory_bps: float
     disk_bps: float
     threads: int = 0
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> DeviceProfile:
+        """A profile from a probe's result or the cache (keys it does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in body.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,7 @@ class CalibrationSpec:
     eval_rows: list[tuple[int, int]]
     generate_tokens: int  # 0 = do not measure generation
     num_beams: int = 1
-    micro_batches: int = 8  # at most: the time budget stops a slow shape after one or two
+    micro_batches: int = CALIBRATION_MICRO_BATCHES
     warmup: int = 1
     seed: int = 42
     budget_seconds: float = 15.0  # stop measuring micro-batches after this long (at least one)
@@ -96,16 +109,6 @@ class CalibrationSpec:
         for name in ("micro_batches", "warmup", "budget_seconds", "learning_rate"):  # no effect on speed
             body.pop(name)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class ProbeProgress:
-    """One progress line of a probe: `done` of `total` units of `what`."""
-
-    what: str
-    done: int = 0
-    total: int = 0
-    t: float = field(default_factory=time.time)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,25 +169,29 @@ def _read_cache() -> dict[str, Any]:
 
 
 def _write_cache(key: str, value: dict[str, Any]) -> None:
-    body = _read_cache()
-    body[key] = value
-    path = _cache_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(body, indent=1), encoding="utf-8")
-    partial.replace(path)
+    write_json_atomic(_cache_path(), {**_read_cache(), key: value})
+
+
+def _device_key() -> str:
+    return "device|" + machine_key()
+
+
+def _calibration_key(spec: CalibrationSpec) -> str:
+    return "calibration|" + machine_key() + "|" + spec.key()
 
 
 def cached_device_profile() -> DeviceProfile | None:
-    body = _read_cache().get("device|" + machine_key())
-    if not body:
-        return None
-    known = {f.name for f in fields(DeviceProfile)}
-    return DeviceProfile(**{k: v for k, v in body.items() if k in known})
+    body = _read_cache().get(_device_key())
+    return DeviceProfile.from_dict(body) if body else None
+
+
+def store_device_profile(profile: DeviceProfile) -> None:
+    """Keep this machine's throughput prior (what `measure_device` does after a probe)."""
+    _write_cache(_device_key(), asdict(profile))
 
 
 def cached_calibration(spec: CalibrationSpec) -> CalibrationResult | None:
-    body = _read_cache().get("calibration|" + machine_key() + "|" + spec.key())
+    body = _read_cache().get(_calibration_key(spec))
     return CalibrationResult.from_dict(body) if body else None
 
 
@@ -192,16 +199,12 @@ def cached_calibration(spec: CalibrationSpec) -> CalibrationResult | None:
 # Building a spec from a preset.
 
 
-def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 8, rows_sampled: int = 256) -> CalibrationSpec:
+def spec_for(preset: Preset, lengths: TokenLengths | None = None, micro_batches: int = CALIBRATION_MICRO_BATCHES,
+             rows_sampled: int = CALIBRATION_ROWS_SAMPLED) -> CalibrationSpec:
     """The probe's job for a preset: its shape, batch, optimizer, and real token lengths."""
-    from emosum_tui.core.cost_model import TokenLengths
-    from emosum_tui.core.model_shapes import shape_for
-
     shape, _ = shape_for(preset)
     if lengths is None:
         lengths = TokenLengths.for_preset(preset)
-    import random
-
     rng = random.Random(preset["data.seed"])
     train = lengths.train if len(lengths.train) <= rows_sampled else rng.sample(lengths.train, rows_sampled)
     val_source = lengths.validation or lengths.train
@@ -219,7 +222,7 @@ def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 8, rows_samp
         rows=[tuple(r) for r in train],
         eval_batch_size=preset["eval.batch_size"] or preset["train.batch_size"],
         eval_rows=[tuple(r) for r in val],
-        generate_tokens=min(generate, 8) if preset["eval.predict_with_generate"] else 0,
+        generate_tokens=min(generate, CALIBRATION_GENERATE_TOKENS) if preset["eval.predict_with_generate"] else 0,
         num_beams=preset["eval.num_beams"],
         micro_batches=micro_batches,
         seed=preset["data.seed"],
@@ -227,99 +230,7 @@ def spec_for(preset: Any, lengths: Any = None, micro_batches: int = 8, rows_samp
 
 
 # ---------------------------------------------------------------------------------------------
-# The probe subprocess.
-
-
-class ProbeJob:
-    """Runs one probe module in a subprocess and follows its JSON-lines stdout on a thread.
-
-    stderr goes to a file (an unread pipe can deadlock a chatty child). `cancel()` ends the
-    process (TerminateProcess on Windows), never anything else.
-    """
-
-    def __init__(self, module: str, args: list[str], on_progress: Callable[[ProbeProgress], None] | None = None) -> None:
-        self.module = module
-        self.args = args
-        self.on_progress = on_progress
-        self.progress: ProbeProgress | None = None
-        self.result: dict[str, Any] | None = None
-        self.error: str | None = None
-        self.cancelled = False
-        self.ready_seconds: float | None = None  # spawn to "model built": the start-up a run pays
-        self._process: subprocess.Popen[str] | None = None
-        self._thread: threading.Thread | None = None
-        self._started = 0.0
-        self._stderr_path: Path | None = None
-
-    def start(self) -> ProbeJob:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix="probe-", suffix=".stderr.log", dir=cache_dir())
-        os.close(handle)
-        self._stderr_path = Path(name)
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TRANSFORMERS_VERBOSITY="error", HF_HUB_OFFLINE="1")
-        self._started = time.perf_counter()
-        with self._stderr_path.open("w", encoding="utf-8") as stderr:
-            self._process = popen(  # normal priority: it times the machine, the console yields
-                [sys.executable, "-m", self.module, *self.args],
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                env=env,
-            )
-        self._thread = threading.Thread(target=self._follow, name=f"probe-{self.module}", daemon=True)
-        self._thread.start()
-        return self
-
-    def _follow(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
-            try:
-                body = json.loads(line)
-            except ValueError:
-                continue  # not ours (a library printing to stdout): skipped
-            if not isinstance(body, dict):
-                continue
-            kind = body.get("kind")
-            if kind == "progress":
-                self.progress = ProbeProgress(str(body.get("what", "")), int(body.get("done", 0)), int(body.get("total", 0)))
-                if body.get("what") == "model built" and self.ready_seconds is None:
-                    self.ready_seconds = time.perf_counter() - self._started
-                if self.on_progress is not None:
-                    self.on_progress(self.progress)
-            elif kind == "result":
-                self.result = body
-            elif kind == "error":
-                self.error = str(body.get("message", "probe failed"))
-        code = self._process.wait()
-        if self.result is None and self.error is None:
-            if self.cancelled:
-                self.error = "cancelled"
-            else:
-                tail = self._stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:] if self._stderr_path else ""
-                self.error = f"probe exited with code {code}: {tail.strip()}"
-        if self._stderr_path is not None and self.error is None:
-            self._stderr_path.unlink(missing_ok=True)
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """True when the probe has finished (result, error or cancelled)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.done
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+# Measuring: a probe subprocess unless the cache already holds the figure.
 
 
 class CalibrationJob:
@@ -329,7 +240,8 @@ class CalibrationJob:
     from a UI timer, `job.cancel()` on a key press).
     """
 
-    def __init__(self, preset: Any, lengths: Any = None, micro_batches: int = 8, use_cache: bool = True,
+    def __init__(self, preset: Preset, lengths: TokenLengths | None = None, micro_batches: int = CALIBRATION_MICRO_BATCHES,
+                 use_cache: bool = True,
                  on_progress: Callable[[ProbeProgress], None] | None = None) -> None:
         self.spec = spec_for(preset, lengths, micro_batches)
         self.use_cache = use_cache
@@ -378,7 +290,7 @@ class CalibrationJob:
                 body["startup_seconds"] = self._probe.ready_seconds
             body["measured_at"] = time.time()
             self.result = CalibrationResult.from_dict(body)
-            _write_cache("calibration|" + machine_key() + "|" + self.spec.key(), asdict(self.result))
+            _write_cache(_calibration_key(self.spec), asdict(self.result))
         return self.result
 
     def cancel(self) -> None:
@@ -386,7 +298,7 @@ class CalibrationJob:
             self._probe.cancel()
 
 
-def measure_device(use_cache: bool = True, timeout: float = 120.0,
+def measure_device(use_cache: bool = True, timeout: float = DEVICE_PROBE_TIMEOUT_S,
                    on_progress: Callable[[ProbeProgress], None] | None = None) -> DeviceProfile | None:
     """The throughput prior of this machine (matmul, memory, disk), cached; None if it failed."""
     if use_cache:
@@ -399,7 +311,6 @@ def measure_device(use_cache: bool = True, timeout: float = 120.0,
         return None
     if probe.result is None:
         return None
-    known = {f.name for f in fields(DeviceProfile)}
-    profile = DeviceProfile(**{k: v for k, v in probe.result.items() if k in known})
-    _write_cache("device|" + machine_key(), asdict(profile))
+    profile = DeviceProfile.from_dict(probe.result)
+    store_device_profile(profile)
     return profile

@@ -1,18 +1,23 @@
-"""An honest speed-up decomposition between two presets, from the cost model.
+"""The speed-up from one preset to another, decomposed into factors from the cost model.
 
-The user's "fast" plan multiplied guessed speed-ups: 2 x 6 x 2.6 x 3 x 2 = 187x. Here the path
-from one preset to the other changes one group of keys at a time in a fixed order; each factor
-is the ratio of modelled total times before and after that change, so the factors multiply
-exactly to the total ratio and nothing is counted twice. A factor depends on what was changed
-before it (halving tokens saves less once the model is small); the order is stated.
+The path from one preset to the other changes one group of keys at a time in a fixed order;
+each factor is the ratio of modelled total times before and after that change, so the factors
+multiply exactly to the total ratio and nothing is counted twice (guessed speed-ups multiplied
+together double-count). A factor depends on what was changed before it (halving tokens saves
+less once the model is small); the order is stated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emosum_tui.core.cost_model import TokenLengths, estimate, with_values
+from emosum_tui.core.cost_model import Estimate, estimate
+from emosum_tui.core.presets import Preset, with_values
+from emosum_tui.core.token_stats import TokenLengths
+
+if TYPE_CHECKING:
+    from emosum_tui.core.calibration import DeviceProfile
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _label(group: str, before: Any, after: Any, changed: dict[str, tuple[Any, Any]], est_before: Any, est_after: Any) -> str:
+def _label(group: str, before: Preset, after: Preset, changed: dict[str, tuple[Any, Any]], est_before: Estimate,
+           est_after: Estimate) -> str:
     """What changed, the way the user would say it."""
     if group == "model":
         return f"model {before['model.name'].removeprefix('google/')} → {after['model.name'].removeprefix('google/')}"
@@ -75,7 +81,7 @@ def _label(group: str, before: Any, after: Any, changed: dict[str, tuple[Any, An
     if group == "target tokens":
         return f"max target tokens {before['train.max_target_tokens']} → {after['train.max_target_tokens']}"
     if group == "evaluation":
-        def kind(p: Any) -> str:
+        def kind(p: Preset) -> str:
             if p["eval.strategy"] == "no":
                 return "no eval"
             how = "generate" if p["eval.predict_with_generate"] else "loss-only"
@@ -85,8 +91,8 @@ def _label(group: str, before: Any, after: Any, changed: dict[str, tuple[Any, An
     return f"{group}: " + ", ".join(f"{k.split('.', 1)[1]} {_show(a)} → {_show(b)}" for k, (a, b) in changed.items())
 
 
-def decompose(base: Any, other: Any, train_rows: int | None = None, validation_rows: int | None = None,
-              device: Any = None) -> list[Factor]:
+def decompose(base: Preset, other: Preset, train_rows: int | None = None, validation_rows: int | None = None,
+              device: DeviceProfile | None = None) -> list[Factor]:
     """Factors from `base` to `other`: one per group of keys that differ, in GROUPS order.
 
     The product of the factors equals estimate(other).total / estimate(base).total, both priced
@@ -97,7 +103,7 @@ def decompose(base: Any, other: Any, train_rows: int | None = None, validation_r
     current = base
     lengths_cache: dict[tuple[Any, ...], TokenLengths] = {}
 
-    def price(preset: Any) -> Any:
+    def price(preset: Preset) -> Estimate:
         key = tuple(preset[k] for k in ("model.name", "data.train_file", "data.validation_file", "train.max_source_tokens",
                                         "train.max_target_tokens", "data.train_samples", "data.train_fraction",
                                         "data.validation_samples", "data.seed", "data.target_field", "data.source_prefix"))

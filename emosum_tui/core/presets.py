@@ -9,12 +9,13 @@ whose message names the file, the key and the value. Torch-free: the console use
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.paths import presets_dir, project_root
+from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, positive, str_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,131 +30,60 @@ class PresetError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # The schema: every field a person would tune, with its type, default and what is possible.
 
-
-@dataclass(frozen=True)
-class Field:
-    """One tunable key: its TOML type, its default and a check of what is possible."""
-
-    kind: type | tuple[type, ...]
-    default: Any
-    help: str
-    check: Callable[[Any], str | None] | None = None
-    choices: tuple[str, ...] = ()
-
-
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def _non_negative(value: Any) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
-
-
-def _fraction(value: Any) -> str | None:
-    return None if 0 < value <= 1 else "must be a fraction in (0, 1]"
-
-
-def _str_list(value: Any) -> str | None:
-    if not value:
-        return "must name at least one field"
-    if not all(isinstance(item, str) and item for item in value):
-        return "must be a list of non-empty strings"
-    return None
-
-
-def _non_empty(value: Any) -> str | None:
-    return None if value.strip() else "must not be empty"
-
-
-# Inline model configs (the demo's tiny mT5) are free-form tables passed to MT5Config; the
-# keys here are the ones we price and check, the rest go through to transformers as they are.
-_MODEL_CONFIG_INTS = ("d_model", "d_ff", "d_kv", "num_layers", "num_decoder_layers", "num_heads")
-
-
-def _model_config(value: Any) -> str | None:
-    if not value:
-        return None  # no inline config: the model comes from `name`
-    for key in _MODEL_CONFIG_INTS:
-        if key not in value:
-            return f"needs {key}"
-        item = value[key]
-        if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
-            return f"{key} must be a positive integer (got {item!r})"
-    return None
-
-
 SCHEMA: dict[str, dict[str, Field]] = {
     "model": {
-        "name": Field(str, "google/mt5-small", "hub name (e.g. google/mt5-base) or a local path", _non_empty),
-        "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", _model_config),
-        "tokenizer_vocab_size": Field(int, 0, "SentencePiece vocab trained on the train file when config is inline", _non_negative),
+        "name": Field(str, "google/mt5-small", "hub name (e.g. google/mt5-base) or a local path", non_empty),
+        "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", model_config),
+        "tokenizer_vocab_size": Field(int, 0, "SentencePiece vocab trained on the train file when config is inline", non_negative),
         "gradient_checkpointing": Field(bool, False, "trade compute for activation memory"),
     },
     "data": {
-        "train_file": Field(str, "data/train/Emotion_Summary.jsonl", "JSON-lines training file", _non_empty),
-        "validation_file": Field(str, "data/validation/Emotion_Summary.jsonl", "JSON-lines validation file", _non_empty),
-        "source_fields": Field(list, ["case_description", "consultation_process"], "fields joined (with spaces) into the source", _str_list),
-        "target_field": Field(str, "experience_and_reflection", "field holding the target text", _non_empty),
-        "id_field": Field(str, "id", "field holding a row id (may be absent in a row)", _non_empty),
+        "train_file": Field(str, "data/train/Emotion_Summary.jsonl", "JSON-lines training file", non_empty),
+        "validation_file": Field(str, "data/validation/Emotion_Summary.jsonl", "JSON-lines validation file", non_empty),
+        "source_fields": Field(list, ["case_description", "consultation_process"], "fields joined (with spaces) into the source", str_list),
+        "target_field": Field(str, "experience_and_reflection", "field holding the target text", non_empty),
+        "id_field": Field(str, "id", "field holding a row id (may be absent in a row)", non_empty),
         "source_prefix": Field(str, "", "text put before every source (e.g. 'summarize: ')"),
-        "train_samples": Field(int, 0, "rows to train on: 0 = all (a seeded view, files are never rewritten)", _non_negative),
-        "train_fraction": Field(float, 1.0, "fraction of rows to train on, used when train_samples is 0", _fraction),
-        "validation_samples": Field(int, 0, "validation rows to evaluate on: 0 = all", _non_negative),
-        "seed": Field(int, 42, "seed of the subsample view and of training", _non_negative),
+        "train_samples": Field(int, 0, "rows to train on: 0 = all (a seeded view, files are never rewritten)", non_negative),
+        "train_fraction": Field(float, 1.0, "fraction of rows to train on, used when train_samples is 0", fraction),
+        "validation_samples": Field(int, 0, "validation rows to evaluate on: 0 = all", non_negative),
+        "seed": Field(int, 42, "seed of the subsample view and of training", non_negative),
     },
     "train": {
-        "epochs": Field((int, float), 1, "passes over the training rows", _positive),
-        "batch_size": Field(int, 8, "micro-batch per device", _positive),
-        "grad_accum": Field(int, 1, "micro-batches per optimizer step", _positive),
-        "max_source_tokens": Field(int, 512, "source truncation length", _positive),
-        "max_target_tokens": Field(int, 128, "target truncation length", _positive),
-        "learning_rate": Field(float, 5e-5, "peak learning rate", _positive),
-        "warmup_steps": Field(int, 0, "linear warm-up optimizer steps", _non_negative),
-        "weight_decay": Field(float, 0.0, "AdamW weight decay", _non_negative),
+        "epochs": Field((int, float), 1, "passes over the training rows", positive),
+        "batch_size": Field(int, 8, "micro-batch per device", positive),
+        "grad_accum": Field(int, 1, "micro-batches per optimizer step", positive),
+        "max_source_tokens": Field(int, 512, "source truncation length", positive),
+        "max_target_tokens": Field(int, 128, "target truncation length", positive),
+        "learning_rate": Field(float, 5e-5, "peak learning rate", positive),
+        "warmup_steps": Field(int, 0, "linear warm-up optimizer steps", non_negative),
+        "weight_decay": Field(float, 0.0, "AdamW weight decay", non_negative),
         "optimizer": Field(str, "adamw", "adamw or adafactor", choices=("adamw", "adafactor")),
         "precision": Field(str, "auto", "auto = bf16 on a GPU that has it, else fp32", choices=("auto", "bf16", "fp32", "fp16")),
-        "grad_clip": Field(float, 1.0, "max gradient norm; 0 = no clipping (the Trainer default is 1.0)", _non_negative),
+        "grad_clip": Field(float, 1.0, "max gradient norm; 0 = no clipping (the Trainer default is 1.0)", non_negative),
         "group_by_length": Field(bool, False, "batch rows of similar length together (less padding)"),
-        "dataloader_workers": Field(int, 0, "DataLoader worker processes", _non_negative),
+        "dataloader_workers": Field(int, 0, "DataLoader worker processes", non_negative),
     },
     "eval": {
         "strategy": Field(str, "steps", "no, steps or epoch", choices=("no", "steps", "epoch")),
-        "steps": Field(int, 1000, "optimizer steps between evaluations (strategy = steps)", _positive),
+        "steps": Field(int, 1000, "optimizer steps between evaluations (strategy = steps)", positive),
         "predict_with_generate": Field(bool, False, "decode every validation row at each eval (slow)"),
-        "generation_max_tokens": Field(int, 0, "max generated tokens: 0 = max_target_tokens", _non_negative),
-        "num_beams": Field(int, 1, "beam width when generating", _positive),
-        "batch_size": Field(int, 0, "eval micro-batch: 0 = train batch_size", _non_negative),
+        "generation_max_tokens": Field(int, 0, "max generated tokens: 0 = max_target_tokens", non_negative),
+        "num_beams": Field(int, 1, "beam width when generating", positive),
+        "batch_size": Field(int, 0, "eval micro-batch: 0 = train batch_size", non_negative),
     },
     "save": {
-        "logging_steps": Field(int, 50, "optimizer steps between Trainer log lines", _positive),
-        "steps": Field(int, 1000, "optimizer steps between checkpoints", _positive),
-        "checkpoints_kept": Field(int, 1, "checkpoints kept on disk (save_total_limit)", _positive),
-        "output_dir": Field(str, "model/{preset}", "checkpoints and final model; {preset} = preset name", _non_empty),
+        "logging_steps": Field(int, 50, "optimizer steps between Trainer log lines", positive),
+        "steps": Field(int, 1000, "optimizer steps between checkpoints", positive),
+        "checkpoints_kept": Field(int, 1, "checkpoints kept on disk (save_total_limit)", positive),
+        "output_dir": Field(str, "model/{preset}", "checkpoints and final model; {preset} = preset name", non_empty),
     },
     "alarm": {
-        "stall_after_seconds": Field(float, 0.0, "call a running step stalled after this long: 0 = automatic (5x the median step)", _non_negative),
+        "stall_after_seconds": Field(float, 0.0, "call a running step stalled after this long: 0 = automatic (5x the median step)", non_negative),
     },
 }
 
 TOP_LEVEL = {"extends", "description"}
-
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list", dict: "a table"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-def _coerce(spec: Field, value: Any) -> Any | None:
-    """The value in the field's type, or None when TOML gave something else."""
-    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        return None  # TOML true is not an integer here
-    if isinstance(value, kinds):
-        return value
-    if float in kinds and isinstance(value, int):
-        return float(value)  # 1 is a fine learning-rate-shaped number too
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +155,11 @@ class Preset:
         return out
 
 
+def with_values(preset: Preset, changes: dict[str, Any]) -> Preset:
+    """A copy of a preset with some values changed (what-if pricing changes one key at a time)."""
+    return replace(preset, values={**preset.values, **changes})
+
+
 def resolve_path(text: str) -> Path:
     """A preset path: absolute as given, relative to the project root otherwise."""
     path = Path(text).expanduser()
@@ -250,9 +185,9 @@ def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
             if spec is None:
                 known = ", ".join(SCHEMA[key])
                 raise PresetError(f"{path}: unknown key '{dotted}' (known in [{key}]: {known})")
-            coerced = _coerce(spec, item)
+            coerced = spec.coerce(item)
             if coerced is None:
-                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be {_type_name(spec.kind)}")
+                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be {spec.type_name}")
             if spec.choices and coerced not in spec.choices:
                 raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be one of {', '.join(spec.choices)}")
             problem = spec.check(coerced) if spec.check else None
@@ -293,12 +228,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise PresetError(f"{path}: not UTF-8 text: {exc}") from None
 
 
+def is_preset_name(ref: str) -> bool:
+    """True when `ref` names a preset in `presets/`; False for a path (a .toml file or a folder in it)."""
+    return not ref.endswith(".toml") and Path(ref).expanduser().parent == Path(".")
+
+
 def find_preset_file(name_or_path: str | Path) -> Path:
     """A preset name from `presets/` or a path to a .toml file."""
     text = str(name_or_path)
-    candidate = Path(text).expanduser()
-    if text.endswith(".toml") or candidate.parent != Path("."):
-        return candidate.resolve()
+    if not is_preset_name(text):
+        return Path(text).expanduser().resolve()
     path = presets_dir() / f"{text}.toml"
     if not path.exists():
         known = ", ".join(p.stem for p in preset_files()) or "none"

@@ -14,13 +14,16 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.atomic import write_bytes_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
-from emosum_tui.core.sampling import LengthStats
+from emosum_tui.core.sampling import LengthStats, subsample_indices
 from emosum_tui.core.tokenizer_files import find_spiece
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 # Without the tokenizer: mT5's SentencePiece averages about 4 characters per token on this
 # English counselling text (DESIGN.md: ~550 chars ~150 tokens, ~1,600 chars ~350 tokens) and
@@ -144,7 +147,7 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in text)[:80]
 
 
-def token_report(preset: Any, build_tokenizer: bool = True) -> TokenReport:
+def token_report(preset: Preset, build_tokenizer: bool = True) -> TokenReport:
     """Token statistics of the preset's data; `build_tokenizer=False` never trains the demo's."""
     spiece = find_spiece(preset, build=build_tokenizer)
     fields = PairFields.from_preset(preset)
@@ -165,3 +168,30 @@ def token_report(preset: Any, build_tokenizer: bool = True) -> TokenReport:
         basis=basis,
         exact=spiece is not None,
     )
+
+
+@dataclass(frozen=True)
+class TokenLengths:
+    """Clipped (source, target) token lengths of the rows a run trains and evaluates on."""
+
+    train: list[tuple[int, int]]
+    validation: list[tuple[int, int]]
+    basis: str
+    exact: bool
+    train_total: int = 0  # good rows in the train file, before the preset's view
+    validation_total: int = 0
+
+    @classmethod
+    def for_preset(cls, preset: Preset, build_tokenizer: bool = True) -> TokenLengths:
+        """Lengths from the real data (the token report), the preset's row view applied."""
+        report = token_report(preset, build_tokenizer=build_tokenizer)
+        train_all = report.train.clipped(report.max_source, report.max_target)
+        keep = subsample_indices(len(train_all), preset["data.train_samples"], preset["data.train_fraction"], preset["data.seed"])
+        train = [train_all[i] for i in keep]
+        validation: list[tuple[int, int]] = []
+        if report.validation is not None:
+            val_all = report.validation.clipped(report.max_source, report.max_target)
+            keep = subsample_indices(len(val_all), preset["data.validation_samples"], 1.0, preset["data.seed"])
+            validation = [val_all[i] for i in keep]
+        total_val = len(report.validation.source) if report.validation is not None else 0
+        return cls(train, validation, report.basis, report.exact, len(train_all), total_val)

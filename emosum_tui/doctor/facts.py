@@ -93,7 +93,8 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts |
     """
     try:
         from emosum_tui.core import calibration as cal
-        from emosum_tui.core.cost_model import TokenLengths, estimate
+        from emosum_tui.core.cost_model import estimate
+        from emosum_tui.core.token_stats import TokenLengths
     except ImportError:
         return None
     try:

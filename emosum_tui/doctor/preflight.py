@@ -209,7 +209,8 @@ def check_micro_batch(preset: Preset, facts: MachineFacts) -> list[Finding]:
     if facts.device != "cuda" or not facts.torch.devices or accum < 2:
         return []
     from emosum_tui.core import calibration as cal
-    from emosum_tui.core.cost_model import estimate, with_values
+    from emosum_tui.core.cost_model import estimate
+    from emosum_tui.core.presets import with_values
     from emosum_tui.doctor.facts import ASSUMED_GPU_FLOPS, ASSUMED_GPU_MEMORY_BPS
 
     card = facts.torch.devices[0]

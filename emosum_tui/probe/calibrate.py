@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.calibration import CalibrationSpec
-from emosum_tui.core.cost_model import forward_flops, param_count, train_flops
+from emosum_tui.core.model_flops import forward_flops, param_count, train_flops
 from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.probe import emit
 

@@ -65,11 +65,11 @@ def estimate_cell(preset: Preset, s_per_step: float | None = None) -> EstimateCe
 def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[list[Any] | None, str]:
     """(factors, "") from the cost model, or (None, why not)."""
     try:
-        from emosum_tui.core import cost_model
+        from emosum_tui.core.decompose import decompose
 
         device = None if pinned else measured_device()
         with DATA_LOCK:
-            return list(cost_model.decompose(base, other, device=device)), ""
+            return list(decompose(base, other, device=device)), ""
     except Exception as exc:
         return None, f"cannot decompose: {error_text(exc)}"
 

@@ -36,6 +36,7 @@ from emosum_tui.core.events import (
     EVENTS_FILE,
     CheckpointSaved,
     Done,
+    Environment,
     EvalResult,
     EventWriter,
     Heartbeat,
@@ -224,7 +225,7 @@ def diagnosis_cost(steps: int, passes: int = 10) -> tuple[float, float]:
 
     diagnoser = LiveDiagnoser(None)
     t = 1000.0
-    events: list = [RunStart(t=t, preset="bench", pid=1, environment={"cuda_available": False}),
+    events: list = [RunStart(t=t, preset="bench", pid=1, environment=Environment(cuda_available=False)),
                     TrainPlan(t=t, total_steps=steps, device="cpu", batch_size=4, grad_accum=2), Phase(t=t, name="training")]
     for step in range(1, steps + 1):
         t += 0.1

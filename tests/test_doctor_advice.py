@@ -141,7 +141,7 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
     assert [e.step for e in events if isinstance(e, StepEnd)] == [1, 2, 3, 4]  # no step lost, none repeated
     done = [e for e in events if isinstance(e, Done)]
     assert [d.reason for d in done] == ["failed", "completed"]
-    assert done[-1].totals["samples"] == 2 * 8  # steps 3-4 saw 8 rows each: the effective batch held
+    assert done[-1].totals is not None and done[-1].totals.samples == 2 * 8  # steps 3-4 saw 8 rows each: the effective batch held
     assert read_run(run_dir).status == "finished"
     from emosum_tui.doctor.advice import advise
 

@@ -114,10 +114,10 @@ def test_after_the_users_4945_steps_the_diagnoser_still_knows_the_run_is_on_the_
 
 def test_cpu_is_known_from_the_trainer_environment_before_the_plan() -> None:
     """Seconds after start (model still loading), RunStart's environment already says torch has no CUDA."""
-    from emosum_tui.core.events import RunStart, TrainPlan
+    from emosum_tui.core.events import Environment, RunStart, TrainPlan
 
     window, _ = load("rtx_gpu_cpu_torch")
-    start = RunStart(t=window.samples[0].t, environment={"torch": "2.5.1+cpu", "cuda_available": False})
+    start = RunStart(t=window.samples[0].t, environment=Environment(torch="2.5.1+cpu", cuda_available=False))
     early = LiveWindow(events=[start], samples=window.samples[:3])
     (finding,) = diagnose(early)
     assert finding.code == "cpu-while-gpu-idle" and "device = cpu (trainer environment)" in finding.evidence
@@ -148,11 +148,11 @@ def test_the_doctor_runs_less_often_as_its_passes_grow_dearer() -> None:
     """The rules read every kept step: over 10,000 steps a pass costs the trainer's machine ~100x one
     over 50, so it waits longer for the next; never longer than MAX_WAIT, and a short run's doctor
     keeps up with the plots (redrawn every 2 s)."""
-    from emosum_tui.core.events import RunStart, StepBegin, StepEnd, TrainPlan
+    from emosum_tui.core.events import Environment, RunStart, StepBegin, StepEnd, TrainPlan
 
     def diagnoser_after(steps: int) -> LiveDiagnoser:
         t = 1_790_000_000.0
-        events: list = [RunStart(t=t, environment={"cuda_available": False}), TrainPlan(t=t, total_steps=steps, device="cpu")]
+        events: list = [RunStart(t=t, environment=Environment(cuda_available=False)), TrainPlan(t=t, total_steps=steps, device="cpu")]
         for step in range(1, steps + 1):
             events += [StepBegin(t=t + step, step=step), StepEnd(t=t + step + 0.9, step=step, loss=3.0 - step / steps, step_seconds=0.9)]
         diagnoser = LiveDiagnoser(None)

@@ -13,7 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.events import (
+    EVENTS_FILE,
+    Done,
+    Environment,
+    Error,
+    EventWriter,
+    GpuDevice,
+    RunStart,
+    RunTotals,
+    StepBegin,
+    StepEnd,
+    TrainPlan,
+    parse_event,
+)
 from emosum_tui.core.rundir import (
     STATUS_FILE,
     RunStatus,
@@ -170,6 +183,19 @@ def test_trainer_command_is_the_cli() -> None:
     assert command[4:] == [str(Path("runs/x/preset.toml").resolve()), "--headless", "--run-dir", str(Path("runs/x").resolve()), "--resume"]
     # launched in the project root: a relative preset path must still name the same file
     assert trainer_command(Path("my/plan.toml"), Path("r"))[4] == str(Path("my/plan.toml").resolve())
+
+
+def test_environment_and_totals_are_typed_and_old_logs_still_read() -> None:
+    old = parse_event('{"v":1,"kind":"run_start","t":1,"seq":0,"environment":{"torch":"2.1","cuda_available":false,"new":1}}')
+    assert isinstance(old, RunStart) and old.environment.torch == "2.1" and old.environment.cuda_available is False
+    bare = parse_event('{"v":1,"kind":"run_start","t":1,"seq":0}')
+    assert isinstance(bare, RunStart) and not bare.environment.recorded and bare.environment.cuda_available is None
+    failed = parse_event('{"v":1,"kind":"done","t":1,"seq":1,"reason":"failed","totals":{}}')
+    assert isinstance(failed, Done) and failed.totals is None
+    done = Done(t=2.0, seq=3, totals=RunTotals(samples=16, tokens=900, final_bytes=10))
+    assert parse_event(done.to_json()) == done
+    start = RunStart(t=1.0, seq=0, environment=Environment(torch="2.5", devices=(GpuDevice(index=0, name="H200", memory_bytes=1),)))
+    assert parse_event(start.to_json()) == start
 
 
 def test_the_preset_as_run_keeps_its_name_and_trains_by_itself(tmp_path: Path) -> None:

@@ -131,7 +131,7 @@ def test_demo_run_dir_files_and_status(demo_run: tuple[Path, str, float], home: 
     for name in (PRESET_FILE, ENVIRONMENT_FILE, STATUS_FILE, EVENTS_FILE, "stderr.log", "control"):
         assert (run_dir / name).exists(), name
     start = read_events(run_dir / EVENTS_FILE)[0]
-    assert isinstance(start, RunStart) and start.environment["torch"] and "cuda_available" in start.environment
+    assert isinstance(start, RunStart) and start.environment.torch and start.environment.cuda_available is not None
     status = read_status(run_dir)
     assert status is not None and status.state == "finished" and status.step == 100
     summary = read_run(run_dir)

@@ -13,29 +13,69 @@ import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, EvalResult, StepEnd, TrainPlan, read_events
+from emosum_tui.core.rundir import ESTIMATE_FILE
 
-ESTIMATE_FILE = "estimate.json"
+if TYPE_CHECKING:
+    from emosum_tui.core.cost_model import Estimate
 
 
-def write_estimate(run_dir: Path, estimate: Any) -> Path:
+def write_estimate(run_dir: Path, estimate: Estimate) -> Path:
     """Keep an estimate with a run (replaced whole: a reader never sees half a file)."""
-    body = estimate.as_dict() if hasattr(estimate, "as_dict") else dict(estimate)
     path = Path(run_dir) / ESTIMATE_FILE
-    write_json_atomic(path, body)
+    write_json_atomic(path, estimate.as_dict())
     return path
 
 
-def read_estimate(run_dir: Path) -> dict[str, Any] | None:
+def _figure(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class EstimateRecord:
+    """The figures of a run's `estimate.json` that are compared with what it measured (None:
+    not in the file; the file is the cost model's whole `Estimate`, read for these only)."""
+
+    optimizer_steps: float | None = None
+    seconds_per_step: float | None = None
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+    total_seconds: float | None = None
+    checkpoint_bytes: float | None = None
+    final_model_bytes: float | None = None  # from the estimate's details
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> EstimateRecord:
+        details = body.get("details")
+        return cls(
+            optimizer_steps=_figure(body, "optimizer_steps"),
+            seconds_per_step=_figure(body, "seconds_per_step"),
+            train_seconds=_figure(body, "train_seconds"),
+            eval_seconds=_figure(body, "eval_seconds"),
+            total_seconds=_figure(body, "total_seconds"),
+            checkpoint_bytes=_figure(body, "checkpoint_bytes"),
+            final_model_bytes=_figure(details, "final_model_bytes") if isinstance(details, dict) else None,
+        )
+
+
+def read_estimate(run_dir: Path) -> EstimateRecord | None:
     """The estimate kept with a run, or None when the run has none (or it is unreadable)."""
     try:
         body = json.loads((Path(run_dir) / ESTIMATE_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):
         return None
-    return body if isinstance(body, dict) else None
+    return EstimateRecord.from_dict(body) if isinstance(body, dict) else None
+
+
+def read_estimate_seconds(run_dir: Path) -> float | None:
+    """The calibrated seconds per optimizer step kept with a run, when it is a usable one (> 0)."""
+    record = read_estimate(run_dir)
+    seconds = record.seconds_per_step if record else None
+    return seconds if seconds and seconds > 0 else None
 
 
 @dataclass(frozen=True)
@@ -80,7 +120,7 @@ def measured(run_dir: Path) -> Measured:
     evals = [e for e in events if isinstance(e, EvalResult)]
     saves = [e for e in events if isinstance(e, CheckpointSaved)]
     done = next((e for e in reversed(events) if isinstance(e, Done)), None)
-    final = done.totals.get("final_bytes") if done is not None else None
+    final = done.totals.final_bytes if done is not None and done.totals is not None else None
     return Measured(
         total_steps=plan.total_steps if plan else None,
         steps_done=steps[-1].step if steps else 0,
@@ -90,36 +130,33 @@ def measured(run_dir: Path) -> Measured:
         checkpoint_bytes=saves[-1].bytes if saves else None,
         checkpoint_seconds=sum(e.seconds for e in saves),
         run_seconds=done.seconds if done is not None else None,
-        final_bytes=int(final) if isinstance(final, (int, float)) else None,
+        final_bytes=final,
         finished=done is not None and done.reason == "completed",
     )
 
 
-def compare(run_dir: Path, estimate: dict[str, Any] | None = None) -> list[Comparison]:
+def compare(run_dir: Path, estimate: EstimateRecord | None = None) -> list[Comparison]:
     """Predicted vs measured rows for a run (its own `estimate.json` unless one is given)."""
     predicted = estimate if estimate is not None else read_estimate(run_dir)
     if predicted is None:
         return []
     got = measured(run_dir)
-
-    def p(key: str) -> float | None:
-        value = predicted.get(key)
-        return float(value) if isinstance(value, (int, float)) else None
-
     median = statistics.median(got.step_seconds) if got.step_seconds else None
     train = sum(got.step_seconds) if got.finished and got.step_seconds else None
     partial = "" if got.finished else f"so far: {got.steps_done} steps"
     rows = [
-        Comparison("optimizer steps", "optimizer_steps", "steps", p("optimizer_steps"), got.total_steps, "as the Trainer planned them"),
-        Comparison("s/step (median)", "seconds_per_step", "s", p("seconds_per_step"), median, f"{len(got.step_seconds)} steps measured"),
-        Comparison("training time", "train_seconds", "s", p("train_seconds"), train, partial or "sum of step times"),
-        Comparison("evaluation time", "eval_seconds", "s", p("eval_seconds"), got.eval_seconds if got.finished else None,
+        Comparison("optimizer steps", "optimizer_steps", "steps", predicted.optimizer_steps, got.total_steps,
+                   "as the Trainer planned them"),
+        Comparison("s/step (median)", "seconds_per_step", "s", predicted.seconds_per_step, median, f"{len(got.step_seconds)} steps measured"),
+        Comparison("training time", "train_seconds", "s", predicted.train_seconds, train, partial or "sum of step times"),
+        Comparison("evaluation time", "eval_seconds", "s", predicted.eval_seconds, got.eval_seconds if got.finished else None,
                    f"{got.evaluations} evaluations"),
-        Comparison("total time", "total_seconds", "s", p("total_seconds"), got.run_seconds if got.finished else None,
+        Comparison("total time", "total_seconds", "s", predicted.total_seconds, got.run_seconds if got.finished else None,
                    "the trainer process, start to done"),
-        Comparison("checkpoint size", "checkpoint_bytes", "bytes", p("checkpoint_bytes"), got.checkpoint_bytes, "the last checkpoint saved"),
+        Comparison("checkpoint size", "checkpoint_bytes", "bytes", predicted.checkpoint_bytes, got.checkpoint_bytes,
+                   "the last checkpoint saved"),
     ]
-    final_model = (predicted.get("details") or {}).get("final_model_bytes")
-    if isinstance(final_model, (int, float)):
-        rows.append(Comparison("final model size", "final_model_bytes", "bytes", float(final_model), got.final_bytes, "output_dir/final"))
+    if predicted.final_model_bytes is not None:
+        rows.append(Comparison("final model size", "final_model_bytes", "bytes", predicted.final_model_bytes, got.final_bytes,
+                               "output_dir/final"))
     return rows

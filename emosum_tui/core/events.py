@@ -17,7 +17,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 EVENTS_FILE = "events.jsonl"
@@ -35,6 +37,86 @@ ERROR_CLASSES = (
 DONE_REASONS = ("completed", "stopped", "failed")
 
 
+def known_fields(cls: type, body: dict[str, Any]) -> dict[str, Any]:
+    """The keys of `body` that are fields of the dataclass `cls`: a reader skips the rest, so a
+    newer writer may add keys without breaking an older reader."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in body.items() if k in names}
+
+
+def from_dict(cls: type[T], body: object) -> T:
+    """`cls` from a JSON object, skipping unknown keys; the defaults for anything not an object.
+    Raises TypeError when a known key holds a value the class refuses."""
+    return cls(**known_fields(cls, body)) if isinstance(body, dict) else cls()
+
+
+@dataclass(frozen=True)
+class GpuDevice:
+    """One CUDA device as torch reported it at the start of a run."""
+
+    index: int = 0
+    name: str = ""
+    memory_bytes: int = 0
+    capability: str = ""  # "8.0"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What the trainer found at start (also `environment.json`). A key missing from an older
+    run reads as its default; None means "not recorded", never "no"."""
+
+    python: str = ""
+    platform: str = ""
+    machine: str = ""
+    cpu_count: int | None = None
+    torch: str = ""
+    torch_cuda_build: str | None = None
+    torch_cpu_only_build: bool = False
+    cuda_available: bool | None = None
+    torch_threads: int | None = None
+    transformers: str = ""
+    datasets: str | None = None  # optional packages: None when not installed
+    accelerate: str | None = None
+    sentencepiece: str | None = None
+    tokenizers: str | None = None
+    bf16_supported: bool | None = None  # asked of CUDA only
+    devices: tuple[GpuDevice, ...] = ()
+
+    @classmethod
+    def from_dict(cls, body: object) -> Environment:
+        values = known_fields(cls, body) if isinstance(body, dict) else {}
+        devices = values.get("devices") or ()
+        values["devices"] = tuple(from_dict(GpuDevice, d) for d in devices if isinstance(d, dict))
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def recorded(self) -> bool:
+        """False for a run start that carried no environment."""
+        return self != Environment()
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What one trainer process did, counted at its end (`done`, when training ran)."""
+
+    train_rows: int = 0
+    eval_rows: int = 0
+    steps_this_process: int = 0
+    train_seconds: float = 0.0
+    samples: int = 0
+    tokens: int = 0  # non-padding source + target tokens
+    mean_train_loss: float | None = None
+    final_bytes: int | None = None  # output_dir/final, when the run completed
+
+    @classmethod
+    def from_dict(cls, body: object) -> RunTotals | None:
+        """None for the empty totals of a run that failed before it could count."""
+        return from_dict(cls, body) if isinstance(body, dict) and body else None
+
+
 @dataclass
 class Event:
     """Base of every event; subclasses set `kind`."""
@@ -47,6 +129,11 @@ class Event:
         body = {"v": SCHEMA_VERSION, "kind": self.kind, **asdict(self)}
         return json.dumps(body, ensure_ascii=False, allow_nan=True, separators=(",", ":"))
 
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Event:
+        """The event from its JSON object (unknown keys skipped); TypeError on a wrong shape."""
+        return cls(**known_fields(cls, body))
+
 
 @dataclass
 class RunStart(Event):
@@ -58,7 +145,13 @@ class RunStart(Event):
     output_dir: str = ""
     pid: int = 0
     resumed_from: str | None = None
-    environment: dict[str, Any] = field(default_factory=dict)
+    environment: Environment = field(default_factory=Environment)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> RunStart:
+        values = known_fields(cls, body)
+        values["environment"] = Environment.from_dict(values.get("environment"))
+        return cls(**values)
 
 
 @dataclass
@@ -124,6 +217,8 @@ class Heartbeat(Event):
 
 @dataclass
 class EvalResult(Event):
+    """An evaluation has ended: its metrics and how long it took."""
+
     kind: ClassVar[str] = "eval"
     step: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
@@ -132,6 +227,8 @@ class EvalResult(Event):
 
 @dataclass
 class CheckpointSaved(Event):
+    """A checkpoint is on disk: where, how large, how long the save took."""
+
     kind: ClassVar[str] = "checkpoint"
     step: int = 0
     path: str = ""
@@ -141,6 +238,8 @@ class CheckpointSaved(Event):
 
 @dataclass
 class Warn(Event):
+    """Something the user should know that does not stop the run (a CPU-only torch, no checkpoint)."""
+
     kind: ClassVar[str] = "warning"
     code: str = ""
     message: str = ""
@@ -160,6 +259,8 @@ class Diagnosis(Event):
 
 @dataclass
 class Error(Event):
+    """What ended the run, classified (one of ERROR_CLASSES), with the trainer's own advice."""
+
     kind: ClassVar[str] = "error"
     classification: str = "other"
     type: str = ""
@@ -171,13 +272,21 @@ class Error(Event):
 
 @dataclass
 class Done(Event):
+    """The trainer's last word: why it ended (one of DONE_REASONS) and what it did."""
+
     kind: ClassVar[str] = "done"
     reason: str = "completed"
     final_path: str | None = None
     steps: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole trainer process
     train_loss: float | None = None
-    totals: dict[str, Any] = field(default_factory=dict)
+    totals: RunTotals | None = None  # None when the run failed before training counted anything
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Done:
+        values = known_fields(cls, body)
+        values["totals"] = RunTotals.from_dict(values.get("totals"))
+        return cls(**values)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -197,9 +306,8 @@ def parse_event(line: str) -> Event | None:
     cls = EVENT_TYPES.get(body.get("kind", ""))
     if cls is None:
         return None
-    known = {f.name for f in fields(cls)}
     try:
-        return cls(**{k: v for k, v in body.items() if k in known})
+        return cls.from_dict(body)
     except TypeError:
         return None
 

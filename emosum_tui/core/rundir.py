@@ -19,12 +19,12 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.atomic import write_bytes_atomic, write_json_atomic
-from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, parse_event
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, known_fields, parse_event
 from emosum_tui.core.paths import project_root, runs_dir
 from emosum_tui.core.presets import Preset, dump_toml, load_preset
 
@@ -125,9 +125,8 @@ def read_status(run_dir: Path) -> RunStatus | None:
         return None
     if not isinstance(body, dict):
         return None
-    known = {f.name for f in fields(RunStatus)}
     try:
-        return RunStatus(**{k: v for k, v in body.items() if k in known})
+        return RunStatus(**known_fields(RunStatus, body))
     except TypeError:
         return None
 

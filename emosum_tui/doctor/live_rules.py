@@ -73,9 +73,9 @@ class LiveWindow:
         plan = self.plan
         if plan and plan.device:
             return plan.device.lower()
-        starts = [e for e in self.of_kind(RunStart) if "cuda_available" in e.environment]
+        starts = [e for e in self.of_kind(RunStart) if e.environment.cuda_available is not None]
         if starts:
-            return "cuda" if starts[-1].environment["cuda_available"] else "cpu"
+            return "cuda" if starts[-1].environment.cuda_available else "cpu"
         return ""
 
     @property

@@ -8,58 +8,50 @@ replace an older one still in the queue.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from emosum_tui.core.events import EVENTS_FILE, Event, EventReader, RunStart
-from emosum_tui.core.rundir import ESTIMATE_FILE
+
+if TYPE_CHECKING:  # psutil is imported when sampling starts, not with the console
+    from emosum_tui.monitor.resources import ResourceSample, ResourceSampler
 
 
+@dataclass
 class EventsRead(Message):
     """New complete events from the log, in order. Never replaced: loss points must all arrive."""
 
-    def __init__(self, events: list[Event]) -> None:
-        super().__init__()
-        self.events = events
+    events: list[Event]
 
 
+@dataclass
 class ResourcesRead(Message):
     """A resource sample; a newer one supersedes one not yet handled."""
 
-    def __init__(self, sample: object) -> None:
-        super().__init__()
-        self.sample = sample  # emosum_tui.monitor.resources.ResourceSample
+    sample: ResourceSample
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ResourcesRead)
 
 
-def read_estimate_seconds(run_dir: Path) -> float | None:
-    """The calibrated seconds per optimizer step written at launch (`estimate.json`), if any."""
-    try:
-        body = json.loads((run_dir / ESTIMATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = body.get("seconds_per_step") if isinstance(body, dict) else None
-    return float(value) if isinstance(value, (int, float)) and value > 0 else None
-
-
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25  # a step's end shows within a frame or two, at most four messages a second
+SAMPLE_SECONDS = 1.0  # resources are a gauge: once a second is enough to read a trend
 
 
 class RunWatcher:
     """Polls one run's event log (and optionally samples resources) until cancelled.
 
     `run(is_cancelled)` is the body of a thread worker; `target.post_message` is thread-safe.
-    It polls four times a second (twice while the machine's CPU is busy: the screen sets
-    `poll_seconds`, which the thread reads at each poll). Each batch is a message the console
-    handles, and at ten steps a second a 0.1 s poll made ten of them a second. The alarm does not wait for it (the clock
-    judges the silence since the last event), and a step's end shows within the next frame.
+    It polls every `poll_seconds` (the screen lengthens it while the machine's CPU is busy; the
+    thread reads it at each poll): each batch is a message the console handles, so a poll per
+    step would cost a message per step. The alarm does not wait for it (the clock judges the
+    silence since the last event), and a step's end shows within the next frame.
     """
 
     def __init__(
@@ -67,7 +59,7 @@ class RunWatcher:
         run_dir: Path,
         target: MessagePump,
         poll_seconds: float = POLL_SECONDS,
-        sample_seconds: float | None = 1.0,
+        sample_seconds: float | None = SAMPLE_SECONDS,
         disk_path: Path | None = None,
     ) -> None:
         self.run_dir = run_dir
@@ -94,14 +86,14 @@ class RunWatcher:
                     self.target.post_message(EventsRead(events))
                 now = time.monotonic()
                 if sampler is not None and now >= next_sample:
-                    next_sample = now + (self.sample_seconds or 1.0)
+                    next_sample = now + (self.sample_seconds or SAMPLE_SECONDS)
                     self.target.post_message(ResourcesRead(sampler.sample()))
                 time.sleep(self.poll_seconds)
         finally:
             if sampler is not None:
                 sampler.close()
 
-    def _sampler(self):  # -> ResourceSampler
+    def _sampler(self) -> ResourceSampler:
         from emosum_tui.monitor.resources import ResourceSampler
 
         return ResourceSampler(self.disk_path, self.pid)

@@ -1,6 +1,6 @@
 """Environment facts and the device/precision decision.
 
-The user's 105 s/step came from a CPU-only torch build on a machine with a GPU; writing what
+A CPU-only torch build on a machine with a GPU trains at CPU speed without a word; writing what
 torch sees (build, CUDA, devices) into the run dir lets the console say so in the first seconds.
 """
 
@@ -10,39 +10,54 @@ import os
 import platform
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+
+from emosum_tui.core.events import Environment, GpuDevice
 
 
-def environment_facts() -> dict[str, Any]:
+def _version_of(package: str) -> str | None:
+    try:
+        return __import__(package).__version__
+    except Exception:  # a missing optional package is a fact too
+        return None
+
+
+def _cuda_devices() -> tuple[GpuDevice, ...]:
+    import torch
+
+    if not torch.cuda.is_available():
+        return ()
+    devices = []
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        devices.append(GpuDevice(index=index, name=props.name, memory_bytes=props.total_memory,
+                                 capability=f"{props.major}.{props.minor}"))
+    return tuple(devices)
+
+
+def environment_facts() -> Environment:
+    """What torch and the machine say now (versions, build, CUDA devices)."""
     import torch
     import transformers
 
-    facts: dict[str, Any] = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_cuda_build": torch.version.cuda,
-        "torch_cpu_only_build": torch.version.cuda is None and getattr(torch.version, "hip", None) is None,
-        "cuda_available": torch.cuda.is_available(),
-        "torch_threads": torch.get_num_threads(),
-        "transformers": transformers.__version__,
-    }
-    for name in ("datasets", "accelerate", "sentencepiece", "tokenizers"):
-        try:
-            facts[name] = __import__(name).__version__
-        except Exception:  # a missing optional package is a fact too
-            facts[name] = None
-    devices = []
-    if torch.cuda.is_available():
-        for index in range(torch.cuda.device_count()):
-            props = torch.cuda.get_device_properties(index)
-            devices.append({"index": index, "name": props.name, "memory_bytes": props.total_memory,
-                            "capability": f"{props.major}.{props.minor}"})
-        facts["bf16_supported"] = torch.cuda.is_bf16_supported()
-    facts["devices"] = devices
-    return facts
+    cuda = torch.cuda.is_available()
+    return Environment(
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        machine=platform.machine(),
+        cpu_count=os.cpu_count(),
+        torch=torch.__version__,
+        torch_cuda_build=torch.version.cuda,
+        torch_cpu_only_build=torch.version.cuda is None and getattr(torch.version, "hip", None) is None,
+        cuda_available=cuda,
+        torch_threads=torch.get_num_threads(),
+        transformers=transformers.__version__,
+        datasets=_version_of("datasets"),
+        accelerate=_version_of("accelerate"),
+        sentencepiece=_version_of("sentencepiece"),
+        tokenizers=_version_of("tokenizers"),
+        bf16_supported=torch.cuda.is_bf16_supported() if cuda else None,
+        devices=_cuda_devices(),
+    )
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
 preset -> run dir (preset.toml, environment.json, status.json, events.jsonl) -> lock the output
 dir -> rows -> model + tokenizer -> tokenised datasets -> Seq2SeqTrainer with the event
-callback (`trainer_setup`) -> train (or resume) -> final model (safetensors + tokenizer) -> `done`. Whatever ends the run (a NaN, an
-OOM, a full disk, Ctrl+C, a stop request) ends with an `error` and/or `done` event and a final
-status, so the run dir tells the truth afterwards; only SIGKILL can skip that, and then the
-reader sees a dead pid.
+callback (`trainer_setup`) -> train (or resume) -> final model (safetensors + tokenizer) -> `done`.
+Whatever ends the run (a NaN, an OOM, a full disk, Ctrl+C, a stop request) ends with an `error`
+and/or `done` event and a final status, so the run dir tells the truth afterwards; only SIGKILL
+can skip that, and then the reader sees a dead pid.
 """
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ import signal
 import sys
 import threading
 import time
+import traceback
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, Phase, RunStart, Warn
-from emosum_tui.core.presets import Preset
+from emosum_tui.core.atomic import write_json_atomic
+from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, Phase, RunStart, RunTotals, Warn
+from emosum_tui.core.presets import Preset, is_preset_name
 from emosum_tui.core.rundir import (
     CONTROL_DIR,
     ENVIRONMENT_FILE,
+    ESTIMATE_FILE,
     STDERR_FILE,
     RunStatus,
     clear_stale_stop_request,
@@ -31,7 +35,6 @@ from emosum_tui.core.rundir import (
     request_stop,
     run_preset_file,
     stop_requested,
-    write_json_atomic,
     write_run_preset,
 )
 from emosum_tui.trainer.control import OutputLock
@@ -40,6 +43,13 @@ from emosum_tui.trainer.headless import HeadlessPrinter
 from emosum_tui.trainer.health import classify
 from emosum_tui.trainer.heartbeat import HeartbeatThread
 from emosum_tui.trainer.reporter import Reporter
+
+if TYPE_CHECKING:  # imports transformers: only inside a run, where a failure is classified
+    from emosum_tui.trainer.event_callback import EventCallback
+
+EXIT_OK = 0  # also a clean stop: the run ended as asked
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # a shell's code for a process ended by SIGINT
 
 
 def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
@@ -78,7 +88,7 @@ def _ctrl_c_stops(run_dir: Path) -> Any:
 
 def _reference(preset: Preset, given: str | None) -> str:
     """How to name this preset again later: its name when it is in presets/, else its absolute path."""
-    if given and not given.endswith(".toml") and Path(given).parent == Path("."):
+    if given and is_preset_name(given):
         return given
     return str(preset.path)
 
@@ -92,7 +102,7 @@ def keep_estimate(preset: Preset, run_dir: Path) -> str:
     """
     from emosum_tui.core import calibration
     from emosum_tui.core.cost_model import estimate
-    from emosum_tui.core.estimate_record import ESTIMATE_FILE, write_estimate
+    from emosum_tui.core.estimate_record import write_estimate
 
     if (run_dir / ESTIMATE_FILE).exists():
         return ""
@@ -104,130 +114,168 @@ def keep_estimate(preset: Preset, run_dir: Path) -> str:
     return ""
 
 
-def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False,
-                 preset_ref: str | None = None) -> int:
-    """Train one preset; return the process exit code (0 also for a clean stop)."""
-    born = time.time()
+def _process_birth() -> float:
+    """When this process started: a stop request written before it belongs to an earlier one."""
     try:
         import psutil
 
-        born = psutil.Process().create_time()
+        return psutil.Process().create_time()
     except Exception:
-        pass
-    run_dir = Path(run_dir) if run_dir else new_run_dir(preset.name)
-    (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
-    clear_stale_stop_request(run_dir, older_than=born)
-    log_handler = _stderr_to_file(run_dir)
-    writer = EventWriter(run_dir / EVENTS_FILE)
-    status = RunStatus(state="starting", preset=preset.name, preset_ref=_reference(preset, preset_ref), pid=os.getpid(),
-                       started=time.time(), output_dir=str(preset.output_dir))
-    reporter = Reporter(run_dir, writer, status)
-    if headless:
-        reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
-    else:
-        print(f"run folder: {run_dir}  (watch it from another terminal: emosum-tui watch {run_dir})", flush=True)
-    if preset.path.resolve() != run_preset_file(run_dir).resolve():  # given the run's own copy: it is already there
-        write_run_preset(run_dir, preset)
-    estimate_note = keep_estimate(preset, run_dir)
-    heartbeat = HeartbeatThread(writer, reporter.where, also=reporter.save_status)
-    previous_handler = _ctrl_c_stops(run_dir)
-    lock = OutputLock(preset.output_dir, run_dir)
-    started = time.perf_counter()
-    callback = None
-    on_gpu = False
-    try:
-        from emosum_tui.trainer.environment import choose_device, environment_facts
+        return time.time()
 
-        facts = environment_facts()
-        write_json_atomic(run_dir / ENVIRONMENT_FILE, facts)
-        checkpoint = None
-        if resume:
-            from transformers.trainer_utils import get_last_checkpoint
 
-            checkpoint = get_last_checkpoint(str(preset.output_dir)) if preset.output_dir.is_dir() else None
-        reporter.emit(RunStart(preset=preset.name, run_dir=str(run_dir), output_dir=str(preset.output_dir), pid=os.getpid(),
-                               resumed_from=checkpoint, environment=facts))
-        heartbeat.start()
-        if estimate_note:
-            reporter.emit(Warn(code="estimate", message=estimate_note))
-        lock.acquire()
-        if resume and checkpoint is None:
-            reporter.emit(Warn(code="no-checkpoint", message=f"--resume: no checkpoint in {preset.output_dir}; starting from step 0"))
-        device = choose_device(preset["train.precision"])
-        on_gpu = not device.use_cpu
-        for message in device.warnings:
-            reporter.emit(Warn(code="device", message=message))
-        faults = FaultPlan.from_env()
+class TrainingRun:
+    """One trainer process's run. The constructor opens the run dir (status, log, preset copy,
+    estimate); `run()` trains and, whatever happens, leaves the run dir telling the truth."""
+
+    def __init__(self, preset: Preset, run_dir: Path | None, headless: bool, resume: bool, preset_ref: str | None) -> None:
+        self.preset = preset
+        self.headless = headless
+        self.resume = resume
+        self.run_dir = Path(run_dir) if run_dir else new_run_dir(preset.name)
+        (self.run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
+        clear_stale_stop_request(self.run_dir, older_than=_process_birth())
+        self.log_handler = _stderr_to_file(self.run_dir)
+        self.writer = EventWriter(self.run_dir / EVENTS_FILE)
+        status = RunStatus(state="starting", preset=preset.name, preset_ref=_reference(preset, preset_ref), pid=os.getpid(),
+                           started=time.time(), output_dir=str(preset.output_dir))
+        self.reporter = Reporter(self.run_dir, self.writer, status)
         if headless:
+            self.reporter.listeners.append(HeadlessPrinter(preset["save.logging_steps"]))
+        else:
+            print(f"run folder: {self.run_dir}  (watch it from another terminal: emosum-tui watch {self.run_dir})", flush=True)
+        if preset.path.resolve() != run_preset_file(self.run_dir).resolve():  # given the run's own copy: it is already there
+            write_run_preset(self.run_dir, preset)
+        self.estimate_note = keep_estimate(preset, self.run_dir)
+        self.heartbeat = HeartbeatThread(self.writer, self.reporter.where, also=self.reporter.save_status)
+        self.previous_handler = _ctrl_c_stops(self.run_dir)
+        self.lock = OutputLock(preset.output_dir, self.run_dir)
+        self.started = time.perf_counter()
+        self.callback: EventCallback | None = None
+        self.on_gpu = False
+
+    def run(self) -> int:
+        """Train; return the process exit code."""
+        try:
+            return self._train(self._start())
+        except BaseException as exc:
+            return self._fail(exc)
+        finally:
+            self._close()
+
+    def _seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _recent_loss(self) -> float | None:
+        return self.callback.recent_loss(self.preset["save.logging_steps"]) if self.callback else None
+
+    def _start(self) -> str | None:
+        """Record the environment, announce the start, take the output dir; the checkpoint to resume from."""
+        from emosum_tui.trainer.environment import environment_facts
+
+        preset, emit = self.preset, self.reporter.emit
+        facts = environment_facts()
+        write_json_atomic(self.run_dir / ENVIRONMENT_FILE, facts.to_dict())
+        checkpoint = _last_checkpoint(preset.output_dir) if self.resume else None
+        emit(RunStart(preset=preset.name, run_dir=str(self.run_dir), output_dir=str(preset.output_dir), pid=os.getpid(),
+                      resumed_from=checkpoint, environment=facts))
+        self.heartbeat.start()
+        if self.estimate_note:
+            emit(Warn(code="estimate", message=self.estimate_note))
+        self.lock.acquire()
+        if self.resume and checkpoint is None:
+            emit(Warn(code="no-checkpoint", message=f"--resume: no checkpoint in {preset.output_dir}; starting from step 0"))
+        return checkpoint
+
+    def _train(self, checkpoint: str | None) -> int:
+        """Device, data, model, Trainer; train (unless a stop came first) and finish."""
+        from emosum_tui.trainer.dataset_loading import read_rows, tokenise_rows
+        from emosum_tui.trainer.environment import choose_device
+        from emosum_tui.trainer.model_loading import load_model
+        from emosum_tui.trainer.trainer_setup import build_trainer
+
+        preset, emit = self.preset, self.reporter.emit
+        device = choose_device(preset["train.precision"])
+        self.on_gpu = not device.use_cpu
+        for message in device.warnings:
+            emit(Warn(code="device", message=message))
+        faults = FaultPlan.from_env()
+        if self.headless:
             import transformers
 
             transformers.utils.logging.disable_progress_bar()
-
-        from emosum_tui.trainer.dataset_loading import read_rows, tokenise_rows
-        from emosum_tui.trainer.model_loading import load_model
-
-        rows = read_rows(preset, reporter.emit)
-        reporter.emit(Phase(name="loading_model", detail=preset["model.name"]))
+        rows = read_rows(preset, emit)
+        emit(Phase(name="loading_model", detail=preset["model.name"]))
         loaded = load_model(preset)
-        data = tokenise_rows(preset, rows, loaded.tokenizer, reporter.emit)
-
-        from emosum_tui.trainer.recording_trainer import folder_bytes
-        from emosum_tui.trainer.trainer_setup import FINAL_DIR, build_trainer, save_final
-
-        trainer, callback = build_trainer(preset, loaded, data, device, reporter, faults, run_dir, headless)
-        if stop_requested(run_dir):
-            callback.stopped = True
+        data = tokenise_rows(preset, rows, loaded.tokenizer, emit)
+        trainer, self.callback = build_trainer(preset, loaded, data, device, self.reporter, faults, self.run_dir, self.headless)
+        if stop_requested(self.run_dir):
+            self.callback.stopped = True
             output = None
         else:
             output = trainer.train(resume_from_checkpoint=checkpoint)
-        totals = {
-            "train_rows": data.train_rows,
-            "eval_rows": data.validation_rows,
-            "steps_this_process": callback.steps_run,
-            "train_seconds": callback.train_seconds,
-            "samples": callback.samples,
-            "tokens": callback.tokens,
-            "mean_train_loss": getattr(output, "training_loss", None),
-        }
-        final_loss = callback.recent_loss(preset["save.logging_steps"])
+        return self._finish(trainer, loaded, data, output)
+
+    def _finish(self, trainer: Any, loaded: Any, data: Any, output: Any) -> int:
+        """`done`: stopped before the last step, or completed with the final model saved."""
+        from emosum_tui.trainer.recording_trainer import folder_bytes
+        from emosum_tui.trainer.trainer_setup import FINAL_DIR, save_final
+
+        assert self.callback is not None
+        callback, emit = self.callback, self.reporter.emit
+        totals = RunTotals(train_rows=data.train_rows, eval_rows=data.validation_rows, steps_this_process=callback.steps_run,
+                           train_seconds=callback.train_seconds, samples=callback.samples, tokens=callback.tokens,
+                           mean_train_loss=getattr(output, "training_loss", None))
         steps = trainer.state.global_step
         if callback.stopped and (output is None or steps < trainer.state.max_steps):
-            reporter.emit(Done(reason="stopped", steps=steps, seconds=time.perf_counter() - started, train_loss=final_loss, totals=totals))
-            return 0
-        reporter.emit(Phase(name="saving", detail=str(preset.output_dir / FINAL_DIR)))
-        final = save_final(trainer, loaded.tokenizer, loaded.spiece, preset.output_dir)
-        totals["final_bytes"] = folder_bytes(final)
-        reporter.emit(Done(reason="completed", final_path=str(final), steps=steps, seconds=time.perf_counter() - started,
-                           train_loss=final_loss, totals=totals))
-        return 0
-    except BaseException as exc:
-        diagnosed = classify(exc, preset, on_gpu=on_gpu)
-        step = reporter.current_step
+            emit(Done(reason="stopped", steps=steps, seconds=self._seconds(), train_loss=self._recent_loss(), totals=totals))
+            return EXIT_OK
+        output_dir = self.preset.output_dir
+        emit(Phase(name="saving", detail=str(output_dir / FINAL_DIR)))
+        final = save_final(trainer, loaded.tokenizer, loaded.spiece, output_dir)
+        emit(Done(reason="completed", final_path=str(final), steps=steps, seconds=self._seconds(), train_loss=self._recent_loss(),
+                  totals=replace(totals, final_bytes=folder_bytes(final))))
+        return EXIT_OK
+
+    def _fail(self, exc: BaseException) -> int:
+        """Classify what ended the run, record it (`error`, `done`), and print the traceback."""
+        diagnosed = classify(exc, self.preset, on_gpu=self.on_gpu)
+        reporter = self.reporter
         try:
             reporter.emit(Error(classification=diagnosed.classification, type=diagnosed.type, message=diagnosed.message,
-                                traceback_tail=diagnosed.traceback_tail, advice=diagnosed.advice, step=step))
-            reporter.emit(Done(reason="failed", steps=reporter.status.step, seconds=time.perf_counter() - started,
-                               train_loss=callback.recent_loss(preset["save.logging_steps"]) if callback else None))
+                                traceback_tail=diagnosed.traceback_tail, advice=diagnosed.advice, step=reporter.current_step))
+            reporter.emit(Done(reason="failed", steps=reporter.status.step, seconds=self._seconds(), train_loss=self._recent_loss()))
         except OSError:
             pass  # the disk may be the problem; stderr still gets the traceback below
-        import traceback
-
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-        if not headless:
+        if not self.headless:
             print(f"error [{diagnosed.classification}]: {diagnosed.message}", file=sys.stderr)
         if isinstance(exc, KeyboardInterrupt):
-            return 130
+            return EXIT_INTERRUPTED
         if not isinstance(exc, Exception):
-            raise
-        return 1
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
-        heartbeat.stop()
-        lock.release()
-        reporter.save_status()
-        writer.close()
-        if log_handler is not None:
-            logging.getLogger().removeHandler(log_handler)
-            log_handler.close()
+            raise exc
+        return EXIT_FAILED
+
+    def _close(self) -> None:
+        if self.previous_handler is not None:
+            signal.signal(signal.SIGINT, self.previous_handler)
+        self.heartbeat.stop()
+        self.lock.release()
+        self.reporter.save_status()
+        self.writer.close()
+        if self.log_handler is not None:
+            logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()
             logging.captureWarnings(False)
+
+
+def _last_checkpoint(output_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+
+def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False,
+                 preset_ref: str | None = None) -> int:
+    """Train one preset; return the process exit code (0 also for a clean stop)."""
+    return TrainingRun(preset, run_dir, headless, resume, preset_ref).run()

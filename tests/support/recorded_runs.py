@@ -12,6 +12,7 @@ from emosum_tui.core.events import (
     EVENTS_FILE,
     CheckpointSaved,
     Done,
+    Environment,
     EvalResult,
     EventWriter,
     Phase,
@@ -29,7 +30,7 @@ DEAD_PID = 999_999  # no process has it: the recorded trainer is gone
 def write_started(writer: EventWriter, run_dir: Path, t: float, pid: int, total: int) -> None:
     """The events before the first step: start, loading, tokenising, the plan, training."""
     writer.write(RunStart(t=t, preset="demo", run_dir=str(run_dir), output_dir="model/demo", pid=pid,
-                          environment={"torch": "2.13.0+cpu", "torch_cpu_only_build": True}))
+                          environment=Environment(torch="2.13.0+cpu", torch_cpu_only_build=True)))
     writer.write(Phase(t=t, name="loading_model"))
     writer.write(Phase(t=t + 1, name="tokenising", done=160, total=160))
     writer.write(TrainPlan(t=t + 2, total_steps=total, train_rows=160, eval_rows=40, batch_size=8, grad_accum=1,

@@ -25,10 +25,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from emosum_tui.core.events import Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.estimate_record import read_estimate_seconds
+from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_status, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
-from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher, read_estimate_seconds
+from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
@@ -52,14 +53,14 @@ ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process stil
 GC_YOUNG = 7_000  # allocations between collections of Python's young objects while a run is shown (default 700)
 
 
-def torch_build_text(environment: dict) -> str:
+def torch_build_text(environment: Environment) -> str:
     """"2.3.1 CPU-only build" says at a glance why a GPU machine runs at CPU speed."""
-    version = environment.get("torch", "")
+    version = environment.torch
     if not version:
         return ""
-    if environment.get("torch_cpu_only_build"):
+    if environment.torch_cpu_only_build:
         return f"{version} [b red]CPU-only build[/b red]"
-    cuda = environment.get("torch_cuda_build")
+    cuda = environment.torch_cuda_build
     return f"{version} (CUDA {cuda})" if cuda else version
 
 
@@ -135,7 +136,7 @@ class TrainingScreen(Screen):
         self.pid: int | None = process.pid if process is not None else None
         self.started_t: float | None = None
         self.preset_name = ""
-        self.environment: dict = {}
+        self.environment = Environment()
         self.device = ""
         self.final_path: str | None = None
         self.events_seen = 0
@@ -347,7 +348,7 @@ class TrainingScreen(Screen):
             self.pid = event.pid or self.pid
             self.started_t = event.t
             self.preset_name = event.preset
-            self.environment = event.environment or self.environment
+            self.environment = event.environment if event.environment.recorded else self.environment
         elif isinstance(event, TrainPlan):
             self.device = f"{event.device} {event.precision}".strip()
         elif isinstance(event, Done):

@@ -39,18 +39,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from emosum_tui.core.events import (
-    CheckpointSaved,
-    Done,
-    EvalResult,
-    Event,
-    Heartbeat,
-    Phase,
-    RunStart,
-    StepBegin,
-    StepEnd,
-    TrainPlan,
-)
+from emosum_tui.core.events import CheckpointSaved, Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 
 if TYPE_CHECKING:
     from emosum_tui.core.rundir import RunStatus
@@ -68,24 +57,32 @@ STATES = (STARTING, RUNNING, SLOW, STALLED, FROZEN, DEAD, FINISHED, STOPPED, FAI
 ALARMS = (SLOW, STALLED, FROZEN, DEAD, FAILED)
 _DONE_STATES = {"completed": FINISHED, "stopped": STOPPED, "failed": FAILED}
 _STATUS_END_STATES = {"finished": FINISHED, "stopped": STOPPED, "failed": FAILED}  # RunStatus.state of an ended run
+_TIMED_PHASES = ("evaluating", "saving")  # phases with a budget of their own
+_ACTIVE_PHASES = ("training", *_TIMED_PHASES)
+SLOW_SHARE_OF_BUDGET = 0.5  # a first step or an eval/save phase is slow at half its stalled budget
 
 
 @dataclass(frozen=True)
 class StallPolicy:
-    """The alarm's thresholds, in seconds or multiples of the expected step time."""
+    """The alarm's thresholds, in seconds or multiples of the expected step time (the module
+    docstring says why each is where it is)."""
 
+    # A steady step: slow and stalled as multiples of the expected step, with floors.
     slow_factor: float = 2.0
     stalled_factor: float = 5.0
     min_slow_seconds: float = 2.0
     min_stalled_seconds: float = 5.0
     stall_after: float | None = None  # an explicit "stalled" threshold for steady steps
+    # The first step of every (re)start, and the eval and save phases: budgets of their own.
     first_step_seconds: float = 30.0
     first_step_factor: float = 10.0
     eval_seconds: float = 120.0
     save_seconds: float = 60.0
     phase_factor: float = 3.0
+    # Silence and a gone process.
     frozen_seconds: float = 15.0
     dead_grace_seconds: float = 1.0
+    # The expectation: a median of this many measured steps before it replaces the estimate.
     min_measured_steps: int = 3
     window: int = 50  # the rolling median looks at this many recent steps
 
@@ -193,12 +190,7 @@ class StepClock:
             self.done = event
             self.step_begin_t = None
             self._enter("done", event.t)
-        elif isinstance(event, Heartbeat):
-            pass  # only its time matters (last_event_t)
-
-    def feed_all(self, events: list[Event]) -> None:
-        for event in events:
-            self.feed(event)
+        # A heartbeat (or any other event) counts by its time alone: `last_event_t`.
 
     def _enter(self, phase: str, t: float) -> None:
         self.phase = phase
@@ -225,17 +217,17 @@ class StepClock:
         policy = self.policy
         if self.phase == "evaluating":
             stalled = max(policy.eval_seconds, policy.phase_factor * (self.last_eval_seconds or 0.0))
-            return stalled / 2, stalled, "evaluation budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "evaluation budget"
         if self.phase == "saving":
             stalled = max(policy.save_seconds, policy.phase_factor * (self.last_save_seconds or 0.0))
-            return stalled / 2, stalled, "checkpoint budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "checkpoint budget"
         if self.phase != "training":
             return None, None, ""
         expected, basis = self.expected()
         first = self.running_first_step if self.step_begin_t is not None else self.first_step_pending
         if first or expected is None:
             stalled = max(policy.first_step_seconds, policy.first_step_factor * (self.estimate_seconds or 0.0))
-            return stalled / 2, stalled, "first-step budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "first-step budget"
         stalled = max(policy.stalled_factor * expected, policy.min_stalled_seconds)
         if policy.stall_after:
             stalled = policy.stall_after
@@ -246,67 +238,26 @@ class StepClock:
         """The state at `now`. `alive`: whether the trainer process runs (None = unknown).
         `status`: the trainer's status file, when the caller has read it; it decides only when the
         process is gone (past the grace) and no `done` event was read."""
-        policy = self.policy
-        if alive is False:
-            self.gone_since = self.gone_since if self.gone_since is not None else now
-        else:
-            self.gone_since = None
-        gone = self.gone_since is not None and now - self.gone_since >= policy.dead_grace_seconds
+        gone = self._gone(now, alive)
         status_end = _STATUS_END_STATES.get(status.state) if status is not None and gone and self.done is None else None
         over = self.done is not None or status_end is not None
         expected, basis = self.expected()
         slow_after, stalled_after, budget_basis = self.budget()
         median = self.median_seconds()
-        step_running = self.step_begin_t is not None
-        if step_running:
-            since = self.step_begin_t
-        elif self.phase in ("evaluating", "saving"):
-            since = self.phase_since
-        elif self.phase == "training":
-            since = self.last_step_end_t or self.phase_since  # the wait for the next step counts too
-        else:
-            since = None
+        since = self._running_since()
         running = max(0.0, now - since) if since is not None and not over else None
         silent = max(0.0, now - self.last_event_t) if self.last_event_t is not None and not over else None
-
         if self.done is not None:
             state = _DONE_STATES.get(self.done.reason, FINISHED)
-        elif status_end is not None:
-            state = status_end
-        elif gone:
-            state = DEAD
-        elif silent is not None and silent > policy.frozen_seconds and alive is not False:
-            state = FROZEN
-        elif running is not None and stalled_after is not None and running > stalled_after:
-            state = STALLED
-        elif running is not None and slow_after is not None and running > slow_after:
-            state = SLOW
-        elif self.phase in ("training", "evaluating", "saving"):
-            state = RUNNING
         else:
-            state = STARTING
-
-        if self.done is not None:
-            end_t = self.done.t
-        elif status_end is not None and status is not None:
-            end_t = status.updated or self.last_event_t or now  # written with the unreadable `done`
-        else:
-            end_t = now
-        elapsed = end_t - self.started_t if self.started_t is not None else None
-        per_step = median or self.estimate_seconds
-        if over:
-            eta = 0.0
-        elif per_step and self.total_steps:
-            completed = self.step - 1 if step_running else self.step
-            eta = max(0, self.total_steps - completed) * per_step
-        else:
-            eta = None
+            state = status_end or self._live_state(gone, alive, silent, running, slow_after, stalled_after)
+        end_t = self._end_t(now, status if status_end is not None else None)
         reading = ClockReading(
             state=state,
             phase=self.phase,
             step=self.step,
             total_steps=self.total_steps,
-            step_running=step_running,
+            step_running=self.step_begin_t is not None,
             running_seconds=running,
             expected_seconds=expected,
             expected_basis=budget_basis or basis,
@@ -317,14 +268,62 @@ class StepClock:
             measured_steps=len(self.segment),
             samples_per_second=self.samples_per_second,
             tokens_per_second=self.tokens_per_second,
-            elapsed_seconds=elapsed,
-            eta_seconds=eta,
+            elapsed_seconds=end_t - self.started_t if self.started_t is not None else None,
+            eta_seconds=0.0 if over else self._eta(median),
             estimate_seconds=self.estimate_seconds,
             silent_seconds=silent,
             message="",
             end_from_status=status_end is not None,
         )
         return _with_message(reading)
+
+    def _gone(self, now: float, alive: bool | None) -> bool:
+        """Has the process been gone for the grace period (long enough to read its last events)?"""
+        if alive is False:
+            self.gone_since = self.gone_since if self.gone_since is not None else now
+        else:
+            self.gone_since = None
+        return self.gone_since is not None and now - self.gone_since >= self.policy.dead_grace_seconds
+
+    def _running_since(self) -> float | None:
+        """When what is timed now began: the running step, the eval/save phase, or the last step's
+        end (the wait for the next step counts too); None when nothing is timed."""
+        if self.step_begin_t is not None:
+            return self.step_begin_t
+        if self.phase in _TIMED_PHASES:
+            return self.phase_since
+        if self.phase == "training":
+            return self.last_step_end_t or self.phase_since
+        return None
+
+    def _live_state(self, gone: bool, alive: bool | None, silent: float | None, running: float | None,
+                    slow_after: float | None, stalled_after: float | None) -> str:
+        """The state of a run with no end recorded: the worst alarm that applies, else its phase."""
+        if gone:
+            return DEAD
+        if silent is not None and silent > self.policy.frozen_seconds and alive is not False:
+            return FROZEN
+        if running is not None and stalled_after is not None and running > stalled_after:
+            return STALLED
+        if running is not None and slow_after is not None and running > slow_after:
+            return SLOW
+        return RUNNING if self.phase in _ACTIVE_PHASES else STARTING
+
+    def _end_t(self, now: float, ended_status: RunStatus | None) -> float:
+        """Where elapsed time stops: the `done` event, the status file of an ended run, else now."""
+        if self.done is not None:
+            return self.done.t
+        if ended_status is not None:
+            return ended_status.updated or self.last_event_t or now  # written with the unreadable `done`
+        return now
+
+    def _eta(self, median: float | None) -> float | None:
+        """Seconds left at the measured median (else the estimate) per remaining step."""
+        per_step = median or self.estimate_seconds
+        if not (per_step and self.total_steps):
+            return None
+        completed = self.step - 1 if self.step_begin_t is not None else self.step
+        return max(0, self.total_steps - completed) * per_step
 
 
 def _with_message(r: ClockReading) -> ClockReading:

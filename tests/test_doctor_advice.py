@@ -103,10 +103,12 @@ def test_incomplete_checkpoint_is_set_aside_not_deleted(tmp_path: Path) -> None:
 async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_batch(home: Path) -> None:
     """A real demo run hits an injected OOM in step 3; the advice screen's `a` resumes it from
     checkpoint-2 with batch 4 x grad-accum 2 (was 8 x 1) and it completes all 4 steps."""
-    from textual.app import App
+    from support.pilot import wait_for
 
     from emosum_tui.core.rundir import launch_trainer, new_run_dir, read_run
-    from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen, Resumed
+    from emosum_tui.ui.app import EmosumApp
+    from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen
+    from emosum_tui.ui.screens.training import TrainingScreen
 
     write_preset(home, "oomtest", short_demo_toml(32, save_steps=2))  # 4 steps, a checkpoint every 2
     run_dir = new_run_dir("oomtest", root=home / "runs")
@@ -114,24 +116,21 @@ async def test_injected_oom_ends_on_advice_and_resumes_with_the_same_effective_b
     assert first.wait(timeout=300) == 1
     assert read_run(run_dir).status == "failed"
 
-    results: list[Resumed | None] = []
-
-    class Host(App):
-        def on_mount(self) -> None:
-            self.push_screen(FailureAdviceScreen(run_dir), results.append)
-
-    app = Host()
+    app = EmosumApp(watch=run_dir)  # `emosum-tui watch <run>`: the failed run's history, then `a` for the advice
     async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.check_action("advice", ()) is True)
+        await pilot.press("a")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, FailureAdviceScreen)
         assert isinstance(screen.advice, FailureAdvice) and screen.advice.classification == "out-of-memory"
         shown = " ".join(str(w.render()) for w in screen.query("Static"))
         assert "out of memory" in shown and "effective batch stays 8" in shown and "checkpoint-2" in shown
-        await pilot.press("a")
-        await pilot.pause()
-    (resumed,) = results
-    assert resumed is not None and resumed.preset_path.name == "preset-halfbatch.toml"
+        await pilot.press("a")  # apply and resume: a StartRun the app launches
+        await wait_for(pilot, lambda: app.launched)
+        assert isinstance(app.screen, TrainingScreen) and app.screen.process is app.launched[0].process
+    (resumed,) = app.launched
+    assert resumed.run_dir == run_dir and (run_dir / "preset-halfbatch.toml").is_file()
     assert resumed.process.wait(timeout=300) == 0
 
     events = read_events(run_dir / EVENTS_FILE)

@@ -11,22 +11,22 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.pilot import SIZE, wait_for
 from textual.pilot import Pilot
 
 from emosum_tui import cli
 from emosum_tui.core.rundir import ESTIMATE_FILE, stop_requested
 from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.quit_dialog import QuitScreen
 
 pytestmark = pytest.mark.anyio
 
-SIZE = (160, 50)
 
 
 @pytest.fixture
@@ -54,16 +54,8 @@ def sleeper() -> Iterator[Callable[[], subprocess.Popen]]:
             process.wait(10)
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
 def estimates_done(app: EmosumApp) -> Callable[[], bool]:
-    return lambda: all(p.name in app.presets_screen.estimates for p in app.presets_screen.presets)
+    return lambda: all(app.presets_screen.preset_figures[p.name].estimate is not None for p in app.presets_screen.presets)
 
 
 async def test_q_quits_at_once_when_no_run_is_alive(console_home: Path) -> None:
@@ -163,6 +155,111 @@ async def test_start_launches_the_trainer_shows_it_and_quit_can_stop_it(console_
             process.wait(10)
 
 
+class StartsRecorded(EmosumApp):
+    """The console, recording each `StartRun` it handles; EmosumApp's own handler then launches it."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.starts: list[StartRun] = []
+
+    def on_start_run(self, message: StartRun) -> None:
+        self.starts.append(message)
+
+
+async def leave_the_training_screen(pilot: Pilot) -> None:
+    """Back to the presets once the training screen has drawn, so it closes as a user closes it
+    (not torn down by the test's end halfway through its first frames)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: getattr(app.screen, "reading", None) is not None)
+    await pilot.press("p")
+    await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+
+
+def end_trainers(app: EmosumApp) -> None:
+    """The trainers these tests start are only checked for having started: end them."""
+    for launched in app.launched:
+        if launched.process.poll() is None:
+            launched.process.kill()
+        launched.process.wait(30)
+
+
+def assert_trainer_started_on_the_run_copy(app: EmosumApp, run_dir: Path, resume: bool) -> None:
+    """One trainer process, recorded by the app, reading `<run_dir>/preset.toml` (demo's, as run)."""
+    [(launched_dir, process)] = app.launched
+    assert launched_dir == run_dir
+    preset_file = str((run_dir / "preset.toml").resolve())
+    assert preset_file in process.args and ("--resume" in process.args) == resume
+    assert (run_dir / "preset.toml").read_text(encoding="utf-8").startswith("# demo, as run")
+
+
+async def test_s_on_the_presets_screen_posts_one_start_run_that_launches_the_trainer(console_home: Path) -> None:
+    from emosum_tui.ui.screens.training import TrainingScreen
+
+    app = StartsRecorded(s_per_step=1.0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.presets_screen
+            await pilot.press("4")  # demo: no error finding on any machine, so `s` starts at once
+            await wait_for(pilot, lambda: screen.preset_figures["demo"].preflight is not None
+                           and screen.preset_figures["demo"].estimate is not None)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
+            [start] = app.starts
+            assert start.preset is screen.current_saved and start.resume_in is None
+            assert start.estimate is screen.preset_figures["demo"].estimate.estimate  # what the user saw is what is kept
+            run_dir = app.screen.run_dir
+            assert_trainer_started_on_the_run_copy(app, run_dir, resume=False)
+            kept = json.loads((run_dir / ESTIMATE_FILE).read_text(encoding="utf-8"))
+            assert kept["optimizer_steps"] == start.estimate.optimizer_steps
+            await leave_the_training_screen(pilot)
+    finally:
+        end_trainers(app)
+
+
+async def test_start_on_the_command_line_posts_one_start_run_that_launches_the_trainer(console_home: Path) -> None:
+    from emosum_tui.ui.screens.training import TrainingScreen
+
+    app = StartsRecorded(preset="demo", start=True, s_per_step=1.0)  # `emosum-tui --preset demo --start`
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen))
+            [start] = app.starts
+            assert start.preset.name == "demo" and start.resume_in is None and start.estimate is None
+            run_dir = app.screen.run_dir
+            assert_trainer_started_on_the_run_copy(app, run_dir, resume=False)
+            assert json.loads((run_dir / ESTIMATE_FILE).read_text(encoding="utf-8"))["preset"] == "demo"  # the cost model's
+            await leave_the_training_screen(pilot)
+    finally:
+        end_trainers(app)
+
+
+async def test_u_on_a_stopped_run_posts_one_start_run_that_resumes_its_own_preset_copy(console_home: Path) -> None:
+    from support.recorded_runs import write_finished_run
+
+    from emosum_tui.core.presets import load_preset
+    from emosum_tui.core.rundir import new_run_dir, write_run_preset
+    from emosum_tui.ui.screens.training import TrainingScreen
+
+    run_dir = new_run_dir("demo")
+    write_run_preset(run_dir, load_preset("demo"))
+    write_finished_run(run_dir, steps=10, reason="stopped")
+    app = StartsRecorded(watch=run_dir)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.clock.done is not None)
+            screen = app.screen
+            await pilot.press("u")
+            await wait_for(pilot, lambda: screen.process is not None)
+            [start] = app.starts
+            assert start.resume_in == run_dir and start.preset.name == "demo"
+            assert start.preset.path == run_dir / "preset.toml"  # the run's own copy, not presets/demo.toml
+            assert app.screen is screen and screen.process is app.launched[0].process
+            assert_trainer_started_on_the_run_copy(app, run_dir, resume=True)
+            await leave_the_training_screen(pilot)
+    finally:
+        end_trainers(app)
+
+
 def test_console_process_never_imports_torch_transformers_or_datasets(console_home: Path) -> None:
     """Start the app in a fresh interpreter, use every presets-screen feature that does not train,
     and list the heavy modules that ended up in sys.modules: there must be none."""
@@ -179,8 +276,9 @@ def test_console_process_never_imports_torch_transformers_or_datasets(console_ho
                 for key in ("2", "3", "4", "b", "right", "left", "tab"):
                     await pilot.press(key)
                 screen = app.presets_screen
+                known = screen.preset_figures
                 while time.monotonic() < deadline and not (
-                    all(p.name in screen.estimates for p in screen.presets) and screen.current.name in screen.tokens
+                    all(known[p.name].estimate is not None for p in screen.presets) and known[screen.current.name].tokens is not None
                 ):
                     await pilot.pause(0.1)
                 await pilot.press("e")
@@ -192,7 +290,7 @@ def test_console_process_never_imports_torch_transformers_or_datasets(console_ho
                 await pilot.pause(0.3)
             heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets"))
             print("HEAVY=" + ",".join(heavy))
-            print("ESTIMATED=" + ",".join(sorted(screen.estimates)))
+            print("ESTIMATED=" + ",".join(sorted(p.name for p in screen.presets if known[p.name].estimate is not None)))
 
         asyncio.run(main())
         """

@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import re
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from support.pilot import SIZE, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -33,7 +33,6 @@ else:  # pragma: no cover
 
 pytestmark = pytest.mark.anyio
 
-SIZE = (160, 50)
 
 
 @pytest.fixture
@@ -46,14 +45,6 @@ def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypat
     return home
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
 def presets_screen(app: EmosumApp) -> PresetsScreen:
     return app.presets_screen
 
@@ -62,7 +53,7 @@ def estimated(app: EmosumApp, *names: str) -> Callable[[], bool]:
     def done() -> bool:
         screen = presets_screen(app)
         wanted = names or tuple(p.name for p in screen.presets)
-        return all(n in screen.estimates for n in wanted)
+        return all(screen.preset_figures[n].estimate is not None for n in wanted)
 
     return done
 
@@ -136,7 +127,7 @@ async def test_data_summary_shows_truncation_at_the_selected_preset_lengths(cons
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         screen = presets_screen(app)
-        await wait_for(pilot, lambda: "fast" in screen.tokens)
+        await wait_for(pilot, lambda: screen.preset_figures["fast"].tokens is not None)
         text = plain(screen.query_one("#data-summary", Static))
         assert "cut at 128 (target)" in text
         assert "400 of 400" in text  # fast asks for 5,000 rows of a 400-row sample: all are used
@@ -167,7 +158,7 @@ async def test_edit_a_value_re_estimates_at_once(console_home: Path) -> None:
     app = EmosumApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, estimated(app))
-        before = presets_screen(app).estimates["demo"].estimate.optimizer_steps
+        before = presets_screen(app).preset_figures["demo"].estimate.estimate.optimizer_steps
         await pilot.press("4")
         editor = await open_editor_on(pilot, app, "train.batch_size")
         assert editor.query_one(Input).value == "8"  # the current value, ready to change
@@ -177,7 +168,7 @@ async def test_edit_a_value_re_estimates_at_once(console_home: Path) -> None:
         assert screen.current is not None and screen.current.name == "demo*"
         assert cell(app, PresetTable, "train.batch_size", "demo*") == "16 x16"
         await wait_for(pilot, estimated(app, "demo*"))
-        after = screen.estimates["demo*"].estimate.optimizer_steps
+        after = screen.preset_figures["demo*"].estimate.estimate.optimizer_steps
         assert after == pytest.approx(before / 2, abs=1)
         # the file on disk is untouched until "save as new preset"
         assert load_preset("demo")["train.batch_size"] == 8
@@ -295,13 +286,13 @@ async def test_a_finished_calibration_updates_the_estimate_and_its_basis(console
         screen = presets_screen(app)
         await pilot.press("4")
         await wait_for(pilot, estimated(app, "demo"))
-        assert "calibrated" not in screen.estimates["demo"].estimate.basis["seconds_per_step"]
+        assert "calibrated" not in screen.preset_figures["demo"].estimate.estimate.basis["seconds_per_step"]
         await pilot.press("c")
         await wait_for(pilot, lambda: screen.calibrating is None, timeout=240)
         status = plain(screen.query_one("#status-line", Static))
         assert "calibrated demo" in status, status
         await wait_for(pilot, estimated(app, "demo"))
-        basis = screen.estimates["demo"].estimate.basis["seconds_per_step"]
+        basis = screen.preset_figures["demo"].estimate.estimate.basis["seconds_per_step"]
         assert basis.startswith("calibrated on"), basis
         assert "calibrated on" in plain(screen.query_one("#estimate-basis", Static))
 
@@ -352,8 +343,9 @@ async def test_data_summary_of_the_real_evaluation_items(console_home: Path, rea
     app = EmosumApp(preset="real", s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         screen = presets_screen(app)
-        await wait_for(pilot, lambda: "real" in screen.tokens, timeout=60)
-        report, error = screen.tokens["real"]
+        await wait_for(pilot, lambda: screen.preset_figures["real"].tokens is not None, timeout=60)
+        tokens = screen.preset_figures["real"].tokens
+        report, error = tokens.report, tokens.error
         assert error == "" and len(report.train.source) == 150
         text = plain(screen.query_one("#data-summary", Static))
         assert "150 of 150" in text
@@ -392,7 +384,7 @@ async def test_a_preset_file_outside_presets_folder_gets_its_own_column(console_
         assert screen.current is not None and screen.current.name == "my-fast"
         assert cell(app, PresetTable, "train.epochs", "my-fast") == "2 -60%"
         await wait_for(pilot, estimated(app))
-        assert screen.estimates["my-fast"].estimate.optimizer_steps == 2 * screen.estimates["fast"].estimate.optimizer_steps
+        assert screen.preset_figures["my-fast"].estimate.estimate.optimizer_steps == 2 * screen.preset_figures["fast"].estimate.estimate.optimizer_steps
 
 
 async def test_the_selected_column_scrolls_into_view_when_presets_do_not_fit(console_home: Path) -> None:
@@ -425,10 +417,10 @@ async def test_a_missing_data_file_is_named_where_its_figures_would_be(console_h
     app = EmosumApp(preset="nofile", s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         screen = presets_screen(app)
-        await wait_for(pilot, lambda: "nofile" in screen.tokens and "nofile" in screen.estimates)
+        await wait_for(pilot, lambda: screen.preset_figures["nofile"].tokens is not None and screen.preset_figures["nofile"].estimate is not None)
         summary = screen.query_one("#data-summary", Static)
         assert "missing.jsonl" in plain(summary) and summary.has_class("error")
-        assert "missing.jsonl" in screen.estimates["nofile"].error
+        assert "missing.jsonl" in screen.preset_figures["nofile"].estimate.error
         assert cell(app, EstimateTable, "params", "nofile") == "error"
         assert "missing.jsonl" in plain(screen.query_one("#estimate-basis", Static))
         assert cell(app, EstimateTable, "params", "fast") == "300.2 M"  # the other presets are still priced

@@ -9,11 +9,11 @@ next to a CPU-only torch) to check that its error is on screen at 160x50 without
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.pilot import SIZE, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -23,6 +23,7 @@ from emosum_tui.doctor.torch_probe import TorchFacts
 from emosum_tui.monitor.nvml import GpuReading
 from emosum_tui.ui import figures
 from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.screens.confirm_start import ConfirmStartScreen
 from emosum_tui.ui.screens.edit_value import EditValueScreen
 from emosum_tui.ui.screens.presets import PresetsScreen
@@ -31,7 +32,6 @@ from emosum_tui.ui.widgets.preset_table import PresetTable
 
 pytestmark = pytest.mark.anyio
 
-SIZE = (160, 50)
 GIB = 2**30
 # The user's workstation (as in test_doctor_preflight): an RTX card and a CPU-only wheel of torch.
 USER_BOX = MachineFacts(
@@ -44,15 +44,16 @@ TORCH_ON_CPU = {"cpu-only", "cpu-torch-with-gpu", "cuda-unavailable", "cuda-driv
 
 
 class RecordingApp(EmosumApp):
-    """The console, with `start_run` recorded instead of launching a trainer (launching is the
-    e2e tests' subject; here the question is whether and when the presets screen starts one)."""
+    """The console, with each `StartRun` recorded instead of launching a trainer (launching is
+    the e2e tests' subject; here the question is whether and when the presets screen starts one)."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.started: list[str] = []
 
-    def start_run(self, preset_ref: str) -> None:
-        self.started.append(Path(preset_ref).stem)
+    def on_start_run(self, message: StartRun) -> None:
+        message.prevent_default()  # EmosumApp's own handler would launch the trainer
+        self.started.append(message.preset.name)
 
 
 @pytest.fixture
@@ -133,15 +134,6 @@ def status_line(screen: PresetsScreen) -> str:
 WAITING = "once its preflight is done"
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-
 async def preflight_shown(pilot: Pilot, screen: PresetsScreen, key: str, name: str) -> PreflightPanel:
     """Press `key` to select preset `name` and wait until its preflight is on the panel."""
     await pilot.press(key)
@@ -161,8 +153,8 @@ async def edit_value(pilot: Pilot, app: EmosumApp, screen: PresetsScreen, key: s
 
 def checked(screen: PresetsScreen, name: str) -> Callable[[], bool]:
     def done() -> bool:
-        panel = screen.preflight_panel  # mounted after the first frame
-        return name in screen.preflights and panel is not None and panel.state == "shown"
+        panel = screen.side.preflight_panel  # mounted after the first frame
+        return screen.preset_figures[name].preflight is not None and panel is not None and panel.state == "shown"
 
     return done
 
@@ -173,9 +165,9 @@ async def test_fast_shows_this_machines_preflight_and_other_presets_reuse_the_fa
         screen = app.presets_screen
         panel = await preflight_shown(pilot, screen, "3", "fast")
         assert panel.border_title == "preflight: fast"
-        assert screen.machine is not None and screen.machine_note == ""
+        assert panel.machine is not None and panel.machine_note == ""
         codes = [f.code for f in panel.findings]
-        if screen.machine.device == "cpu":  # this machine: CPU-only torch, no GPU -> the "CPU training" finding
+        if panel.machine.device == "cpu":  # this machine: CPU-only torch, no GPU -> the "CPU training" finding
             assert TORCH_ON_CPU & set(codes), codes
             assert "CPU" in panel.text
         assert "model-not-available" in codes  # mt5-small is not here and the hub is off
@@ -204,22 +196,23 @@ async def test_back_from_the_runs_screen_preflight_reads_the_machine_again_but_n
         screen = app.presets_screen
         await preflight_shown(pilot, screen, "4", "demo")
         assert len(probes) == 1
-        first = screen.machine
+        panel = screen.side.preflight_panel
+        first = panel.machine
         assert first is not None
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, EditValueScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         await pilot.pause(0.2)
-        assert len(probes) == 1 and screen.machine is first and "demo" in screen.preflights
+        assert len(probes) == 1 and panel.machine is first and screen.preset_figures["demo"].preflight is not None
 
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
         await pilot.press("p")
         await wait_for(pilot, lambda: app.screen is screen)
-        await wait_for(pilot, lambda: screen.machine is not first)
+        await wait_for(pilot, lambda: panel.machine is not first)
         assert len(probes) == 2
-        assert screen.machine is not None and screen.machine.torch is first.torch  # kept, not probed again
+        assert panel.machine is not None and panel.machine.torch is first.torch  # kept, not probed again
         await wait_for(pilot, checked(screen, "demo"))  # findings worked out again with the new reading
 
 
@@ -229,7 +222,7 @@ async def test_an_edit_reruns_preflight_for_the_edited_preset(console_home: Path
         screen = app.presets_screen
         await pilot.press("4")
         await wait_for(pilot, checked(screen, "demo"))
-        assert not any(f.code.startswith("data-missing") for f in screen.preflights["demo"])
+        assert not any(f.code.startswith("data-missing") for f in screen.preset_figures["demo"].preflight)
         await edit_value(pilot, app, screen, "data.train_file", "data/train/nowhere.jsonl")
         await wait_for(pilot, checked(screen, "demo*"))
         panel = screen.query_one(PreflightPanel)
@@ -277,10 +270,10 @@ async def test_s_while_the_machine_is_checked_waits_for_the_preflight_then_start
             await pilot.press("s")
             assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
             await pilot.pause(0.2)
-            assert app.started == [] and not screen.machine_known
+            assert app.started == [] and not screen.side.preflight_panel.machine_known  # mounted by now
             held_machine.release()  # the real machine's facts, then demo's real preflight
             await wait_for(pilot, lambda: app.started == ["demo"])
-            assert "demo" in screen.preflights and screen.start_waiting is None
+            assert screen.preset_figures["demo"].preflight is not None and screen.start_waiting is None
             assert not isinstance(app.screen, ConfirmStartScreen)
         finally:
             held_machine.release()  # before the app shuts down: it waits for its worker threads
@@ -368,7 +361,7 @@ async def s_waits_for_demos_held_preflight(pilot: Pilot, screen: PresetsScreen, 
     """Select demo, let its preflight begin (held at the gate), press `s`: the start waits."""
     await pilot.press("4")
     await wait_for(pilot, lambda: "demo" in held.asked)
-    assert "demo" not in screen.preflights
+    assert screen.preset_figures["demo"].preflight is None
     await pilot.press("s")
     assert screen.start_waiting is not None and screen.start_waiting.name == "demo"
     assert WAITING in status_line(screen)
@@ -401,7 +394,7 @@ async def test_moving_to_another_preset_drops_a_start_that_waits_for_its_preflig
         assert screen.start_waiting is None
         assert WAITING not in status_line(screen)
         held.release()
-        await wait_for(pilot, lambda: "demo" in screen.preflights and "fast" in screen.preflights)
+        await wait_for(pilot, lambda: screen.preset_figures["demo"].preflight is not None and screen.preset_figures["fast"].preflight is not None)
         await pilot.pause(0.3)
         assert app.started == []  # demo's preflight arrived, and started nothing
         assert not isinstance(app.screen, ConfirmStartScreen) and app.screen is screen

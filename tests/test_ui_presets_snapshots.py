@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.pilot import SIZE
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -20,8 +21,6 @@ from emosum_tui.core.presets import iter_keys
 from emosum_tui.ui.app import EmosumApp
 from emosum_tui.ui.screens.edit_value import EditValueScreen
 from emosum_tui.ui.screens.presets import PresetsScreen
-
-SIZE = (160, 50)
 
 
 @pytest.fixture
@@ -41,11 +40,12 @@ async def settled(pilot: Pilot) -> None:
 
     def done() -> bool:
         current, base = screen.presets[screen.selected], screen.presets[screen.baseline]
-        decomposed = current is base or (
-            screen.decomposition is not None and (screen.decomposition.base, screen.decomposition.other) == (base.name, current.name)
-        )
-        checked = current.name in screen.preflights
-        return all(p.name in screen.estimates for p in screen.presets) and current.name in screen.tokens and decomposed and checked
+        known = screen.side.decomposition
+        decomposed = current is base or (known is not None and (known.base, known.other) == (base.name, current.name))
+        figures = screen.preset_figures
+        checked = figures[current.name].preflight is not None
+        estimated = all(figures[p.name].estimate is not None for p in screen.presets)
+        return estimated and figures[current.name].tokens is not None and decomposed and checked
 
     while not done():
         assert time.monotonic() < deadline, "figures did not arrive"

@@ -7,11 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_ui_training import SIZE, wait_for, write_finished_run, write_live_prefix
+from support.pilot import SIZE, wait_for
+from support.recorded_runs import write_finished_run, write_live_prefix
 
 from emosum_tui.cli import main
 from emosum_tui.commands.runs_cmd import runs_table
 from emosum_tui.commands.watch_cmd import resolve_run_dir
+from emosum_tui.ui.preset_figures import PresetFigures
 from emosum_tui.ui.screens.runs import RunsScreen
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
@@ -112,7 +114,7 @@ async def test_watching_leaves_the_presets_work_until_the_presets_are_shown(two_
         await wait_for(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.screen.clock.done is not None)
         await pilot.pause(0.5)
         presets = app.presets_screen
-        assert not presets.background and not presets.estimates and not presets.tokens
+        assert not presets.background and all(presets.preset_figures[p.name] == PresetFigures() for p in presets.presets)
         await pilot.press("p")
-        await wait_for(pilot, lambda: app.screen is presets and len(presets.estimates) == len(presets.presets))
+        await wait_for(pilot, lambda: app.screen is presets and all(presets.preset_figures[p.name].estimate is not None for p in presets.presets))
         assert presets.background

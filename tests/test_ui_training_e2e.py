@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ui_training import SIZE, ScreenApp, wait_for
+from support.pilot import SIZE, wait_for
 
 from emosum_tui.core.events import EVENTS_FILE, StepBegin, StepEnd, read_events
 from emosum_tui.core.presets import load_preset
 from emosum_tui.core.rundir import launch_trainer, new_run_dir, write_run_preset
+from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.loss_plot import LossPlot
@@ -25,6 +27,22 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 PRESET = "demo-e2e"
 STEPS = 6
 HANG = 40  # seconds step 3 sleeps: past 5x even a 5 s/step median on a very busy CPU
+
+
+class ConsoleOver(EmosumApp):
+    """The console showing `screen` (its presets hidden underneath, as with `watch`), recording
+    each `StartRun`: `u` on the screen goes through the console's one start path."""
+
+    def __init__(self, screen: TrainingScreen) -> None:
+        super().__init__(watch=screen.run_dir)
+        self.training = screen
+        self.starts: list[StartRun] = []
+
+    def show_training(self, run_dir: Path, process: object) -> None:
+        self.push_screen(self.training)
+
+    def on_start_run(self, message: StartRun) -> None:
+        self.starts.append(message)  # then EmosumApp's own handler launches it
 
 
 @pytest.fixture
@@ -105,8 +123,9 @@ async def test_injected_slow_step_shows_stalled_while_it_runs_then_stop_and_resu
     process = launch_trainer(write_run_preset(run_dir, load_preset(small_demo)), run_dir)
     monkeypatch.delenv("EMOSUM_FAULT")  # the resumed trainer below runs clean
     screen = TrainingScreen(run_dir, process, sample_resources=False)
+    app = ConsoleOver(screen)
     try:
-        async with ScreenApp(screen).run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE) as pilot:
             banner = screen.query_one(StallBanner)
             try:
                 await wait_for(pilot, lambda: screen.clock.step == 3 and screen.clock.step_begin_t is not None,
@@ -127,6 +146,9 @@ async def test_injected_slow_step_shows_stalled_while_it_runs_then_stop_and_resu
             assert process.wait(timeout=30) == 0
             await pilot.press("u")  # resume from that checkpoint
             await wait_for(pilot, lambda: screen.process is not process, timeout=5)
+            [start] = app.starts
+            assert start.resume_in == run_dir and start.preset.name == small_demo
+            assert app.launched == [(run_dir, screen.process)]
             await wait_for(pilot, lambda: banner.state == "finished", timeout=300, step=0.2)
             assert screen.clock.step == STEPS
             assert screen.process.wait(timeout=30) == 0

@@ -204,16 +204,23 @@ def set_aside_incomplete_checkpoints(output_dir: Path) -> list[Path]:
     return moved
 
 
-def apply_and_resume(run_dir: Path, advice: FailureAdvice, env: dict[str, str] | None = None) -> tuple[Path, subprocess.Popen]:
-    """Write the derived preset and resume the run from its last checkpoint; returns (preset path, trainer process)."""
+def prepare_resume(run_dir: Path, advice: FailureAdvice) -> Path:
+    """Write the derived preset and set incomplete checkpoints aside; returns the preset file
+    to resume with (the run's own `preset.toml` when the fix changes nothing)."""
     if not advice.can_resume:
         raise ValueError(f"{run_dir}: no safe apply-and-resume for {advice.classification} ({advice.fix})")
-    from emosum_tui.core.rundir import launch_trainer
-
     if advice.changes:
         derived = write_derived_preset(run_dir, advice.changes, advice.suffix, advice.title)
     else:
         derived = Path(run_dir) / "preset.toml"
     if advice.checkpoint is not None:
         set_aside_incomplete_checkpoints(advice.checkpoint.parent)
+    return derived
+
+
+def apply_and_resume(run_dir: Path, advice: FailureAdvice, env: dict[str, str] | None = None) -> tuple[Path, subprocess.Popen]:
+    """`prepare_resume`, then resume the run from its last checkpoint; returns (preset path, trainer process)."""
+    from emosum_tui.core.rundir import launch_trainer
+
+    derived = prepare_resume(run_dir, advice)
     return derived, launch_trainer(derived, Path(run_dir), resume=True, env=env)

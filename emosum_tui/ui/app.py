@@ -1,16 +1,18 @@
 """The console: an App whose first screen compares presets and whose runs live in other processes.
 
-`EmosumApp` owns what is app-wide: starting a run (a trainer subprocess plus its run
-directory), the keys that work on every screen (presets, runs, quit) and the question asked on
-quit while a run this console launched is still training. It never imports torch,
-transformers or datasets: the trainer is a separate process and the screens read files.
+`EmosumApp` owns what is app-wide: starting a run (every start and resume arrives as a
+`StartRun` and is launched in `on_start_run`), the keys that work on every screen (presets,
+runs, quit) and the question asked on quit while a run this console launched is still
+training. It never imports torch, transformers or datasets: the trainer is a separate process
+and the screens read files.
 """
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from textual import work
 from textual.app import App
@@ -18,12 +20,15 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
-from emosum_tui.core.presets import Preset
-from emosum_tui.ui.figures import estimate_cell
+from emosum_tui.ui.messages import StartRun
+from emosum_tui.ui.run_launch import LaunchError, launch_run
 from emosum_tui.ui.screens.presets import PresetsScreen
+from emosum_tui.ui.screens.runs import RunsScreen
 
 if TYPE_CHECKING:
     from textual.command import Provider
+
+    from emosum_tui.ui.screens.training import TrainingScreen
 
 
 def console_commands() -> type[Provider]:
@@ -33,14 +38,22 @@ def console_commands() -> type[Provider]:
     return ConsoleCommands
 
 
-class RunLaunched(Message):
-    """A trainer process started for a run folder (or, with `run_dir` None, why it did not)."""
+class LaunchedRun(NamedTuple):
+    """A trainer process this console started, and the run directory it writes."""
 
-    def __init__(self, run_dir: Path | None, process: subprocess.Popen | None, note: str = "") -> None:
-        super().__init__()
-        self.run_dir = run_dir
-        self.process = process
-        self.note = note
+    run_dir: Path
+    process: subprocess.Popen
+
+
+@dataclass
+class RunLaunched(Message):
+    """The trainer of `request` started (`run_dir`, `process`), or (`process` None) `note` says
+    why it did not; otherwise `note` says what went wrong on the side ("" when nothing did)."""
+
+    request: StartRun
+    run_dir: Path | None
+    process: subprocess.Popen | None
+    note: str = ""
 
 
 class EmosumApp(App[int]):
@@ -69,7 +82,7 @@ class EmosumApp(App[int]):
         self.start_at_once = start
         self.watch_dir = Path(watch) if watch else None
         self.s_per_step = s_per_step
-        self.launched: list[tuple[Path, subprocess.Popen]] = []
+        self.launched: list[LaunchedRun] = []
 
     def get_default_screen(self) -> Screen:
         hidden = self.watch_dir is not None or self.start_at_once
@@ -77,9 +90,11 @@ class EmosumApp(App[int]):
 
     def on_mount(self) -> None:
         if self.watch_dir is not None:
-            self._show_training(self.watch_dir, None)
-        elif self.start_at_once and isinstance(self.screen, PresetsScreen):
-            self.screen.action_start()
+            self.show_training(self.watch_dir, None)
+        elif self.start_at_once:
+            preset = self.presets_screen.current_saved  # the preset named on the command line, as loaded there
+            if preset is not None:
+                self.post_message(StartRun(preset))
 
     @property
     def presets_screen(self) -> PresetsScreen:
@@ -87,68 +102,52 @@ class EmosumApp(App[int]):
 
     # ---- runs ------------------------------------------------------------------------------------
 
-    def start_run(self, preset_ref: str) -> None:
-        """Launch the trainer for `preset_ref` in its own process and show its training screen.
-
-        The launch (run folder, the estimate kept with it, the process) happens in a thread, so
-        `--start` does not hold up the first frame; the training screen opens when the trainer
-        process exists, or a notification says why it does not."""
-        self.notify(f"starting {Path(preset_ref).stem}…", timeout=3)
-        self._launch(preset_ref)
+    def on_start_run(self, message: StartRun) -> None:
+        """Every start and resume: launch the trainer in a thread (so `--start` does not hold up
+        the first frame); the run's training screen shows it once the process exists, or a
+        notification says why it does not."""
+        if message.resume_in is None:
+            self.notify(f"starting {message.preset.name}…", timeout=3)
+        self._launch(message)
 
     @work(thread=True, group="launch")
-    def _launch(self, preset_ref: str) -> None:
-        from emosum_tui.core.presets import PresetError, load_preset
-
+    def _launch(self, request: StartRun) -> None:
         try:
-            preset = load_preset(preset_ref)
-            from emosum_tui.core.rundir import launch_trainer, new_run_dir, write_run_preset
-
-            run_dir = new_run_dir(preset.name)
-            note = self._keep_estimate(preset, run_dir)
-            process = launch_trainer(write_run_preset(run_dir, preset), run_dir)
-        except (PresetError, OSError, ImportError) as exc:
-            self.post_message(RunLaunched(None, None, f"could not start {preset_ref}: {exc}"))
+            launch = launch_run(request, self.s_per_step)
+        except LaunchError as exc:
+            self.post_message(RunLaunched(request, None, None, str(exc)))
             return
-        self.post_message(RunLaunched(run_dir, process, note))
-
-    def _keep_estimate(self, preset: Preset, run_dir: Path) -> str:
-        """Write the estimate the run starts with (`estimate.json`), to compare with what it
-        measures; "" or why it could not be kept (the run matters more than its estimate)."""
-        from emosum_tui.core.estimate_record import write_estimate
-
-        cell = self.presets_screen.estimates.get(preset.name)
-        if cell is None or cell.estimate is None:
-            cell = estimate_cell(preset, self.s_per_step)
-        if cell.estimate is None:
-            return f"estimate not kept with the run: {cell.error}"
-        try:
-            write_estimate(run_dir, cell.estimate)
-        except OSError as exc:
-            return f"estimate not kept with the run: {exc}"
-        return ""
+        self.post_message(RunLaunched(request, launch.run_dir, launch.process, launch.note))
 
     def on_run_launched(self, message: RunLaunched) -> None:
         if message.run_dir is None or message.process is None:
             self.notify(message.note, title="cannot start", severity="error", timeout=15)
-            if isinstance(self.screen, PresetsScreen):
+            watching = self.training_screen_of(message.request.resume_in) if message.request.resume_in else None
+            if watching is not None:
+                watching.attach(None)
+            elif isinstance(self.screen, PresetsScreen):
                 self.screen.start_background()  # `--start` failed: the presets are what the user sees
             return
-        self.launched.append((message.run_dir, message.process))
+        self.launched.append(LaunchedRun(message.run_dir, message.process))
         if message.note:
             self.notify(message.note, severity="warning")
-        self._show_training(message.run_dir, message.process)
+        watching = self.training_screen_of(message.run_dir) if message.request.resume_in is not None else None
+        if watching is None:
+            self.show_training(message.run_dir, message.process)
+        else:
+            watching.attach(message.process)
+            self.notify(f"Resuming {message.run_dir.name} from its last checkpoint with {message.request.preset.name} "
+                        f"(pid {message.process.pid}).")
 
-    def _show_training(self, run_dir: Path, process: subprocess.Popen | None) -> None:
-        try:
-            from emosum_tui.ui.screens.training import TrainingScreen
-        except ImportError:
-            self.notify(
-                f"live view not available yet; the run goes on in {run_dir} (emosum-tui watch {run_dir})",
-                severity="warning",
-                timeout=10,
-            )
-            return
+    def training_screen_of(self, run_dir: Path) -> TrainingScreen | None:
+        """The training screen on the stack that follows `run_dir`, if any."""
+        from emosum_tui.ui.screens.training import TrainingScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, TrainingScreen) and s.run_dir == run_dir), None)
+
+    def show_training(self, run_dir: Path, process: subprocess.Popen | None) -> None:
+        from emosum_tui.ui.screens.training import TrainingScreen
+
         self.push_screen(TrainingScreen(run_dir, process))
 
     def running(self) -> list[Path]:
@@ -163,7 +162,7 @@ class EmosumApp(App[int]):
         if action == "presets":
             return not isinstance(self.screen, PresetsScreen)
         if action == "runs":
-            return type(self.screen).__name__ != "RunsScreen"  # no import here: the runs screen may not exist
+            return not isinstance(self.screen, RunsScreen)
         return True
 
     def action_presets(self) -> None:
@@ -172,11 +171,6 @@ class EmosumApp(App[int]):
             self.pop_screen()
 
     def action_runs(self) -> None:
-        try:
-            from emosum_tui.ui.screens.runs import RunsScreen
-        except ImportError:
-            self.notify("the runs screen is not available yet (emosum-tui runs lists them)", severity="warning")
-            return
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen())
 

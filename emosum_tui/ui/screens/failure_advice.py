@@ -1,15 +1,12 @@
 """The one screen a failed run ends on: what happened, the smallest fix, and "apply and resume".
 
 An out-of-memory run offers `a`: write `<run_dir>/preset-halfbatch.toml` (batch / 2,
-grad-accum x 2, same effective batch) and resume from the last checkpoint. The screen
-dismisses with a `Resumed` (the new trainer process) so the caller can show it training,
-or with None. Torch-free.
+grad-accum x 2, same effective batch) and resume from the last checkpoint, with a `StartRun`
+for the app (which attaches the new trainer to the run's training screen). Torch-free.
 """
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape
@@ -19,20 +16,15 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from emosum_tui.doctor.advice import FailureAdvice, advise, apply_and_resume
+from emosum_tui.core.presets import PresetError
+from emosum_tui.core.rundir import load_run_preset
+from emosum_tui.doctor.advice import FailureAdvice, advise, prepare_resume
+from emosum_tui.ui.messages import StartRun
 
 
-@dataclass(frozen=True)
-class Resumed:
-    """What "apply and resume" started: the derived preset and the new trainer process."""
-
-    run_dir: Path
-    preset_path: Path
-    process: subprocess.Popen
-
-
-class FailureAdviceScreen(Screen["Resumed | None"]):
-    """Advice for a failed run; `a` applies the fix and resumes when that is safe."""
+class FailureAdviceScreen(Screen[Path | None]):
+    """Advice for a failed run; `a` applies the fix and resumes when that is safe (the screen
+    then closes with the preset file resumed with; None when closed without)."""
 
     DEFAULT_CSS = """
     FailureAdviceScreen #advice { padding: 1 2; }
@@ -46,11 +38,10 @@ class FailureAdviceScreen(Screen["Resumed | None"]):
         Binding("escape,q", "close", "close"),
     ]
 
-    def __init__(self, run_dir: Path, advice: FailureAdvice | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, run_dir: Path, advice: FailureAdvice | None = None) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self.advice = advice if advice is not None else advise(self.run_dir)
-        self.env = env  # extra environment for the resumed trainer (tests)
 
     def compose(self) -> ComposeResult:
         advice = self.advice
@@ -81,12 +72,15 @@ class FailureAdviceScreen(Screen["Resumed | None"]):
     def action_apply(self) -> None:
         if self.advice is None or not self.advice.can_resume:
             return
-        preset_path, process = apply_and_resume(self.run_dir, self.advice, env=self.env)
-        launched = getattr(self.app, "launched", None)
-        if isinstance(launched, list):
-            launched.append((self.run_dir, process))  # EmosumApp asks about live runs on quit
-        self.notify(f"resuming with {preset_path.name} (pid {process.pid})")
-        self.dismiss(Resumed(self.run_dir, preset_path, process))
+        try:
+            preset_file = prepare_resume(self.run_dir, self.advice)
+            preset = load_run_preset(preset_file)
+        except (OSError, PresetError) as exc:
+            self.notify(f"cannot apply the fix: {exc}", severity="error", timeout=10)
+            return
+        self.app.post_message(StartRun(preset, resume_in=self.run_dir))
+        self.notify(f"resuming with {preset_file.name}")
+        self.dismiss(preset_file)
 
     def action_close(self) -> None:
         self.dismiss(None)

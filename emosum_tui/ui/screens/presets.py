@@ -1,84 +1,56 @@
 """The first screen: presets side by side, what each will cost, and why one is faster than another.
 
-Everything slow (token counting, the cost model, a calibration probe) runs in thread workers
-that post messages; the screen draws the presets table on its first frame and fills the
-figures in as they arrive. Keys: 1-9 / arrows / tab pick the preset, `b` makes it the
-baseline, `e` edits a value (re-estimated at once), `w` saves the edits as a new preset, `s`
-starts a run, `c` calibrates (and `c` again cancels), `f` moves the focus (and so up/down
-scrolling) between the presets table and the side panel.
+Everything slow (token counting, the cost model, preflight, a calibration probe) runs in thread
+workers that post messages; the screen draws the presets table on its first frame and the side
+panel (`PresetsSide`) fills its figures in as they arrive. Keys: 1-9 / arrows / tab pick the
+preset, `b` makes it the baseline, `e` edits a value (re-estimated at once), `w` saves the
+edits as a new preset, `s` starts a run, `c` calibrates (and `c` again cancels), `f` moves the
+focus (and so up/down scrolling) between the presets table and the side panel.
 
-The side panel opens with the doctor's preflight of the selected preset, and `s` on a preset
-whose preflight has an error asks first, naming the error (`presets_preflight.py`).
+`s` starts a run once the selected preset's preflight is known: at once when it has no error,
+after asking (naming the error) when it has one. The start itself is a `StartRun` for the app.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
 from emosum_tui.ui import figures
+from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.preset_edits import apply_changes
-from emosum_tui.ui.screens.presets_preflight import PresetsPreflight
-from emosum_tui.ui.widgets.data_summary import DataSummary
-from emosum_tui.ui.widgets.estimate_basis import BasisNotes
-from emosum_tui.ui.widgets.estimate_table import EstimateCell, EstimateTable
+from emosum_tui.ui.preset_figures import FigureStore
 from emosum_tui.ui.widgets.preset_table import PresetTable
-from emosum_tui.ui.widgets.speedup_table import SpeedupTable
+from emosum_tui.ui.widgets.presets_side import PresetsSide
+
+if TYPE_CHECKING:
+    from emosum_tui.doctor.findings import Finding
+    from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
 
-class EstimateDone(Message):
-    """The cost model's answer (or its error) for one preset."""
-
-    def __init__(self, name: str, cell: EstimateCell) -> None:
-        super().__init__()
-        self.name = name
-        self.cell = cell
-
-
-class TokensDone(Message):
-    """Token statistics of one preset's data, or why they could not be read."""
-
-    def __init__(self, name: str, report: Any | None, error: str = "") -> None:
-        super().__init__()
-        self.name = name
-        self.report = report
-        self.error = error
-
-
-class DecompositionDone(Message):
-    """The speed-up factors of `other` vs `base` (None with a note when they cannot be had)."""
-
-    def __init__(self, base: str, other: str, factors: list[Any] | None, note: str = "") -> None:
-        super().__init__()
-        self.base = base
-        self.other = other
-        self.factors = factors
-        self.note = note
-
-
+@dataclass
 class CalibrationUpdate(Message):
     """Progress of a calibration probe: a line to show, and whether it has finished."""
 
-    def __init__(self, name: str, text: str, finished: bool = False, ok: bool = False) -> None:
-        super().__init__()
-        self.name = name
-        self.text = text
-        self.finished = finished
-        self.ok = ok
+    name: str
+    text: str
+    finished: bool = False
+    ok: bool = False
 
 
-class PresetsScreen(PresetsPreflight, Screen):
+class PresetsScreen(Screen):
     """Presets side by side with estimates, the speed-up decomposition and the data summary."""
 
     BINDINGS = [  # noqa: RUF012
@@ -99,32 +71,26 @@ class PresetsScreen(PresetsPreflight, Screen):
 
     def __init__(self, preset: str | None = None, s_per_step: float | None = None, hidden_at_start: bool = False) -> None:
         """`preset` preselects a name or a .toml path; `s_per_step` pins the time per step
-        (tests and snapshots: no machine-dependent figure in the frame, so this machine's facts
-        are not gathered either and preflight checks only the preset's own files).
-
-        `hidden_at_start`: a training screen covers this one from the start (`watch`, `--start`).
-        Nobody reads these figures then, and their work (a torch probe in a subprocess, token
-        counts, the cost model) would take the CPU from the run being watched: it waits until
-        this screen is first shown."""
+        (tests, snapshots: no machine-dependent figure, so this machine is not asked either).
+        `hidden_at_start`: a training screen covers this one from the start (`watch`, `--start`);
+        the figures wait until this screen is first shown, not to take the CPU from the run."""
         super().__init__()
         self.s_per_step = s_per_step
         self.hidden_at_start = hidden_at_start
         self.resumes = 0  # ScreenResume events: the first is the app installing this screen
         self.covered_by_dialog: bool | None = None  # what the last screen over this one was (None: none since)
-        self.side_ready = False  # the side panel's tables are mounted (after the first frame)
         self.saved: list[Preset] = []
         self.load_errors: list[str] = []
         self.changes: dict[str, dict[str, Any]] = {}  # saved preset name -> unsaved edits
         self.variants: dict[str, Preset] = {}  # saved preset name -> preset with the edits
         self.selected = 0
         self.baseline = 0
-        self.estimates: dict[str, EstimateCell] = {}
-        self.tokens: dict[str, tuple[Any | None, str]] = {}
-        self.decomposition: DecompositionDone | None = None
+        self.preset_figures = FigureStore()
+        self.side = PresetsSide(self.preset_figures, s_per_step, id="presets-side")
         self.calibrating: str | None = None  # name of the preset being calibrated
         self.cancel_calibration = False
         self.background = False  # True once the first frame is up and workers may start
-        self.init_preflight()
+        self.start_waiting: Preset | None = None  # `s` pressed before its preflight was known
         self._load(preset)
 
     # ---- the presets -------------------------------------------------------------------------
@@ -166,7 +132,7 @@ class PresetsScreen(PresetsPreflight, Screen):
         yield Static("", id="preset-description")
         with Horizontal(id="presets-body"):
             yield PresetTable(id="preset-table")
-            yield VerticalScroll(id="presets-side")  # filled after the first frame (`_mount_side`)
+            yield self.side
         with Vertical(id="presets-status"):
             yield Static("", id="status-line")
         yield Footer()
@@ -183,8 +149,7 @@ class PresetsScreen(PresetsPreflight, Screen):
             return
         self.redraw()
         self.query_one(PresetTable).focus()
-        # Figures are worked out after the first frame: the threads would otherwise hold the
-        # GIL while the first frame is drawn (measured: +0.3 s to first frame on 2 cores).
+        # Figures are worked out after the first frame: their threads would hold the GIL while it is drawn.
         if not self.hidden_at_start:
             self.call_after_refresh(self.start_background)
 
@@ -200,46 +165,16 @@ class PresetsScreen(PresetsPreflight, Screen):
             return  # the app installing its first screen, under the training screen: not the user coming here
         if self.saved and not self.background and self.is_mounted:
             self.call_after_refresh(self.start_background)
-        elif self.background and self.covered_by_dialog is False:
-            self.refresh_machine()
+        elif self.background and self.covered_by_dialog is False and self.side.preflight_panel is not None:
+            self.side.preflight_panel.refresh_machine(self.current.output_dir if self.current else Path.cwd())
         self.covered_by_dialog = None
 
     def start_background(self) -> None:
-        """Start the estimates, token counts and the decomposition (once, after the first frame)."""
+        """Start working out the figures (once, after the first frame)."""
         if self.background:
             return
         self.background = True
-        self.start_preflight(check_machine=self.s_per_step is None)
-        self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
-        self.call_later(self._mount_side)
-
-    async def _mount_side(self) -> None:
-        """The side panel's tables, after the first frame: it has no figure yet to show, and
-        drawing its empty tables made the first frame ~50 ms (a fifth) slower on 2 cores."""
-        side = self.query_one("#presets-side")
-        if not side.is_attached:
-            return  # the app quit before its first frame settled
-        await side.mount_all([
-            Label("Estimates", classes="section-title"),
-            EstimateTable(id="estimate-table"),
-            Label("Speed-up vs baseline", classes="section-title"),
-            SpeedupTable(id="speedup-table"),
-            Label("Data", classes="section-title"),
-            DataSummary(id="data-summary"),
-            Label("Basis of the estimates", classes="section-title"),
-            BasisNotes(id="estimate-basis"),
-        ])
-        self.side_ready = True
-        self.redraw_side()
-
-    def redraw_side(self) -> None:
-        """Draw the side panel's parts; workers are started for what is missing."""
-        if not self.saved:
-            return
-        self._draw_preflight()
-        self._draw_estimates()
-        self._draw_decomposition()
-        self._draw_data()
+        self.side.start(check_machine=self.s_per_step is None)
 
     def redraw(self) -> None:
         """Draw every part from the state; workers are started for what is missing."""
@@ -258,82 +193,7 @@ class PresetsScreen(PresetsPreflight, Screen):
             description.append("   unsaved edits: w saves, d discards", style="italic")
         self.query_one("#preset-description", Static).update(description)
         self.query_one(PresetTable).show(presets, self.selected, self.baseline, frozenset(v.name for v in self.variants.values()))
-        self.redraw_side()
-
-    def _draw_estimates(self) -> None:
-        if not self.side_ready:
-            return  # drawn when the side panel is mounted
-        presets = self.presets
-        self.query_one(EstimateTable).show([p.name for p in presets], self.estimates, self.selected)
-        name = presets[self.selected].name
-        self.query_one(BasisNotes).show(name, self.estimates.get(name, EstimateCell()))
-
-    def _draw_decomposition(self) -> None:
-        if not self.side_ready:
-            return  # drawn when the side panel is mounted
-        presets = self.presets
-        base, other = presets[self.baseline], presets[self.selected]
-        table = self.query_one(SpeedupTable)
-        known = self.decomposition
-        if known is not None and known.base == base.name and known.other == other.name:
-            table.show(base.name, other.name, known.factors, known.note)
-            return
-        if base is other:
-            table.show(base.name, other.name, [], f"{other.name} is the baseline: pick another preset (1-9) or baseline (b)")
-            return
-        table.show(base.name, other.name, None)
-        if self.background:
-            self.decompose(base, other)
-
-    def _draw_data(self) -> None:
-        if not self.side_ready:
-            return  # drawn when the side panel is mounted
-        preset = self.current
-        if preset is None:
-            return
-        summary = self.query_one(DataSummary)
-        if preset.name in self.tokens:
-            report, error = self.tokens[preset.name]
-            summary.show(preset, report, error)
-        else:
-            summary.show(preset, None)
-            if self.background:
-                self.count_tokens(preset)
-
-    # ---- workers ----------------------------------------------------------------------------
-
-    @work(thread=True, group="estimate")
-    def estimate_presets(self, presets: list[Preset]) -> None:
-        """Price each preset with the cost model, one after another (2 cores: no stampede)."""
-        worker = get_current_worker()
-        for preset in presets:
-            if worker.is_cancelled:
-                return
-            self.post_message(EstimateDone(preset.name, figures.estimate_cell(preset, self.s_per_step)))
-
-    @work(thread=True, group="decompose", exclusive=True)
-    def decompose(self, base: Preset, other: Preset) -> None:
-        factors, note = figures.decomposition(base, other, pinned=self.s_per_step is not None)
-        self.post_message(DecompositionDone(base.name, other.name, factors, note))
-
-    @work(thread=True, group="tokens")
-    def count_tokens(self, preset: Preset) -> None:
-        report, error = figures.token_figures(preset)
-        self.post_message(TokensDone(preset.name, report, error))
-
-    def on_estimate_done(self, message: EstimateDone) -> None:
-        self.estimates[message.name] = message.cell
-        if self.saved:
-            self._draw_estimates()
-
-    def on_tokens_done(self, message: TokensDone) -> None:
-        self.tokens[message.name] = (message.report, message.error)
-        if self.current is not None and self.current.name == message.name:
-            self._draw_data()
-
-    def on_decomposition_done(self, message: DecompositionDone) -> None:
-        self.decomposition = message
-        self._draw_decomposition()
+        self.side.show(presets, self.selected, self.baseline)
 
     # ---- keys -----------------------------------------------------------------------------------
 
@@ -364,7 +224,7 @@ class PresetsScreen(PresetsPreflight, Screen):
         """Up/down/page keys scroll the focused part: the presets table or the side panel."""
         table = self.query_one(PresetTable)
         if table.has_focus:
-            self.query_one("#presets-side", VerticalScroll).focus()
+            self.side.focus()
         else:
             table.focus()
 
@@ -372,15 +232,6 @@ class PresetsScreen(PresetsPreflight, Screen):
         if self.saved:
             self.baseline = self.selected
             self.redraw()  # the description line names the baseline
-
-    def action_start(self) -> None:
-        saved = self.current_saved
-        if saved is None:
-            return
-        if self.changes.get(saved.name):
-            self.notify("This preset has unsaved edits: save them as a new preset first (w), or discard them (d).", severity="warning")
-            return
-        self.start_after_preflight(saved)
 
     def action_edit(self) -> None:
         saved = self.current_saved
@@ -404,21 +255,19 @@ class PresetsScreen(PresetsPreflight, Screen):
     def _set_changes(self, saved: Preset, changes: dict[str, Any]) -> None:
         self._forget_waiting_start()
         old = self.variants.get(saved.name, saved)
-        self.estimates.pop(old.name, None)
-        self.tokens.pop(old.name, None)
-        self.forget_preflight(old.name)
+        self.preset_figures.forget(old.name)
         if changes:
             self.changes[saved.name] = changes
             self.variants[saved.name] = apply_changes(saved, changes)
         else:
             self.changes.pop(saved.name, None)
             self.variants.pop(saved.name, None)
-        self.decomposition = None
+        self.side.forget_decomposition()
         current = self.variants.get(saved.name, saved)
         self.redraw()
         self.refresh_bindings()
-        if current.name not in self.estimates:
-            self.estimate_presets([current])
+        if self.preset_figures[current.name].estimate is None:
+            self.side.estimate([current])
 
     def action_discard(self) -> None:
         saved = self.current_saved
@@ -438,14 +287,64 @@ class PresetsScreen(PresetsPreflight, Screen):
             self.changes.pop(saved.name, None)
             self.variants.pop(saved.name, None)
             self._load(str(path))
-            self.estimates = {k: v for k, v in self.estimates.items() if not k.endswith("*")}
-            self.preflights = {k: v for k, v in self.preflights.items() if not k.endswith("*")}
+            self.preset_figures.forget_edited()
             self.redraw()
             self.refresh_bindings()
-            self.estimate_presets([p for p in self.presets if p.name not in self.estimates])
+            self.side.estimate([p for p in self.presets if self.preset_figures[p.name].estimate is None])
             self.notify(f"saved {path}", title="new preset", timeout=6)
 
         self.app.push_screen(SavePresetScreen(saved, self.changes[saved.name]), written)
+
+    # ---- starting a run -------------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        """`s`: start the selected preset when its preflight has no error, ask first when it has
+        one, and wait for it when it is not known yet (`s` again starts without waiting)."""
+        saved = self.current_saved
+        if saved is None:
+            return
+        if self.changes.get(saved.name):
+            self.notify("This preset has unsaved edits: save them as a new preset first (w), or discard them (d).", severity="warning")
+            return
+        findings = self.preset_figures[saved.name].preflight  # an edit drops its preset's findings
+        if findings is not None:
+            self._start_checked(saved, findings)
+        elif self.start_waiting is saved:
+            self._forget_waiting_start()
+            self._start(saved)
+        else:
+            self.start_waiting = saved
+            self._status(f"starting {saved.name} once its preflight is done…   (s again: start without waiting)")
+
+    def on_preflight_panel_checked(self, message: PreflightPanel.Checked) -> None:
+        waiting = self.start_waiting
+        if waiting is not None and waiting.name == message.preset.name:
+            self._forget_waiting_start()
+            self._start_checked(waiting, message.findings)
+
+    def _forget_waiting_start(self) -> None:
+        """A start that waited for its preflight is dropped when the user moves on (or edits)."""
+        if self.start_waiting is not None:
+            self.start_waiting = None
+            self._status("")
+
+    def _start_checked(self, saved: Preset, findings: list[Finding]) -> None:
+        """Start at once, or first ask when preflight found an error (naming it)."""
+        errors = [f for f in findings if f.severity == "error"]
+        if not errors:
+            self._start(saved)
+            return
+        from emosum_tui.ui.screens.confirm_start import ConfirmStartScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(saved)
+
+        self.app.push_screen(ConfirmStartScreen(saved.name, errors), answered)
+
+    def _start(self, saved: Preset) -> None:
+        cell = self.preset_figures[saved.name].estimate
+        self.app.post_message(StartRun(saved, cell.estimate if cell is not None else None))
 
     # ---- calibration ------------------------------------------------------------------------
 
@@ -483,11 +382,11 @@ class PresetsScreen(PresetsPreflight, Screen):
             return
         self.calibrating = None
         if message.ok:
-            self.estimates = {k: v for k, v in self.estimates.items() if k != message.name}
-            self._draw_estimates()
-            self.forget_preflight(message.name)  # its plan (s/step, memory) is now the measured one
-            self._draw_preflight()
-            self.estimate_presets([p for p in self.presets if p.name == message.name])
+            known = self.preset_figures[message.name]
+            known.estimate = None
+            known.forget_preflight()  # its plan (s/step, memory) is now the measured one
+            self.side.redraw()
+            self.side.estimate([p for p in self.presets if p.name == message.name])
             self.notify(message.text, title="calibration", timeout=6)
         else:
             self.notify(message.text, title="calibration", severity="warning", timeout=10)
@@ -496,4 +395,3 @@ class PresetsScreen(PresetsPreflight, Screen):
         line = self.query_one("#status-line", Static)
         line.update(text)
         line.set_class(bool(text), "shown")
-

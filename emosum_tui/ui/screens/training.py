@@ -31,6 +31,7 @@ from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_statu
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
+from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
@@ -138,7 +139,6 @@ class TrainingScreen(Screen):
         self.preset_name = ""
         self.environment = Environment()
         self.device = ""
-        self.final_path: str | None = None
         self.events_seen = 0
         self.reading: ClockReading | None = None
         self.status_when_gone: RunStatus | None = None  # status.json as read once the trainer was gone without a `done`
@@ -150,7 +150,7 @@ class TrainingScreen(Screen):
         self.frames = 0
         self.alive_read: tuple[float, bool | None] = (float("-inf"), None)  # (when, alive) for the clock
         self.phase_pending: tuple | None = None  # the header's phase and progress, drawn in the next frame
-        self.stop_requested = False
+        self.resume_pending = False  # `u` asked the app for a trainer that has not started yet
         self.diagnoser = LiveDiagnoser(self.run_dir)
         self.diagnosis_due = True
         self.history_loaded = False  # after the first batch, events are news, not history
@@ -352,7 +352,6 @@ class TrainingScreen(Screen):
         elif isinstance(event, TrainPlan):
             self.device = f"{event.device} {event.precision}".strip()
         elif isinstance(event, Done):
-            self.final_path = event.final_path
             self.phase_pending = None  # the last step's progress must not overwrite "done"
             if event.reason == "completed":
                 header.show_phase("done", detail=f"final model: {event.final_path}" if event.final_path else event.reason)
@@ -406,7 +405,6 @@ class TrainingScreen(Screen):
             self.notify("The trainer is not running: nothing to stop.", severity="warning")
             return
         request_stop(self.run_dir)
-        self.stop_requested = True
         self.notify("Stop requested: the trainer finishes this step, saves a checkpoint and exits.")
 
     def action_kill(self) -> None:
@@ -431,15 +429,28 @@ class TrainingScreen(Screen):
         if finished or (self.clock.done is not None and self.clock.done.reason == "completed"):
             self.notify("The run finished: nothing to resume.", severity="warning")
             return
-        from emosum_tui.core.rundir import launch_trainer, run_preset_file
+        if self.resume_pending:
+            return  # asked already: the trainer is being started
+        from emosum_tui.core.presets import PresetError
+        from emosum_tui.core.rundir import load_run_preset, run_preset_file
 
-        self.process = launch_trainer(run_preset_file(self.run_dir), self.run_dir, resume=True)
-        self.pid = self.process.pid
+        try:
+            preset = load_run_preset(run_preset_file(self.run_dir))
+        except PresetError as exc:
+            self.notify(f"Cannot resume: {exc}", severity="error", timeout=10)
+            return
+        self.resume_pending = True
+        self.app.post_message(StartRun(preset, resume_in=self.run_dir))
+
+    def attach(self, process: subprocess.Popen | None) -> None:
+        """Follow `process`, a trainer just started (resumed) on this run directory; None: the
+        resume asked for could not start (another `u` may try again)."""
+        self.resume_pending = False
+        if process is None:
+            return
+        self.process = process
+        self.pid = process.pid
         self.started_t = time.time()
-        launched = getattr(self.app, "launched", None)
-        if isinstance(launched, list):
-            launched.append((self.run_dir, self.process))  # so quitting the app asks about this run too
-        self.notify(f"Resuming {self.run_dir.name} from its last checkpoint (pid {self.pid}).")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "advice":
@@ -448,19 +459,9 @@ class TrainingScreen(Screen):
 
     def action_advice(self) -> None:
         """The doctor's failure screen: what happened, the smallest fix, and "apply and resume"."""
-        from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen, Resumed
+        from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen
 
-        def closed(result: Resumed | None) -> None:
-            if result is None:
-                return
-            self.process = result.process
-            self.pid = result.process.pid
-            self.started_t = time.time()
-            launched = getattr(self.app, "launched", None)
-            if isinstance(launched, list):
-                launched.append((self.run_dir, self.process))
-
-        self.app.push_screen(FailureAdviceScreen(self.run_dir), closed)
+        self.app.push_screen(FailureAdviceScreen(self.run_dir))
 
     def action_back(self) -> None:
         """Back to whatever is underneath (the presets or runs screen); the run goes on by itself."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +18,9 @@ from textual.widgets import DataTable
 
 from emosum_tui.ui.format import human_bytes, human_count, human_duration
 from emosum_tui.ui.widgets.columns import reveal_column
+
+if TYPE_CHECKING:
+    from emosum_tui.core.cost_model import Estimate
 
 ESTIMATING = "estimating…"
 
@@ -49,7 +52,7 @@ METRICS = (
 class EstimateCell:
     """What the table knows about one preset: an Estimate, an error, or nothing yet."""
 
-    estimate: Any | None = None
+    estimate: Estimate | None = None
     error: str = ""
 
 

@@ -1,7 +1,8 @@
 """`emosum-tui train PRESET [--headless] [--run-dir DIR] [--resume]`: run one preset's training.
 
-The console starts exactly this as a subprocess (`core.rundir.launch_trainer`). torch and
-transformers are imported only when the command runs, never when the CLI is built.
+The console starts exactly this as a subprocess (`core.rundir.launch_trainer`) on the run's own
+`preset.toml`, which keeps the preset's name in its first line. The preset is parsed once, here.
+torch and transformers are imported only when the command runs, never when the CLI is built.
 """
 
 from __future__ import annotations

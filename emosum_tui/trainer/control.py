@@ -17,6 +17,7 @@ from emosum_tui.core.rundir import pid_alive
 from emosum_tui.trainer.health import OutputInUse
 
 LOCK_FILE = ".emosum-trainer.lock"
+LOCK_ATTEMPTS = 3  # a lock released or found dead between two looks is tried again, a few times
 
 
 class OutputLock:
@@ -39,7 +40,7 @@ class OutputLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"pid": os.getpid(), "run_dir": str(self.run_dir), "started": time.time()})
-        for _ in range(3):
+        for _ in range(LOCK_ATTEMPTS):
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:

@@ -1,7 +1,7 @@
 """Test-only fault injection, driven by the `EMOSUM_FAULT` environment variable.
 
 Real failures (a NaN loss, CUDA out of memory, a full disk, a frozen step) are hard to cause on
-demand on a 2-core CPU, so tests ask for them: `nan@3` makes the loss of optimizer step 3 NaN
+demand on a small CPU machine, so tests ask for them: `nan@3` makes the loss of optimizer step 3 NaN
 (through the real backward pass), `oom@2` raises torch's CUDA out-of-memory error in step 2,
 `sleep@3:8` sleeps 8 s inside step 3, `disk-full` (or `disk-full@4`) raises ENOSPC when the
 checkpoint of step 4 (default: the first) is saved. Several faults are joined with commas.
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 ENV = "EMOSUM_FAULT"
 KINDS = ("nan", "oom", "sleep", "disk-full")
+DEFAULT_SLEEP_SECONDS = 5.0  # `sleep@3` without seconds
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def parse_faults(text: str | None) -> list[Fault]:
             raise ValueError(f"{ENV}={text!r}: unknown fault {kind!r} (known: {', '.join(KINDS)})")
         try:
             step = int(step_text) if step_text else None
-            seconds = float(seconds_text) if seconds_text else (5.0 if kind == "sleep" else 0.0)
+            seconds = float(seconds_text) if seconds_text else (DEFAULT_SLEEP_SECONDS if kind == "sleep" else 0.0)
         except ValueError:
             raise ValueError(f"{ENV}={text!r}: {item!r} is not KIND@STEP[:SECONDS]") from None
         faults.append(Fault(kind, step, seconds))

@@ -12,6 +12,8 @@ from typing import TextIO
 
 from emosum_tui.core.events import CheckpointSaved, Done, Error, EvalResult, Event, Phase, RunStart, StepEnd, TrainPlan, Warn
 
+RECENT_STEPS = 50  # the printed s/step and ETA are the median of this many recent steps
+
 
 def format_duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
@@ -20,6 +22,8 @@ def format_duration(seconds: float) -> str:
 
 
 class HeadlessPrinter:
+    """A listener of the reporter: prints the events a person watching a terminal needs."""
+
     def __init__(self, logging_steps: int, out: TextIO | None = None) -> None:
         self.logging_steps = max(1, logging_steps)
         self.out = out or sys.stdout
@@ -64,7 +68,7 @@ class HeadlessPrinter:
             self.say(f"done ({event.reason}) after {event.steps} steps in {format_duration(event.seconds)}{loss}{where}")
 
     def _step(self, event: StepEnd) -> None:
-        self.recent = [*self.recent[-49:], event.step_seconds]
+        self.recent = [*self.recent[-(RECENT_STEPS - 1):], event.step_seconds]
         if event.loss is not None:
             self.losses = [*self.losses[-(self.logging_steps - 1):], event.loss] if self.logging_steps > 1 else [event.loss]
         if event.step % self.logging_steps and event.step != event.total_steps:

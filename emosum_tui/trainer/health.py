@@ -9,7 +9,12 @@ from __future__ import annotations
 import errno
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
+
+WINDOWS_DISK_FULL = (39, 112)  # ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
 
 
 class TrainingProblem(Exception):
@@ -50,7 +55,7 @@ class Diagnosed:
     advice: list[str] = field(default_factory=list)
 
 
-def _oom_advice(preset: Any | None, on_gpu: bool) -> list[str]:
+def _oom_advice(preset: Preset | None, on_gpu: bool) -> list[str]:
     advice = []
     if preset is not None:
         batch, accum = preset["train.batch_size"], preset["train.grad_accum"]
@@ -77,7 +82,7 @@ def _oom_advice(preset: Any | None, on_gpu: bool) -> list[str]:
     return advice
 
 
-def _nan_advice(preset: Any | None) -> list[str]:
+def _nan_advice(preset: Preset | None) -> list[str]:
     advice = []
     precision = preset["train.precision"] if preset is not None else ""
     if precision == "fp16":
@@ -95,7 +100,7 @@ def _nan_advice(preset: Any | None) -> list[str]:
 
 def _is_disk_full(exc: BaseException) -> bool:
     for item in _chain(exc):
-        if isinstance(item, OSError) and (item.errno == errno.ENOSPC or getattr(item, "winerror", None) in (39, 112)):
+        if isinstance(item, OSError) and (item.errno == errno.ENOSPC or getattr(item, "winerror", None) in WINDOWS_DISK_FULL):
             return True
         if "no space left on device" in str(item).lower() or "not enough space on the disk" in str(item).lower():
             return True
@@ -126,7 +131,7 @@ def traceback_tail(exc: BaseException, lines: int = 12) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def classify(exc: BaseException, preset: Any | None = None, on_gpu: bool = False) -> Diagnosed:
+def classify(exc: BaseException, preset: Preset | None = None, on_gpu: bool = False) -> Diagnosed:
     """The classification and advice for an exception that ended a run."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, KeyboardInterrupt):

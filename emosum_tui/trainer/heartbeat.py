@@ -12,9 +12,14 @@ from collections.abc import Callable
 
 from emosum_tui.core.events import EventWriter, Heartbeat
 
+HEARTBEAT_SECONDS = 2.0  # well inside the console's frozen threshold, so a live process never looks frozen
+JOIN_SECONDS = 5.0  # how long closing waits for the thread's last beat
+
 
 class HeartbeatThread:
-    def __init__(self, writer: EventWriter, where: Callable[[], tuple[int, str]], every: float = 2.0,
+    """Writes a `Heartbeat` every `every` seconds (and calls `also`) until stopped."""
+
+    def __init__(self, writer: EventWriter, where: Callable[[], tuple[int, str]], every: float = HEARTBEAT_SECONDS,
                  also: Callable[[], None] | None = None) -> None:
         self.writer = writer
         self.where = where  # () -> (step, phase), read from the training thread's state
@@ -39,4 +44,4 @@ class HeartbeatThread:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=JOIN_SECONDS)

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from emosum_tui.core.presets import Preset
 from emosum_tui.core.tokenizer_files import find_spiece, hf_hub_cache
 from emosum_tui.trainer.health import ModelNotAvailable
 
 TRUE = ("1", "true", "yes", "on")
+HUB_PROBE_SECONDS = 3.0  # an unreachable hub must not hold up the start of a run
+HTTPS_PORT = 443
 
 
 @dataclass
@@ -29,10 +32,10 @@ class LoadedModel:
     spiece: Path | None  # the SentencePiece model, copied next to the final model
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
     host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
     try:
-        with socket.create_connection((host, 443), timeout=timeout):
+        with socket.create_connection((host, HTTPS_PORT), timeout=timeout):
             return True
     except OSError:
         return False
@@ -42,7 +45,7 @@ def hub_offline() -> bool:
     return any(os.environ.get(name, "").lower() in TRUE for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
-def build_demo(preset: Any) -> LoadedModel:
+def build_demo(preset: Preset) -> LoadedModel:
     """A tiny mT5 from the preset's inline config; seeded, so the same preset gives the same weights."""
     import torch
     from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
@@ -64,7 +67,7 @@ def build_demo(preset: Any) -> LoadedModel:
     return LoadedModel(model, tokenizer, f"config-built mT5 (vocab {len(tokenizer)})", spiece)
 
 
-def load_pretrained(preset: Any) -> LoadedModel:
+def load_pretrained(preset: Preset) -> LoadedModel:
     """A local folder or a hub name, never a silent download on an offline machine."""
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -85,7 +88,7 @@ def load_pretrained(preset: Any) -> LoadedModel:
     return LoadedModel(model, tokenizer, source, find_spiece(preset, build=False))
 
 
-def load_model(preset: Any) -> LoadedModel:
+def load_model(preset: Preset) -> LoadedModel:
     loaded = build_demo(preset) if preset.builds_model_from_config else load_pretrained(preset)
     if preset["model.gradient_checkpointing"]:
         loaded.model.config.use_cache = False  # the cache is useless (and warned about) with checkpointing

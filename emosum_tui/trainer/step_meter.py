@@ -12,9 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+IGNORE_INDEX = -100  # a label the loss skips (padding): not a token the step trained on
+
 
 @dataclass
 class StepTotals:
+    """One optimizer step's sums over its micro-batches."""
+
     loss: float | None
     samples: int
     tokens: int
@@ -34,7 +38,7 @@ class StepMeter:
         self.grad_norm: float | None = None
 
     def add_batch(self, inputs: dict[str, Any]) -> None:
-        """Count rows and non-padding tokens (source attention mask + labels that are not -100)."""
+        """Count rows and non-padding tokens (source attention mask + labels that are not IGNORE_INDEX)."""
         ids = inputs.get("input_ids")
         self.samples += int(ids.shape[0]) if ids is not None else 0
         mask = inputs.get("attention_mask")
@@ -43,7 +47,7 @@ class StepMeter:
         if mask is not None:
             tokens += int(mask.sum().item())
         if labels is not None:
-            tokens += int((labels != -100).sum().item())
+            tokens += int((labels != IGNORE_INDEX).sum().item())
         self.tokens += tokens
         self.micro_batches += 1
 

@@ -18,9 +18,10 @@ from emosum_tui.trainer.environment import DeviceChoice
 from emosum_tui.trainer.event_callback import EventCallback
 from emosum_tui.trainer.faults import FaultPlan
 from emosum_tui.trainer.reporter import Reporter
-from emosum_tui.trainer.step_meter import StepMeter
+from emosum_tui.trainer.step_meter import IGNORE_INDEX, StepMeter
 
 FINAL_DIR = "final"
+HALF_PRECISION_PAD_MULTIPLE = 8  # bf16/fp16 tensor cores run fastest on lengths that are multiples of 8
 
 
 def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: bool, headless: bool) -> Any:
@@ -108,8 +109,8 @@ def build_trainer(preset: Preset, loaded: Any, data: Any, device: DeviceChoice, 
 
     args = training_arguments(preset, device.precision, device.use_cpu, data.validation is not None, headless)
     collator = DataCollatorForSeq2Seq(
-        loaded.tokenizer, model=loaded.model, label_pad_token_id=-100,
-        pad_to_multiple_of=8 if device.precision in ("bf16", "fp16") else None,
+        loaded.tokenizer, model=loaded.model, label_pad_token_id=IGNORE_INDEX,
+        pad_to_multiple_of=HALF_PRECISION_PAD_MULTIPLE if device.precision in ("bf16", "fp16") else None,
     )
     meter = StepMeter()
     plan = {"train_rows": data.train_rows, "eval_rows": data.validation_rows, "device": device.device, "precision": device.precision}

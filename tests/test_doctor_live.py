@@ -9,7 +9,8 @@ import pytest
 
 from emosum_tui.core.events import parse_event, read_events
 from emosum_tui.doctor.live import DIAGNOSIS_FILE, LiveDiagnoser, read_diagnoses
-from emosum_tui.doctor.live_rules import LiveWindow, diagnose
+from emosum_tui.doctor.live_rules import diagnose
+from emosum_tui.doctor.live_window import LiveWindow
 from emosum_tui.monitor.resources import sample_from_dict
 
 SCENARIOS = Path(__file__).parent / "scenarios"

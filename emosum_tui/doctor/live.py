@@ -26,7 +26,8 @@ from emosum_tui.core.events import (
 )
 from emosum_tui.core.presets import Preset, PresetError, load_preset
 from emosum_tui.doctor.findings import Finding
-from emosum_tui.doctor.live_rules import LiveWindow, diagnose
+from emosum_tui.doctor.live_rules import diagnose
+from emosum_tui.doctor.live_window import LiveWindow
 from emosum_tui.monitor.resources import ResourceSample
 
 DIAGNOSIS_FILE = "diagnosis.jsonl"

@@ -1,160 +1,39 @@
 """Live diagnosis: why is this run slow (or failing), from its events and resource samples.
 
-Each rule is a pure function of a `LiveWindow` (the run's recent events plus a sequence of
-`ResourceSample`s) that returns a `Finding` with the numbers it saw, or None. Tests feed
-recorded sequences (tests/scenarios/); the console feeds the live ones. `RULES` lists them
-likeliest cause first: a CPU run next to an idle GPU explains a 100 s step before anything else.
+Each rule is a pure function of a `LiveWindow` (`live_window`) that returns a `Finding` with the
+numbers it saw, or None. Tests feed recorded sequences (tests/scenarios/); the console feeds the
+live ones. `RULES` lists them likeliest cause first: a CPU run next to an idle GPU explains a
+100 s step before anything else. The speed rules live here, the loss rules in `live_loss_rules`.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TypeVar
+from collections.abc import Callable
 
-from emosum_tui.core.events import CheckpointSaved, Event, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.events import CheckpointSaved, RunStart, TrainPlan
 from emosum_tui.doctor.findings import Finding, gib, worst_first
-from emosum_tui.monitor.resources import GpuReading, ResourceSample
+from emosum_tui.doctor.live_loss_rules import loss_flat, loss_not_finite
+from emosum_tui.doctor.live_window import LiveWindow, gpu_text, mean_known, median_text, trainer_cpu_text
 
 GPU_IDLE_UTIL = 15.0  # % below which a GPU counts as idle
 VRAM_FULL = 0.95  # share of VRAM that counts as full (the spill zone on Windows)
 VRAM_HEADROOM = 0.8  # share of VRAM a larger micro-batch may be planned to reach
+GPU_BUSY_UTIL = 50.0  # % at or above which a GPU counts as busy (below it, it waits for the CPU)
+SPILL_GPU_UTIL = 60.0  # % a GPU spilling VRAM stays below: it waits on system RAM
+VRAM_FULL_SHARE = 0.6  # share of samples with VRAM full that makes the spill pattern
 ERRATIC_CV = 0.35  # step-time coefficient of variation that counts as erratic
 CPU_BOUND_CORE = 85.0  # trainer CPU % (100 = one core) that counts as a saturated main thread
-SPIKE_FACTOR = 3.0  # a save this many times a median step is a spike
+SPIKE_FACTOR = 3.0  # a save this many times a median step is a spike ...
+SPIKE_MIN_SECONDS = 1.0  # ... and at least this long: a sub-second save costs nothing worth a finding
+SPIKE_WARNING_SHARE = 0.10  # share of the wall time in save spikes that makes them a warning
 THROTTLE_SHARE = 0.5  # share of busy samples that must be throttled
 SYSTEM_SATURATED = 85.0  # system CPU % (of all cores) at which processes wait for a core
 OTHERS_SHARE = 0.25  # share of the machine's cores that other processes must take to be named
-
-E = TypeVar("E", bound=Event)
-
-
-@dataclass(frozen=True)
-class LiveWindow:
-    """What a rule may look at: events (all of the run so far, or a recent tail) and recent samples.
-
-    The views of one kind of event (`steps`, `plan`...) are computed once per window: the rules
-    ask for them a dozen times, and after 5,000 steps each scan of the events was 2 ms. A caller
-    that already holds the events by kind (the live diagnoser) passes them as `by_kind`."""
-
-    events: Sequence[Event]
-    samples: Sequence[ResourceSample]
-    warmup_steps: int = 0
-    save_steps: int | None = None
-    precision: str = ""  # the preset's train.precision ("" = unknown)
-    learning_rate: float | None = None
-    by_kind: dict[type, list[Event]] | None = field(default=None, repr=False, compare=False)  # `events` sorted by type
-
-    @cached_property
-    def _by_kind(self) -> dict[type, list[Event]]:
-        if self.by_kind is not None:
-            return self.by_kind
-        kinds: dict[type, list[Event]] = {}
-        for event in self.events:
-            kinds.setdefault(type(event), []).append(event)
-        return kinds
-
-    def of_kind(self, kind: type[E]) -> list[E]:
-        """The window's events of one kind, in log order."""
-        return self._by_kind.get(kind, [])  # type: ignore[return-value]
-
-    @cached_property
-    def plan(self) -> TrainPlan | None:
-        plans = self.of_kind(TrainPlan)
-        return plans[-1] if plans else None
-
-    @cached_property
-    def device(self) -> str:
-        """The trainer's device as it reported it ("cpu", "cuda:0"); before the train plan, what its
-        environment said at start (torch cannot use CUDA -> "cpu"); "" when nothing is known yet."""
-        plan = self.plan
-        if plan and plan.device:
-            return plan.device.lower()
-        starts = [e for e in self.of_kind(RunStart) if e.environment.cuda_available is not None]
-        if starts:
-            return "cuda" if starts[-1].environment.cuda_available else "cpu"
-        return ""
-
-    @property
-    def device_source(self) -> str:
-        plan = self.plan
-        return "train plan" if plan and plan.device else "trainer environment"
-
-    @property
-    def on_cpu(self) -> bool:
-        return self.device.startswith("cpu")
-
-    @property
-    def on_gpu(self) -> bool:
-        return self.device.startswith("cuda")
-
-    @property
-    def steps(self) -> list[StepEnd]:
-        return self.of_kind(StepEnd)
-
-    @property
-    def begins(self) -> list[StepBegin]:
-        return self.of_kind(StepBegin)
-
-    @cached_property
-    def _step_seconds(self) -> list[float]:
-        done = [e.step_seconds for e in self.steps if e.step_seconds > 0]
-        begins = self.begins
-        if begins and self.samples and (not self.steps or self.steps[-1].step < begins[-1].step):
-            running = self.samples[-1].t - begins[-1].t
-            if running > 0 and (not done or running > max(done)):
-                done.append(running)
-        return done
-
-    def step_seconds(self) -> list[float]:
-        """Finished steps' durations, plus the one still running when it is already longer than them all."""
-        return list(self._step_seconds)
-
-    def gpu_index(self) -> int:
-        device = self.device
-        if ":" in device:
-            try:
-                return int(device.split(":", 1)[1])
-            except ValueError:
-                return 0
-        return 0
-
-    def gpu_readings(self, index: int | None = None) -> list[GpuReading]:
-        """Readings of one GPU across the samples (the trainer's, by default)."""
-        index = self.gpu_index() if index is None else index
-        return [g for s in self.samples for g in s.gpus if g.index == index]
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return statistics.fmean(known) if known else None
-
-
-def _median_text(seconds: list[float]) -> str:
-    if not seconds:
-        return "no step finished yet"
-    median = statistics.median(seconds)
-    shown = f"{median:.1f}" if median >= 1 else f"{median:.2f}"  # a 0.13 s step is not "0.1 s"
-    return f"median {shown} s/step over {len(seconds)} steps"
-
-
-def _trainer_cpu_text(window: LiveWindow) -> str:
-    cpu = _mean([s.trainer_cpu_percent for s in window.samples])
-    if cpu is None:
-        return "trainer CPU not measured"
-    cores = window.samples[-1].cpu_count
-    return f"trainer CPU {cpu:.0f}% (100% = one core; {cores} logical cores)"
-
-
-def _gpu_text(readings: list[GpuReading]) -> str:
-    first = readings[-1]
-    util = _mean([g.util_percent for g in readings])
-    used = _mean([g.memory_used for g in readings])
-    util_text = "util not readable" if util is None else f"util {util:.0f}% avg over {len(readings)} samples"
-    return f"GPU {first.index} {first.name}: {util_text}, {gib(used)} of {gib(first.memory_total)} used"
+OTHERS_MIN_CORES = 0.5  # ... and at least this many cores
+MIN_SAMPLES = 3  # resource samples (or measured steps) a rule needs before it judges
+SPILL_MIN_STEPS = 4  # measured steps before step times can look erratic
+MAX_SUGGESTED_WORKERS = 4  # DataLoader workers to suggest at most (one core stays with the trainer)
 
 
 def _batch_fix(window: LiveWindow) -> str:
@@ -181,7 +60,7 @@ def cpu_while_gpu_idle(window: LiveWindow) -> Finding | None:
     if not gpus:
         return None
     by_index = {g.index for g in gpus}
-    idle = [i for i in sorted(by_index) if (_mean([g.util_percent for g in gpus if g.index == i]) or 0.0) < GPU_IDLE_UTIL]
+    idle = [i for i in sorted(by_index) if (mean_known([g.util_percent for g in gpus if g.index == i]) or 0.0) < GPU_IDLE_UTIL]
     if not idle:
         return None
     readings = [g for g in gpus if g.index == idle[0]]
@@ -189,8 +68,8 @@ def cpu_while_gpu_idle(window: LiveWindow) -> Finding | None:
         "cpu-while-gpu-idle",
         "error",
         "training runs on the CPU while the NVIDIA GPU is idle",
-        f"trainer device = {window.device} ({window.device_source}); {_gpu_text(readings)}; {_median_text(window.step_seconds())}; "
-        f"{_trainer_cpu_text(window)}",
+        f"trainer device = {window.device} ({window.device_source}); {gpu_text(readings)}; {median_text(window.step_seconds())}; "
+        f"{trainer_cpu_text(window)}",
         "torch here is a CPU-only build or cannot use CUDA: install the CUDA build "
         "(pip install torch --index-url https://download.pytorch.org/whl/cu124; `emosum-tui doctor` gives the exact command "
         "for this driver), then resume the run",
@@ -206,7 +85,7 @@ def cpu_training(window: LiveWindow) -> Finding | None:
         "cpu-training",
         "info",
         "training on the CPU (no NVIDIA GPU)",
-        f"trainer device = {window.device}; {note}; {_median_text(window.step_seconds())}; {_trainer_cpu_text(window)}",
+        f"trainer device = {window.device}; {note}; {median_text(window.step_seconds())}; {trainer_cpu_text(window)}",
         "expected on this machine; for mt5-base use a machine with an NVIDIA GPU, or a smaller preset (fast/demo) here",
     )
 
@@ -217,12 +96,12 @@ def vram_spill(window: LiveWindow) -> Finding | None:
         return None
     readings = [g for g in window.gpu_readings() if g.memory_used is not None and g.memory_total]
     seconds = [e.step_seconds for e in window.steps if e.step_seconds > 0]
-    if len(readings) < 3 or len(seconds) < 4:
+    if len(readings) < MIN_SAMPLES or len(seconds) < SPILL_MIN_STEPS:
         return None
     full = [g for g in readings if g.memory_used / g.memory_total >= VRAM_FULL]  # type: ignore[operator]
-    util = _mean([g.util_percent for g in readings])
+    util = mean_known([g.util_percent for g in readings])
     cv = statistics.pstdev(seconds) / statistics.fmean(seconds)
-    if len(full) < 0.6 * len(readings) or util is None or util >= 60 or cv < ERRATIC_CV:
+    if len(full) < VRAM_FULL_SHARE * len(readings) or util is None or util >= SPILL_GPU_UTIL or cv < ERRATIC_CV:
         return None
     peak = max(g.memory_used for g in readings)  # type: ignore[type-var]
     return Finding(
@@ -231,7 +110,7 @@ def vram_spill(window: LiveWindow) -> Finding | None:
         "GPU memory is full and steps are erratic: likely spilling into shared system memory",
         f"{readings[-1].name}: {gib(peak)} of {gib(readings[-1].memory_total)} used ({peak / readings[-1].memory_total:.0%}) "
         f"in {len(full)}/{len(readings)} samples, util {util:.0f}% avg; step times {min(seconds):.1f}-{max(seconds):.1f} s "
-        f"(variation {cv:.0%}, {_median_text(seconds)})",
+        f"(variation {cv:.0%}, {median_text(seconds)})",
         _batch_fix(window),
     )
 
@@ -251,22 +130,22 @@ def _batch_growth(plan: TrainPlan | None, used: int, total: int) -> int:
 def input_bound(window: LiveWindow) -> Finding | None:
     """The GPU waits on the trainer's main thread. With VRAM to spare and grad-accum > 1 the
     likeliest cause is micro-batches too small for the GPU: each one is thousands of small
-    kernels that one Python thread launches (measured on an H100, `full` at 2 x 4: GPU ~17%
-    busy, trainer 100% of one core, 0.61 s/step; the same effective batch as 8 x 1: 0.21 s/step).
-    Otherwise it is the input pipeline (collation on the main thread)."""
+    kernels that one Python thread launches, so fewer, larger micro-batches at the same
+    effective batch keep the GPU busy. Otherwise it is the input pipeline (collation on the main
+    thread)."""
     if not window.on_gpu:
         return None
     readings = window.gpu_readings()
-    util = _mean([g.util_percent for g in readings])
-    cpu = _mean([s.trainer_cpu_percent for s in window.samples])
-    if util is None or cpu is None or len(readings) < 3 or util >= 50 or cpu < CPU_BOUND_CORE:
+    util = mean_known([g.util_percent for g in readings])
+    cpu = mean_known([s.trainer_cpu_percent for s in window.samples])
+    if util is None or cpu is None or len(readings) < MIN_SAMPLES or util >= GPU_BUSY_UTIL or cpu < CPU_BOUND_CORE:
         return None
     full = [g for g in readings if g.memory_used and g.memory_total and g.memory_used / g.memory_total >= VRAM_FULL]
-    if len(full) >= 0.6 * len(readings):
+    if len(full) >= VRAM_FULL_SHARE * len(readings):
         return None  # that is the spill pattern, not the input pipeline
     cores = window.samples[-1].cpu_count
-    workers = max(1, min(4, cores - 1))
-    evidence = f"{_gpu_text(readings)}; {_trainer_cpu_text(window)}, system CPU {_mean([s.cpu_percent for s in window.samples]):.0f}%"
+    workers = max(1, min(MAX_SUGGESTED_WORKERS, cores - 1))
+    evidence = f"{gpu_text(readings)}; {trainer_cpu_text(window)}, system CPU {mean_known([s.cpu_percent for s in window.samples]):.0f}%"
     used = max((g.memory_used or 0) for g in readings)
     total = readings[-1].memory_total or 0
     plan = window.plan
@@ -276,7 +155,7 @@ def input_bound(window: LiveWindow) -> Finding | None:
             "small-batches",
             "warning",
             f"the GPU waits for the CPU: micro-batches of {plan.batch_size} are too small for it",
-            f"{evidence}; micro-batch {plan.batch_size} x grad-accum {plan.grad_accum}, {_median_text(window.step_seconds())}",
+            f"{evidence}; micro-batch {plan.batch_size} x grad-accum {plan.grad_accum}, {median_text(window.step_seconds())}",
             f"train.batch_size = {plan.batch_size * k} with train.grad_accum = {plan.grad_accum // k} (same effective batch "
             f"{plan.batch_size * plan.grad_accum}: {k}x fewer micro-batches, so {k}x fewer kernel launches per step; "
             f"VRAM grows with the micro-batch: keep it below {VRAM_HEADROOM:.0%})",
@@ -295,20 +174,20 @@ def cpu_contention(window: LiveWindow) -> Finding | None:
     """Every core is busy and other processes (a notebook, another run, a scan) hold a good share
     of them: the trainer waits for CPU, on a CPU run for its math, on a GPU run to feed the GPU."""
     samples = [s for s in window.samples if s.trainer_cpu_percent is not None]
-    if len(samples) < 3:
+    if len(samples) < MIN_SAMPLES:
         return None
     cores = samples[-1].cpu_count
     system = statistics.fmean(s.cpu_percent for s in samples)
     trainer_cores = statistics.fmean(s.trainer_cpu_percent or 0.0 for s in samples) / 100
     others = system / 100 * cores - trainer_cores
-    if system < SYSTEM_SATURATED or others < max(0.5, OTHERS_SHARE * cores):
+    if system < SYSTEM_SATURATED or others < max(OTHERS_MIN_CORES, OTHERS_SHARE * cores):
         return None
     return Finding(
         "cpu-contention",
         "warning",
         f"other processes use {others:.1f} of {cores} cores: the trainer competes for the CPU",
         f"system CPU {system:.0f}% of {cores} logical cores, the trainer {trainer_cores:.1f} cores, everything else "
-        f"{others:.1f} cores (mean of {len(samples)} samples); {_median_text(window.step_seconds())}",
+        f"{others:.1f} cores (mean of {len(samples)} samples); {median_text(window.step_seconds())}",
         "close or pause what else is running (Windows: Task Manager > Processes, sorted by CPU; Linux/macOS: top), "
         "or wait for it to finish; this console itself uses 1-2% of one core",
     )
@@ -319,7 +198,7 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     saves = window.of_kind(CheckpointSaved)
     steps = window.steps
     seconds = [e.step_seconds for e in steps if e.step_seconds > 0]
-    if not saves or len(seconds) < 3:
+    if not saves or len(seconds) < MIN_SAMPLES:
         return None
     median = statistics.median(seconds)
     end_t = {e.step: e.t for e in steps}
@@ -331,7 +210,7 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
         if any(end_t.get(save.step, 0.0) < t < begin_t.get(save.step + 1, 0.0) for t in restarts):
             gap = 0.0  # a stop, then a resume: the wait was the user's, not the save's
         costs.append((save, max(save.seconds, gap)))
-    spikes = [(s, c) for s, c in costs if c >= SPIKE_FACTOR * median and c >= 1.0]
+    spikes = [(s, c) for s, c in costs if c >= SPIKE_FACTOR * median and c >= SPIKE_MIN_SECONDS]
     if not spikes:
         return None
     spent = sum(c for _, c in spikes)
@@ -341,7 +220,7 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     save_steps = window.save_steps
     return Finding(
         "checkpoint-spikes",
-        "warning" if share >= 0.10 else "info",
+        "warning" if share >= SPIKE_WARNING_SHARE else "info",
         "step time spikes at save steps: checkpoint writing",
         f"saves took {listed} vs median {median:.2f} s/step; {share:.0%} of the wall time so far",
         (f"raise save.steps (now {save_steps}); " if save_steps else "raise save.steps; ")
@@ -352,8 +231,8 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
 
 def throttling(window: LiveWindow) -> Finding | None:
     """The busy GPU runs below its clocks: too hot or at its power limit."""
-    busy = [g for g in window.gpu_readings() if (g.util_percent or 0) >= 50]
-    if len(busy) < 3:
+    busy = [g for g in window.gpu_readings() if (g.util_percent or 0) >= GPU_BUSY_UTIL]
+    if len(busy) < MIN_SAMPLES:
         return None
     throttled = [g for g in busy if g.throttle_reasons]
     if len(throttled) < THROTTLE_SHARE * len(busy):
@@ -374,52 +253,6 @@ def throttling(window: LiveWindow) -> Finding | None:
         else "use the high-performance power plan and keep a laptop plugged in; a raised power limit (nvidia-smi -pl) helps if allowed"
     )
     return Finding("gpu-throttling", "warning", "the GPU is throttling: " + ("too hot" if thermal else "at its power limit"), evidence, fix)
-
-
-def loss_not_finite(window: LiveWindow) -> Finding | None:
-    """NaN or inf loss: training has diverged; mT5 in fp16 is the usual cause."""
-    bad = [e for e in window.steps if e.loss is not None and not math.isfinite(e.loss)]
-    if not bad:
-        return None
-    first = bad[0]
-    precision = window.plan.precision if window.plan and window.plan.precision else window.precision
-    evidence = f"loss = {first.loss} at step {first.step}"
-    if first.learning_rate is not None:
-        evidence += f", learning rate {first.learning_rate:.2e}"
-    if first.grad_norm is not None:
-        evidence += f", grad norm {first.grad_norm}"
-    evidence += f"; {len(bad)} non-finite steps; precision {precision or 'unknown'}"
-    if "fp16" in precision:
-        fix = "set train.precision = \"bf16\" (GPU with bf16) or \"fp32\": mT5 overflows in fp16; resume from the last checkpoint"
-    else:
-        lr = window.learning_rate
-        fix = (f"halve train.learning_rate (now {lr:g})" if lr else "lower train.learning_rate") + \
-            "; keep train.grad_clip = 1.0 (AdamW); resume from the last checkpoint before the NaN"
-    return Finding("loss-nan", "error", "the loss is NaN/inf: training diverged", evidence, fix)
-
-
-def loss_flat(window: LiveWindow) -> Finding | None:
-    """After warm-up the loss should fall; the same level at the end of the window as at its start says it is not learning."""
-    warmup = window.warmup_steps
-    losses = [(e.step, e.loss) for e in window.steps if e.step > warmup and e.loss is not None and math.isfinite(e.loss)]
-    if len(losses) < 20:
-        return None
-    k = max(5, len(losses) // 4)
-    head, tail = losses[:k], losses[-k:]
-    early, late = statistics.fmean(v for _, v in head), statistics.fmean(v for _, v in tail)
-    if late < 0.98 * early:
-        return None
-    lr = window.learning_rate
-    return Finding(
-        "loss-flat",
-        "warning",
-        "the loss is not decreasing after warm-up",
-        f"mean loss {early:.3f} over steps {head[0][0]}-{head[-1][0]} vs {late:.3f} over steps {tail[0][0]}-{tail[-1][0]} "
-        f"(warm-up {window.warmup_steps} steps)",
-        (f"check train.learning_rate (now {lr:g}): " if lr else "check train.learning_rate: ")
-        + "AdamW ~5e-5-3e-4, Adafactor ~1e-3 for T5; check the data with `emosum-tui data check` (targets that repeat one template "
-        "give a loss that stops early)",
-    )
 
 
 Rule = Callable[[LiveWindow], Finding | None]

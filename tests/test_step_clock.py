@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emosum_tui.core.events import (
-    CheckpointSaved,
-    Done,
-    EvalResult,
-    Heartbeat,
-    Phase,
-    RunStart,
-    StepBegin,
-    StepEnd,
-    TrainPlan,
-)
+from emosum_tui.core.events import CheckpointSaved, Done, EvalResult, Heartbeat, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import RunStatus
 from emosum_tui.monitor.step_clock import (
     DEAD,

@@ -171,14 +171,14 @@ class TrainPlan(Event):
 
     kind: ClassVar[str] = "train_plan"
     total_steps: int = 0
-    start_step: int = 0
+    start_step: int = 0  # > 0 when resumed from a checkpoint
     epochs: float = 0.0
     train_rows: int = 0
     eval_rows: int = 0
-    batch_size: int = 0
+    batch_size: int = 0  # the micro-batch, per device
     grad_accum: int = 0
-    device: str = ""
-    precision: str = ""
+    device: str = ""  # "cpu" or "cuda:0 (<name>)"
+    precision: str = ""  # what actually runs: bf16, fp16 or fp32
 
 
 @dataclass
@@ -241,7 +241,7 @@ class Warn(Event):
     """Something the user should know that does not stop the run (a CPU-only torch, no checkpoint)."""
 
     kind: ClassVar[str] = "warning"
-    code: str = ""
+    code: str = ""  # what it is about: "device", "estimate", "no-checkpoint", "bad-rows"...
     message: str = ""
 
 
@@ -250,10 +250,10 @@ class Diagnosis(Event):
     """A finding of the live diagnosis (doctor): why it is slow or failing, with evidence."""
 
     kind: ClassVar[str] = "diagnosis"
-    code: str = ""
-    severity: str = "info"
+    code: str = ""  # the rule that fired ("vram-spill")
+    severity: str = "info"  # "info", "warning" or "error"
     message: str = ""
-    evidence: str = ""
+    evidence: str = ""  # the figures the rule saw
     fix: str = ""
 
 
@@ -263,7 +263,7 @@ class Error(Event):
 
     kind: ClassVar[str] = "error"
     classification: str = "other"
-    type: str = ""
+    type: str = ""  # the exception's class name
     message: str = ""
     traceback_tail: str = ""
     advice: list[str] = field(default_factory=list)
@@ -295,13 +295,19 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
-def parse_event(line: str) -> Event | None:
-    """One event from one line, or None for a line that is not one we know (skipped)."""
+def json_object(line: str) -> dict[str, Any] | None:
+    """One line of a JSON-lines log as an object; None for anything else (a torn or stray line)."""
     try:
         body = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(body, dict):
+    return body if isinstance(body, dict) else None
+
+
+def parse_event(line: str) -> Event | None:
+    """One event from one line, or None for a line that is not one we know (skipped)."""
+    body = json_object(line)
+    if body is None:
         return None
     cls = EVENT_TYPES.get(body.get("kind", ""))
     if cls is None:

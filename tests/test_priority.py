@@ -18,7 +18,7 @@ import pytest
 
 from emosum_tui.core.events import EVENTS_FILE, RunStart, read_events
 from emosum_tui.core.priority import CONSOLE_NICE
-from emosum_tui.ui.screens.training import kill_process_tree
+from emosum_tui.ui.screens.confirm_kill import kill_process_tree
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
 

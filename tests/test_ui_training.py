@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.app import App
+from support.pilot import SIZE, ScreenApp, wait_for
+from support.recorded_runs import T0, write_finished_run, write_live_prefix, write_started
 
 from emosum_tui.core.events import (
     EVENTS_FILE,
@@ -28,12 +29,12 @@ from emosum_tui.core.events import (
     StepBegin,
     StepEnd,
     TrainPlan,
-    Warn,
 )
 from emosum_tui.core.rundir import RunStatus, stop_file, write_status
 from emosum_tui.monitor.step_clock import StallPolicy
+from emosum_tui.ui.collections_hold import GC_YOUNG
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
-from emosum_tui.ui.screens.training import BUSY_FRAME_SECONDS, GC_YOUNG, TrainingScreen
+from emosum_tui.ui.screens.training import BUSY_FRAME_SECONDS, TrainingScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.live_text import LiveText
@@ -43,65 +44,6 @@ from emosum_tui.ui.widgets.step_panel import StepPanel
 from emosum_tui.ui.widgets.step_time_plot import StepTimePlot
 
 pytestmark = pytest.mark.anyio
-
-T0 = 1_700_000_000.0
-SIZE = (160, 50)
-
-
-def write_started(writer: EventWriter, run_dir: Path, t: float, pid: int, total: int) -> None:
-    writer.write(RunStart(t=t, preset="demo", run_dir=str(run_dir), output_dir="model/demo", pid=pid,
-                          environment={"torch": "2.13.0+cpu", "torch_cpu_only_build": True}))
-    writer.write(Phase(t=t, name="loading_model"))
-    writer.write(Phase(t=t + 1, name="tokenising", done=160, total=160))
-    writer.write(TrainPlan(t=t + 2, total_steps=total, train_rows=160, eval_rows=40, batch_size=8, grad_accum=1,
-                           device="cpu", precision="fp32", epochs=2))
-    writer.write(Phase(t=t + 2, name="training"))
-
-
-def write_finished_run(run_dir: Path, steps: int = 40, t0: float = T0, reason: str = "completed", pid: int = 999_999) -> Path:
-    """A whole recorded run: steps with a decreasing loss, two evals and checkpoints, a warning, done."""
-    writer = EventWriter(run_dir / EVENTS_FILE)
-    write_started(writer, run_dir, t0, pid, steps)
-    t = t0 + 2
-    for n in range(1, steps + 1):
-        writer.write(StepBegin(t=t, step=n, epoch=(n - 1) / 20))
-        dt = 1.5 if n == 1 else 0.25 + 0.05 * (n % 3)
-        t += dt
-        writer.write(StepEnd(t=t, step=n, total_steps=steps, epoch=n / 20, loss=8.0 * 0.95**n, learning_rate=1e-3,
-                             step_seconds=dt, samples_per_second=8 / dt, tokens_per_second=2000 / dt))
-        if n % 20 == 0:
-            writer.write(Phase(t=t, name="evaluating"))
-            t += 2
-            writer.write(EvalResult(t=t, step=n, metrics={"eval_loss": 8.2 * 0.95**n}, seconds=2.0))
-            writer.write(Phase(t=t, name="saving"))
-            t += 1
-            writer.write(CheckpointSaved(t=t, step=n, path=f"model/demo/checkpoint-{n}", bytes=12_345_678, seconds=1.0))
-    writer.write(Warn(t=t, code="low-diversity", message="targets are mostly one template"))
-    final = "model/demo/final" if reason == "completed" else None
-    writer.write(Done(t=t + 1, reason=reason, final_path=final, steps=steps, seconds=t + 1 - t0, train_loss=1.2))
-    writer.close()
-    return run_dir
-
-
-class ScreenApp(App):
-    """The training screen alone, as `EmosumApp(watch=...)` shows it."""
-
-    def __init__(self, screen: TrainingScreen) -> None:
-        super().__init__()
-        self.training = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.training)
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.05) -> float:
-    """Pause the pilot until `condition()` holds; returns the wall time it became true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await pilot.pause(step)
-    return time.time()
 
 
 async def test_finished_run_shows_history_final_model_and_no_clock(tmp_path: Path):
@@ -389,13 +331,6 @@ def sleeper() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
 
 
-def write_live_prefix(run_dir: Path, pid: int) -> None:
-    writer = EventWriter(run_dir / EVENTS_FILE)
-    write_started(writer, run_dir, time.time(), pid, 100)
-    writer.write(StepBegin(step=1))
-    writer.close()
-
-
 async def test_stop_key_writes_the_stop_request(tmp_path: Path):
     process = sleeper()
     try:
@@ -619,7 +554,7 @@ async def test_the_presets_stall_threshold_calls_a_hung_step_stalled_at_that_thr
 
 
 async def test_watch_stall_after_wins_over_the_presets_threshold(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from emosum_tui.ui.screens.training import preset_stall_after
+    from emosum_tui.ui.stall_threshold import preset_stall_after
 
     write_preset_as_run(tmp_path / "run", 1.5)
     write_preset_as_run(tmp_path / "automatic", 0)

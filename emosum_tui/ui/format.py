@@ -8,7 +8,10 @@ Windows Explorer's free-space figures people compare them with.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emosum_tui.core.events import Environment
 
 _BYTE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -131,3 +134,14 @@ def percent(share: float | None) -> str:
     if pct < 1:
         return f"{pct:.1f}%"
     return f"{pct:.0f}%"
+
+
+def torch_build_text(environment: Environment) -> str:
+    """"2.3.1 CPU-only build" says at a glance why a GPU machine runs at CPU speed."""
+    version = environment.torch
+    if not version:
+        return ""
+    if environment.torch_cpu_only_build:
+        return f"{version} [b red]CPU-only build[/b red]"
+    cuda = environment.torch_cuda_build
+    return f"{version} (CUDA {cuda})" if cuda else version

@@ -1,6 +1,8 @@
-"""Kill is the last resort (no checkpoint), so it asks first; stop is the gentle way."""
+"""Kill is the last resort (no checkpoint), so it asks first; stop is the gentle way. `kill_process_tree` kills."""
 
 from __future__ import annotations
+
+import contextlib
 
 from textual import on
 from textual.app import ComposeResult
@@ -8,6 +10,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
+
+
+def kill_process_tree(pid: int) -> None:
+    """Kill the trainer and its children (dataloader workers); psutil works the same on Windows."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=5)
 
 
 class ConfirmKillScreen(ModalScreen[bool]):

@@ -9,9 +9,6 @@ flagged while it is still running.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
 import subprocess
 import time
 from dataclasses import replace
@@ -31,8 +28,11 @@ from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_statu
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
+from emosum_tui.ui.collections_hold import CollectionsHold
+from emosum_tui.ui.format import torch_build_text
 from emosum_tui.ui.messages import StartRun
-from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen
+from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen, kill_process_tree
+from emosum_tui.ui.stall_threshold import policy_from_env, preset_stall_after
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
 from emosum_tui.ui.widgets.loss_plot import LossPlot
@@ -46,63 +46,11 @@ TICK_SECONDS = 0.2  # the alarm's resolution: a crossed threshold shows within t
 FRAME_SECONDS = 1.0  # everything that moves with the run is drawn in one frame a second (see `tick`)
 SLOW_FRAMES = 2  # the plots, the resources and the doctor's findings: every second frame, as nvitop
 BUSY_CPU_PERCENT = 90.0  # a machine this busy gives the console's CPU only by taking it from someone
-IDLE_CPU_PERCENT = 75.0  # ... and it counts as busy until it falls below this: a trainer on 1.8 of 2 cores reads 85-97%
+IDLE_CPU_PERCENT = 75.0  # ... and it counts as busy until it falls below this (a trainer's load swings)
 BUSY_FRAME_SECONDS = 3.0  # ... so it draws a third as often (plots every 6 s, as `top`); alarms still show at once
 BUSY_TICK_SECONDS = 0.5  # ... and reads the clock twice a second: an alarm shows within 0.5 s, still under the 1 s promised
 BUSY_POLL_SECONDS = 0.5  # ... and reads the event log twice a second
 ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process still runs
-GC_YOUNG = 7_000  # allocations between collections of Python's young objects while a run is shown (default 700)
-
-
-def torch_build_text(environment: Environment) -> str:
-    """"2.3.1 CPU-only build" says at a glance why a GPU machine runs at CPU speed."""
-    version = environment.torch
-    if not version:
-        return ""
-    if environment.torch_cpu_only_build:
-        return f"{version} [b red]CPU-only build[/b red]"
-    cuda = environment.torch_cuda_build
-    return f"{version} (CUDA {cuda})" if cuda else version
-
-
-def policy_from_env() -> StallPolicy:
-    """The default alarm, with `EMOSUM_STALL_AFTER` (set by `watch --stall-after`) as its explicit threshold."""
-    value = os.environ.get("EMOSUM_STALL_AFTER", "")
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        seconds = None
-    return StallPolicy(stall_after=seconds if seconds and seconds > 0 else None)
-
-
-def preset_stall_after(run_dir: Path) -> float | None:
-    """`alarm.stall_after_seconds` of the preset as run (`preset.toml`, written by the trainer),
-    when it is set (> 0); None for 0 (automatic), a missing file or key, or a file that does not parse."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        with (run_dir / PRESET_FILE).open("rb") as handle:
-            value = tomllib.load(handle).get("alarm", {}).get("stall_after_seconds", 0)
-    except (OSError, ValueError, AttributeError):
-        return None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
-
-
-def kill_process_tree(pid: int) -> None:
-    """Kill the trainer and its children (dataloader workers); psutil works the same on Windows."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.NoSuchProcess:
-        return
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(procs, timeout=5)
 
 
 class TrainingScreen(Screen):
@@ -131,7 +79,7 @@ class TrainingScreen(Screen):
         self.sample_resources = sample_resources
         policy = policy or policy_from_env()
         self.explicit_stall_after = policy.stall_after  # --stall-after / env: wins over the preset's
-        self.preset_read = False  # preset.toml has been read (the trainer writes it shortly after it starts)
+        self.preset_read = False  # preset.toml has been read (a run started elsewhere may not have it yet)
         self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir))
         self._preset_threshold()
         self.pid: int | None = process.pid if process is not None else None
@@ -155,7 +103,7 @@ class TrainingScreen(Screen):
         self.diagnosis_due = True
         self.history_loaded = False  # after the first batch, events are news, not history
         self._advice_available = False  # whether the footer offers 'a' (see check_action)
-        self.gc_threshold: tuple[int, ...] | None = None  # Python's own, while this screen's are set
+        self.collections = CollectionsHold()  # the loaded history, out of Python's collections while shown
 
     def compose(self) -> ComposeResult:
         yield PhaseHeader(id="phase-header")
@@ -183,21 +131,7 @@ class TrainingScreen(Screen):
 
     def on_unmount(self) -> None:
         self.diagnoser.close()
-        if self.gc_threshold is not None:  # this screen's objects may be collected again (see `_freeze_what_is_loaded`)
-            gc.unfreeze()
-            gc.set_threshold(*self.gc_threshold)
-
-    def _freeze_what_is_loaded(self) -> None:
-        """Leave what is alive once the run's history is read (the console's modules and widgets,
-        the history's events and points) out of Python's full garbage collections. They ran every
-        30-40 s on a watched `demo` and scanned ~90,000 objects, 60 ms each: 0.15% of a core, on a
-        machine whose every cycle is the trainer's. Then collect the young generation every
-        GC_YOUNG allocations, not 700: the events kept for the plots and the doctor survive it
-        anyway, and each collection scanned them again (52 -> 18 ms of collections a minute).
-        Undone when the screen closes."""
-        self.gc_threshold = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(GC_YOUNG, *self.gc_threshold[1:])
+        self.collections.release()
 
     def _cancelled(self) -> bool:
         from textual.worker import get_current_worker
@@ -225,13 +159,9 @@ class TrainingScreen(Screen):
     def tick(self) -> None:
         """The clock's reading. A change of state (slow, stalled, dead, finished…) and an alarm's
         running seconds show at once. Everything else that moves with the run is drawn together,
-        in one frame a second: the step panel, the banner's "running: step n", the phase and its
-        bar, new lines in the events pane, and every second frame the plots, the resources and the
-        doctor's findings. Each redraw at its own moment cost a frame of its own (the whole screen
-        between the changed widgets is composed again): at ten steps a second with an eval and a
-        checkpoint every two, the console made 4-5 frames a second, and its CPU is the trainer's.
-        While the machine's CPU is busy the frame comes every three seconds and the clock ticks twice
-        a second (`resources_read`)."""
+        one frame every `frame_seconds` (the plots, the resources and the doctor's findings every
+        SLOW_FRAMES frames): each redraw at its own moment would be a frame of its own, and the
+        console's CPU is the trainer's."""
         now = time.monotonic()
         alive = self._alive_lately(now)
         reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
@@ -245,9 +175,8 @@ class TrainingScreen(Screen):
             banner.show(reading)
 
     def _alive_lately(self, now: float) -> bool | None:
-        """`alive()` as read at most ALIVE_SECONDS ago: the clock asks five times a second, and
-        each answer reads the process table (psutil), a few per cent of the console's CPU. A
-        process that is gone is told within a second; the dead alarm waits longer than that."""
+        """`alive()` as read at most ALIVE_SECONDS ago: each answer reads the process table, and
+        the clock asks more often than that; the dead alarm waits longer than ALIVE_SECONDS."""
         when, alive = self.alive_read
         if now - when >= ALIVE_SECONDS or alive is None:
             alive = self.alive()
@@ -332,7 +261,7 @@ class TrainingScreen(Screen):
             self.phase_pending = phase
         failed_now = self.history_loaded and any(isinstance(e, Done) and e.reason == "failed" for e in message.events)
         if not self.history_loaded:
-            self._freeze_what_is_loaded()
+            self.collections.hold()
         self.history_loaded = True
         failed = self.clock.done is not None and self.clock.done.reason == "failed"
         if failed != self._advice_available:  # a footer rebuilt on every batch of events costs CPU the trainer needs
@@ -364,15 +293,10 @@ class TrainingScreen(Screen):
     def resources_read(self, message: ResourcesRead) -> None:
         """A sample also sets the console's pace: while the machine's CPU is busy (a trainer on
         every core), each cycle the console spends is one a training step waits for, so it draws
-        every three seconds instead of every second, and reads the clock and the log twice a second
-        instead of five and four times. A GPU run leaves cores idle and keeps the full pace. Busy
-        begins at BUSY_CPU_PERCENT and ends below IDLE_CPU_PERCENT: with one threshold, the larger
-        bench config (a trainer on 1.83 of 2 cores) flipped the pace 16 times a minute, each flip
-        a redraw and a frame rate that came and went.
-        Frames are most of the console's CPU: on `demo` (2 cores, 10 steps a second) the console
-        with a frame every 2 s left the trainer x0.978 of its throughput, with one every 3 s
-        x0.983-0.984 (`bench_overhead --calibrate`). A step of the runs this is for takes seconds,
-        and a figure three seconds old is still news."""
+        every BUSY_FRAME_SECONDS and reads the clock and the log every BUSY_TICK_SECONDS and
+        BUSY_POLL_SECONDS. A GPU run leaves cores idle and keeps the full pace. Busy begins at
+        BUSY_CPU_PERCENT and ends below IDLE_CPU_PERCENT, so a load near one threshold does not
+        flip the pace back and forth."""
         was_busy = self.frame_seconds == BUSY_FRAME_SECONDS
         busy = message.sample.cpu_percent >= (IDLE_CPU_PERCENT if was_busy else BUSY_CPU_PERCENT)
         pane = self.query_one(ResourcePane)

@@ -16,9 +16,15 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.ui.format import human_bytes, human_duration
+
+if TYPE_CHECKING:
+    from emosum_tui.core.calibration import CalibrationResult
+    from emosum_tui.core.presets import Preset
+    from emosum_tui.core.probe_job import ProbeProgress
 
 
 def add_parser(subparsers: Any) -> None:
@@ -107,18 +113,18 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _progress(args: argparse.Namespace) -> Any:
+def _progress(args: argparse.Namespace) -> Callable[[ProbeProgress], None] | None:
     if args.json:
         return None
 
-    def show(step: Any) -> None:
+    def show(step: ProbeProgress) -> None:
         total = f"/{step.total}" if step.total else ""
         print(f"  … {step.what} {step.done}{total}", file=sys.stderr, flush=True)
 
     return show
 
 
-def _calibrate(preset: Any, args: argparse.Namespace) -> Any:
+def _calibrate(preset: Preset, args: argparse.Namespace) -> CalibrationResult | None:
     from emosum_tui.core.calibration import CalibrationJob
 
     print(f"calibrating {preset.name} on this machine (Ctrl+C cancels)…", file=sys.stderr, flush=True)

@@ -12,7 +12,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 BOM = b"\xef\xbb\xbf"
 
@@ -27,7 +30,7 @@ class PairFields:
     source_prefix: str = ""
 
     @classmethod
-    def from_preset(cls, preset: Any) -> PairFields:
+    def from_preset(cls, preset: Preset) -> PairFields:
         return cls(
             source_fields=tuple(preset["data.source_fields"]),
             target_field=preset["data.target_field"],

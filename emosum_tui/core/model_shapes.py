@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 MT5_VOCAB = 250_112
 
@@ -100,7 +103,7 @@ def shape_from_config(config: dict[str, Any], name: str = "", vocab_size: int | 
     )
 
 
-def demo_vocab_size(preset: Any) -> tuple[int, str]:
+def demo_vocab_size(preset: Preset) -> tuple[int, str]:
     """The vocabulary a config-built model gets: the trained tokenizer's pieces when it is
     built, else the preset's `model.tokenizer_vocab_size`."""
     from emosum_tui.core.tokenizer_files import find_spiece
@@ -115,7 +118,7 @@ def demo_vocab_size(preset: Any) -> tuple[int, str]:
     return size, f"vocab {size} from model.tokenizer_vocab_size (tokenizer not built yet)"
 
 
-def shape_for(preset: Any) -> tuple[ModelShape, str]:
+def shape_for(preset: Preset) -> tuple[ModelShape, str]:
     """The preset's model shape and where it came from (the basis shown to the user)."""
     name = preset["model.name"]
     if preset.builds_model_from_config:

@@ -3,10 +3,9 @@ the trainer, the calibration and the probes.
 
 Where the trainer keeps every core busy (torch on a CPU uses them all), each slice the console
 takes stalls a training step, and by more than its own share: torch's threads meet at a barrier
-after each operation, so one descheduled thread keeps the others waiting. `bench_overhead` on 2
-cores: a console using 5.9% of the machine made `demo` steps 15% slower, and the larger config 7%
-slower with 2.5%. At below-normal priority the trainer's threads run first, and the console still
-gets the few percent of a core it needs (a nice-10 thread loses the CPU to a busy one, not to an
+after each operation, so one descheduled thread keeps the others waiting (`bench_overhead`
+measures it; the README has the figures). At below-normal priority the trainer's threads run
+first, and the console still gets the few percent of a core it needs (a nice-10 thread loses the CPU to a busy one, not to an
 idle one).
 
 A child inherits its parent's priority, and an unprivileged process cannot raise it again, so the
@@ -56,7 +55,7 @@ def yield_to_trainers() -> str:
         return ""
     launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emosum-launcher")
     kept = launcher.submit(threading.get_native_id).result()  # the thread exists, at normal priority
-    for task in os.listdir("/proc/self/task"):  # every thread's id (psutil's import costs the first frame 30 ms)
+    for task in os.listdir("/proc/self/task"):  # every thread's id (without importing psutil: the first frame waits for it)
         if int(task) != kept:
             current = os.getpriority(os.PRIO_PROCESS, int(task))
             os.setpriority(os.PRIO_PROCESS, int(task), max(current, CONSOLE_NICE))

@@ -1,8 +1,8 @@
 """Subsampling as a view: which rows to use, never a rewrite of the file.
 
-The user deleted 20% of their data by hand (keeping `.backup` copies) to save time. Here a
-preset says `train_samples = 5000` or `train_fraction = 0.8` plus a seed, and the same rows
-are chosen every time, by the console, the cost model and the trainer alike.
+A preset says `train_samples = 5000` or `train_fraction = 0.8` plus a seed, and the same rows
+are chosen every time, by the console, the cost model and the trainer alike: training on less
+data never means deleting rows from the file.
 """
 
 from __future__ import annotations

@@ -12,11 +12,14 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from emosum_tui.core.atomic import write_bytes_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 SPIECE = "spiece.model"
 
@@ -41,13 +44,13 @@ def cached_hub_file(repo_id: str, filename: str) -> Path | None:
     return None
 
 
-def demo_tokenizer_dir(preset: Any) -> Path:
+def demo_tokenizer_dir(preset: Preset) -> Path:
     """Where the trained tokenizer of an inline-config preset lives (keyed by data + vocab)."""
     key = f"{file_digest(preset.train_file)}-v{preset['model.tokenizer_vocab_size']}"
     return cache_dir() / "tokenizers" / key
 
 
-def build_demo_tokenizer(preset: Any) -> Path:
+def build_demo_tokenizer(preset: Preset) -> Path:
     """Train (once) the SentencePiece model of an inline-config preset; return its path.
 
     Deterministic: same train file and vocab size give the same model, trained on a single
@@ -83,7 +86,7 @@ def build_demo_tokenizer(preset: Any) -> Path:
     return model
 
 
-def find_spiece(preset: Any, build: bool = True) -> Path | None:
+def find_spiece(preset: Preset, build: bool = True) -> Path | None:
     """The preset's SentencePiece model on this machine, or None when it is not here.
 
     `build=False` never trains one (a quick look for the console)."""

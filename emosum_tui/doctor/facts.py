@@ -84,19 +84,18 @@ def gather_machine_facts(disk_path: Path, torch_facts: TorchFacts | None = None)
     )
 
 
-def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts | None:
+def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
     """The cost model's estimate for this preset on this machine (its probe/calibration when cached).
 
     When NVML sees a GPU that torch cannot use, the same plan is also priced on an assumed
     consumer GPU, so the CPU-build finding can say how much slower the CPU will be.
-    None while the cost model is not installed; a cost-model failure becomes a basis note.
+    A cost-model failure becomes a basis note: the other checks still run.
     """
-    try:
-        from emosum_tui.core import calibration as cal
-        from emosum_tui.core.cost_model import estimate
-        from emosum_tui.core.token_stats import TokenLengths
-    except ImportError:
-        return None
+    from emosum_tui.core import calibration as cal
+    from emosum_tui.core.cost_model import estimate
+    from emosum_tui.core.device_speed import ASSUMED_DISK_BPS
+    from emosum_tui.core.token_stats import TokenLengths
+
     try:
         lengths = TokenLengths.for_preset(preset)
         profile = cal.cached_device_profile()
@@ -108,7 +107,7 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts |
         gpu_seconds = None
         if facts is not None and facts.gpus and not facts.torch.cuda_available:
             gpu = cal.DeviceProfile(device=f"{facts.gpus[0].name} (assumed)", matmul_flops=ASSUMED_GPU_FLOPS,
-                                    memory_bps=ASSUMED_GPU_MEMORY_BPS, disk_bps=profile.disk_bps if profile else 200e6)
+                                    memory_bps=ASSUMED_GPU_MEMORY_BPS, disk_bps=profile.disk_bps if profile else ASSUMED_DISK_BPS)
             gpu_seconds = estimate(preset, lengths=lengths, device=gpu).seconds_per_step
     except Exception as exc:  # a cost model bug must not hide the other checks
         return PlanFacts(basis={"error": f"{type(exc).__name__}: {exc}"})

@@ -54,18 +54,15 @@ class LiveDiagnoser:
 
     Each finding is logged once per (code, severity); it is logged again only if it goes away
     and comes back. It keeps only the kinds of event the rules read: every run start and train
-    plan (a few per run: what device the run is on), and the last MAX_STEPS steps' ends, begins
-    and checkpoints (loss trends and save spikes); samples for a recent window. It kept all other
-    events too, 5,000 of them: on a run of 5,000 steps the step begins pushed the run start and
-    the train plan out, and the doctor forgot the device. The rules read every step they are
-    given, 0.9 ms per 1,000 steps, every 2-4 s: MAX_STEPS bounds that, and a loss that has not
-    fallen over the last 10,000 steps is still news.
+    plan, kept apart so a long run's steps never push out what device the run is on, and the
+    last MAX_STEPS steps' ends, begins and checkpoints (loss trends and save spikes); samples
+    for a recent window. The rules read every step they are given: MAX_STEPS bounds that cost,
+    and a loss that has not fallen over that many steps is still news.
 
     `due()` paces the passes by what the last one cost, so the doctor takes at most SHARE of one
-    core: 0.3 ms over 500 steps may run every frame, 8 ms over 10,000 steps waits 15 s (MAX_WAIT,
-    the longest a finding may wait). A watched `demo` reaches 10,000 steps in 17 minutes, and a pass every 2-4 s then
-    cost the trainer 0.3-0.5% of a core (the doctor's findings are trends; the stall alarm is not
-    the doctor's and is never paced).
+    core and the trainer keeps the machine; MAX_WAIT is the longest a finding may wait. The
+    doctor's findings are trends, so pacing them loses nothing; the stall alarm is not the
+    doctor's and is never paced.
     """
 
     MAX_STEPS = 10_000

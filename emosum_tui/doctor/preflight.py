@@ -3,8 +3,8 @@
 The checks are pure functions over facts (`MachineFacts`: what NVML, torch and psutil say;
 `PlanFacts`: what the cost model predicts), so recorded scenarios test them without a GPU.
 `gather_machine_facts()` and `plan_facts()` do the I/O: NVML and psutil in this process, torch
-in a subprocess (the console stays torch-free), the cost model when it is installed.
-The user's 105 s/step story is the first check: an NVIDIA GPU next to a CPU-only torch.
+in a subprocess (the console stays torch-free), and the cost model. The first check is the
+costliest mistake: an NVIDIA GPU next to a CPU-only torch runs training many times slower.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from emosum_tui.core.data import PairFields, read_pairs
+from emosum_tui.core.gpu_memory import VRAM_HEADROOM
 from emosum_tui.core.presets import Preset
 from emosum_tui.core.tokenizer_files import cached_hub_file
 from emosum_tui.doctor.facts import MachineFacts, PlanFacts, gather_machine_facts, plan_facts
 from emosum_tui.doctor.findings import Finding, gib, worst_first
-from emosum_tui.doctor.live_rules import VRAM_HEADROOM
 from emosum_tui.monitor.resources import free_disk_at
 
 __all__ = ["MachineFacts", "PlanFacts", "gather_machine_facts", "plan_facts", "preflight", "run_preflight"]
@@ -32,6 +32,10 @@ CUDA_WHEELS = ((13, 0), (12, 8), (12, 6), (12, 4), (12, 1), (11, 8))
 # roughly 20-100x faster than a desktop CPU (fp32 GEMM throughput, same batch).
 TYPICAL_GPU_SPEEDUP = (20, 100)
 HUB_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+# Share of the free memory (VRAM or RAM) or free disk past which a plan is "nearly full": a
+# warning, since the estimate is an estimate and other processes take memory too.
+MEMORY_TIGHT_SHARE = 0.85
+DISK_TIGHT_SHARE = 0.9
 HUB_SIZES = {"google/mt5-small": 1.2e9, "google/mt5-base": 2.3e9, "google/mt5-large": 4.9e9}
 
 
@@ -182,7 +186,7 @@ def check_memory(preset: Preset, facts: MachineFacts, plan: PlanFacts | None) ->
                      if facts.windows else "expect CUDA out of memory")
             return [Finding("memory-over-vram", "error", "the plan needs more GPU memory than is free",
                             f"estimated peak {gib(peak)} > {gib(free)} {where} ({basis}); {spill}", _memory_fix(preset))]
-        if peak > 0.85 * free:
+        if peak > MEMORY_TIGHT_SHARE * free:
             return [Finding("memory-tight-vram", "warning", "GPU memory will be nearly full",
                             f"estimated peak {gib(peak)} of {gib(free)} {where} ({peak / free:.0%}, {basis})", _memory_fix(preset))]
         return [Finding("memory-ok", "ok", "GPU memory is enough", f"estimated peak {gib(peak)} of {gib(free)} {where} ({basis})")]
@@ -191,7 +195,7 @@ def check_memory(preset: Preset, facts: MachineFacts, plan: PlanFacts | None) ->
         return [Finding("memory-over-ram", "error", "the plan needs more memory than the free RAM",
                         f"estimated peak {gib(peak)} > {gib(free)} free RAM of {gib(facts.ram_total)} ({basis}); "
                         "the system will swap or kill the trainer", _memory_fix(preset))]
-    if peak > 0.85 * free:
+    if peak > MEMORY_TIGHT_SHARE * free:
         return [Finding("memory-tight-ram", "warning", "RAM will be nearly full",
                         f"estimated peak {gib(peak)} of {gib(free)} free RAM ({peak / free:.0%}, {basis})", _memory_fix(preset))]
     return [Finding("memory-ok", "ok", "RAM is enough",
@@ -203,13 +207,14 @@ MICRO_BATCH_GAIN = 1.2  # ... and only when the cost model expects steps at leas
 
 def check_micro_batch(preset: Preset, facts: MachineFacts) -> list[Finding]:
     """On a GPU a micro-batch of a few rows leaves it waiting for the one Python thread that
-    launches its kernels (measured on an H100: `full` at 2 x 4 ran 0.61 s/step, at 8 x 1 0.21).
-    When a larger micro-batch with the same effective batch fits this card, say which."""
+    launches its kernels. When a larger micro-batch with the same effective batch fits this
+    card and the cost model expects it faster, say which."""
     batch, accum = preset["train.batch_size"], preset["train.grad_accum"]
     if facts.device != "cuda" or not facts.torch.devices or accum < 2:
         return []
     from emosum_tui.core import calibration as cal
     from emosum_tui.core.cost_model import estimate
+    from emosum_tui.core.device_speed import ASSUMED_DISK_BPS
     from emosum_tui.core.presets import with_values
     from emosum_tui.doctor.facts import ASSUMED_GPU_FLOPS, ASSUMED_GPU_MEMORY_BPS
 
@@ -217,7 +222,7 @@ def check_micro_batch(preset: Preset, facts: MachineFacts) -> list[Finding]:
     free = card.free_memory if card.free_memory is not None else card.total_memory
     profile = cal.cached_device_profile()
     if profile is None or profile.device.startswith("cpu"):
-        profile = cal.DeviceProfile(f"{card.name} (assumed)", ASSUMED_GPU_FLOPS, ASSUMED_GPU_MEMORY_BPS, 200e6)
+        profile = cal.DeviceProfile(f"{card.name} (assumed)", ASSUMED_GPU_FLOPS, ASSUMED_GPU_MEMORY_BPS, ASSUMED_DISK_BPS)
     try:
         now = estimate(preset, device=profile)
         best = None
@@ -257,7 +262,7 @@ def check_disk(preset: Preset, facts: MachineFacts, plan: PlanFacts | None) -> l
     if peak > free:
         return [Finding("disk-full", "error", "the run will fill the disk",
                         f"estimated peak {gib(peak)} > {gib(free)} free at {where} ({basis})", fix)]
-    if peak > 0.9 * free:
+    if peak > DISK_TIGHT_SHARE * free:
         return [Finding("disk-tight", "warning", "the disk will be nearly full",
                         f"estimated peak {gib(peak)} of {gib(free)} free at {where} ({basis})", fix)]
     return [Finding("disk-ok", "ok", "disk space is enough", f"estimated peak {gib(peak)} of {gib(free)} free at {where} ({basis})")]

@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.probe import emit
 
 LARGE = 20_000_000  # parameters above which the model is built without random initialisation
+# Token ids 0-2 are mT5's pad, EOS and UNK: random rows draw from the rest.
+FIRST_ORDINARY_TOKEN = 3
+LABEL_PAD = -100  # what DataCollatorForSeq2Seq pads labels with (ignored by the loss)
+GRAD_CLIP = 1.0  # the Trainer's default max_grad_norm
+DISK_PROBE_MEGABYTES = 32
 
 
 def build_model(shape: ModelShape, checkpointing: bool) -> Any:
@@ -63,11 +69,11 @@ def make_batch(rows: list[tuple[int, int]], vocab: int, rng: random.Random, devi
     target = max(r[1] for r in rows)
     ids = torch.zeros(len(rows), source, dtype=torch.long)
     mask = torch.zeros(len(rows), source, dtype=torch.long)
-    labels = torch.full((len(rows), target), -100, dtype=torch.long)
+    labels = torch.full((len(rows), target), LABEL_PAD, dtype=torch.long)
     for i, (s, t) in enumerate(rows):
-        ids[i, :s] = torch.tensor([rng.randrange(3, vocab) for _ in range(s)])
+        ids[i, :s] = torch.tensor([rng.randrange(FIRST_ORDINARY_TOKEN, vocab) for _ in range(s)])
         mask[i, :s] = 1
-        labels[i, :t] = torch.tensor([rng.randrange(3, vocab) for _ in range(t)])
+        labels[i, :t] = torch.tensor([rng.randrange(FIRST_ORDINARY_TOKEN, vocab) for _ in range(t)])
     batch = {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
     return batch, source, target
 
@@ -83,142 +89,193 @@ def make_optimizer(model: Any, spec: CalibrationSpec) -> Any:
     return torch.optim.AdamW(model.parameters(), lr=spec.learning_rate)
 
 
-def run(spec: CalibrationSpec, disk_dir: Path) -> dict[str, Any]:
-    emit("progress", what="importing torch")
-    import contextlib
+class Bench:
+    """The model, its optimizer and the device, with each timed operation as a method.
 
-    import torch
+    Every timing is synchronised with the GPU on both sides, so it measures the work and not
+    the launch. One seeded `rng` draws all batches, so a probe of a spec is repeatable.
+    """
 
-    shape = ModelShape(**spec.shape)
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
-    name = torch.cuda.get_device_name(0) if cuda else f"cpu ({torch.get_num_threads()} threads)"
-    precision = spec.precision
-    if precision == "auto":
-        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
-    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    def __init__(self, spec: CalibrationSpec) -> None:
+        import torch
 
-    def autocast() -> Any:
-        return torch.autocast(device.type, dtype=half) if half is not None else contextlib.nullcontext()
+        self.spec = spec
+        self.shape = ModelShape(**spec.shape)
+        self.cuda = torch.cuda.is_available()
+        self.device = torch.device("cuda" if self.cuda else "cpu")
+        self.name = torch.cuda.get_device_name(0) if self.cuda else f"cpu ({torch.get_num_threads()} threads)"
+        precision = spec.precision
+        if precision == "auto":
+            precision = "bf16" if self.cuda and torch.cuda.is_bf16_supported() else "fp32"
+        self.half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+        torch.manual_seed(spec.seed)
+        self.model = build_model(self.shape, spec.gradient_checkpointing).to(self.device)
+        self.model.train()
+        self.optimizer = make_optimizer(self.model, spec)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: 1.0)
+        self.rng = random.Random(spec.seed)
 
-    def sync() -> None:
-        if cuda:
+    def autocast(self) -> Any:
+        import contextlib
+
+        import torch
+
+        return torch.autocast(self.device.type, dtype=self.half) if self.half is not None else contextlib.nullcontext()
+
+    def sync(self) -> None:
+        if self.cuda:
+            import torch
+
             torch.cuda.synchronize()
 
-    torch.manual_seed(spec.seed)
-    model = build_model(shape, spec.gradient_checkpointing).to(device)
-    model.train()
-    optimizer = make_optimizer(model, spec)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    emit("progress", what="model built")
+    def batch(self, rows: list[tuple[int, int]]) -> tuple[dict[str, Any], int, int]:
+        return make_batch(rows, self.shape.vocab_size, self.rng, self.device)
 
-    rng = random.Random(spec.seed)
-    total = spec.warmup + spec.micro_batches
+    def draw(self, rows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+        return [self.rng.choice(rows) for _ in range(size)]
 
-    def micro_batch(rows: list[tuple[int, int]] | None = None) -> tuple[float, float]:
-        rows = rows or [rng.choice(spec.rows) for _ in range(spec.batch_size)]
-        batch, source, target = make_batch(rows, shape.vocab_size, rng, device)
-        sync()
+    def micro_batch(self, rows: list[tuple[int, int]] | None = None) -> tuple[float, float]:
+        """(seconds, FLOPs) of one forward + backward, on `rows` or on a batch drawn from the spec's rows."""
+        rows = rows or self.draw(self.spec.rows, self.spec.batch_size)
+        batch, source, target = self.batch(rows)
+        self.sync()
         start = time.perf_counter()
-        with autocast():
-            loss = model(**batch).loss
+        with self.autocast():
+            loss = self.model(**batch).loss
         loss.backward()
-        sync()
-        return time.perf_counter() - start, train_flops(shape, len(rows), source, target, spec.gradient_checkpointing)
+        self.sync()
+        return time.perf_counter() - start, train_flops(self.shape, len(rows), source, target, self.spec.gradient_checkpointing)
 
-    def update() -> float:
-        sync()
+    def update(self) -> float:
+        """Seconds of the optimizer update as the Trainer runs it: clip, step, schedule, zero grad."""
+        import torch
+
+        self.sync()
         start = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        sync()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad()
+        self.sync()
         return time.perf_counter() - start
 
+    def eval_batch(self, rows: list[tuple[int, int]]) -> tuple[float, float]:
+        """(seconds, FLOPs) of one loss forward (call under no_grad, in eval mode)."""
+        batch, source, target = self.batch(rows)
+        self.sync()
+        start = time.perf_counter()
+        with self.autocast():
+            self.model(**batch)
+        self.sync()
+        return time.perf_counter() - start, forward_flops(self.shape, len(rows), source, target)
+
+    def generate(self, inputs: dict[str, Any], tokens: int) -> float:
+        """Seconds of one `generate` call producing exactly `tokens` new tokens."""
+        self.sync()
+        start = time.perf_counter()
+        with self.autocast():
+            self.model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, num_beams=self.spec.num_beams, do_sample=False)
+        self.sync()
+        return time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class TrainingTimes:
+    micro_seconds: float  # the fastest micro-batch per FLOP, priced at the mean FLOPs
+    micro_flops: float
+    update_seconds: float
+    micro_batches: int  # timed (the budget may stop before spec.micro_batches)
+    warmup_extra: float  # what the first step cost beyond a steady one
+    over_budget: bool
+
+
+def time_training(bench: Bench) -> TrainingTimes:
+    """Warm up on the longest rows, then time micro-batches until the budget runs out, then one update."""
+    spec = bench.spec
+    total = spec.warmup + spec.micro_batches
     # Warm up on the longest rows: the largest buffers are allocated first and every later, smaller
     # shape reuses them (on a GPU, torch's caching allocator would otherwise grow inside the timed
     # batches, which the Trainer pays once and not every step).
     longest = sorted(spec.rows, key=sum)[-spec.batch_size:]
     first, first_flops = 0.0, 0.0
     for i in range(spec.warmup):
-        seconds, flops_done = micro_batch(longest)
+        seconds, flops_done = bench.micro_batch(longest)
         first, first_flops = first + seconds, first_flops + flops_done
         emit("progress", what="micro-batch", done=i + 1, total=total)
     if spec.warmup:
-        first += update()  # the first update allocates the optimizer state: warm-up, not measured
+        first += bench.update()  # the first update allocates the optimizer state: warm-up, not measured
     per_flop: list[float] = []
     flops = 0.0
     budget_end = time.perf_counter() + spec.budget_seconds
     for i in range(spec.micro_batches):
-        s, f = micro_batch()
+        s, f = bench.micro_batch()
         per_flop.append(s / f)
         flops += f
         emit("progress", what="micro-batch", done=spec.warmup + i + 1, total=total)
         if time.perf_counter() > budget_end:
             break  # a slow shape: fewer samples rather than a probe nobody waits for
-    update_seconds = update()
+    update_seconds = bench.update()
     emit("progress", what="optimizer update", done=total, total=total)
-    measured = len(per_flop)
-    micro_flops = flops / measured
+    micro_flops = flops / len(per_flop)
     # The fastest batch per FLOP, priced at the mean FLOPs: other processes on the same cores
     # only ever slow a batch down, so the best one is this machine's own speed (as timeit does).
     micro = min(per_flop) * micro_flops
-    quick = time.perf_counter() > budget_end
+    over_budget = time.perf_counter() > budget_end
+    warmup_extra = max(first - first_flops * min(per_flop) - (update_seconds if spec.warmup else 0.0), 0.0)
+    return TrainingTimes(micro, micro_flops, update_seconds, len(per_flop), warmup_extra, over_budget)
 
-    model.eval()
-    eval_rows = spec.eval_rows or spec.rows
 
-    def eval_batch(rows: list[tuple[int, int]]) -> tuple[float, float]:
-        batch, source, target = make_batch(rows, shape.vocab_size, rng, device)
-        sync()
-        start = time.perf_counter()
-        with autocast():
-            model(**batch)
-        sync()
-        return time.perf_counter() - start, forward_flops(shape, len(rows), source, target)
+def time_evaluation(bench: Bench, eval_rows: list[tuple[int, int]], quick: bool) -> tuple[float, float]:
+    """(seconds, FLOPs) of the fastest eval batch per FLOP, after a warm-up on the largest shape."""
+    size = bench.spec.eval_batch_size
+    bench.eval_batch(sorted(eval_rows, key=sum)[-size:])  # warm-up: eval mode, no grad, the largest shape
+    timed = [bench.eval_batch(bench.draw(eval_rows, size)) for _ in range(1 if quick else 2)]
+    emit("progress", what="eval batch", done=1, total=1)
+    return min(timed, key=lambda t: t[0] / t[1])
 
-    with torch.no_grad():
-        eval_batch(sorted(eval_rows, key=sum)[-spec.eval_batch_size:])  # warm-up: eval mode, no grad, the largest shape
-        timed = [eval_batch([rng.choice(eval_rows) for _ in range(spec.eval_batch_size)]) for _ in range(1 if quick else 2)]
-        eval_seconds, eval_flops = min(timed, key=lambda t: t[0] / t[1])  # the fastest per FLOP, with its own FLOPs
-        emit("progress", what="eval batch", done=1, total=1)
-        decode = fixed = 0.0
-        if spec.generate_tokens:
-            batch, _, _ = make_batch([rng.choice(eval_rows) for _ in range(spec.eval_batch_size)], shape.vocab_size, rng, device)
-            inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
 
-            def generate(tokens: int) -> float:
-                sync()
-                start = time.perf_counter()
-                with autocast():
-                    model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, num_beams=spec.num_beams, do_sample=False)
-                sync()
-                return time.perf_counter() - start
+def time_generation(bench: Bench, eval_rows: list[tuple[int, int]]) -> tuple[float, float]:
+    """(seconds per generated token, fixed seconds of a generate call): one call of 1 token and
+    one of 1 + spec.generate_tokens; the difference is the per-token cost."""
+    spec = bench.spec
+    batch, _, _ = bench.batch(bench.draw(eval_rows, spec.eval_batch_size))
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    bench.generate(inputs, 2)  # warm-up
+    fixed = bench.generate(inputs, 1)
+    longer = bench.generate(inputs, 1 + spec.generate_tokens)
+    emit("progress", what="generate", done=1, total=1)
+    return max(longer - fixed, 0.0) / spec.generate_tokens, fixed
 
-            generate(2)  # warm-up
-            fixed = generate(1)
-            longer = generate(1 + spec.generate_tokens)
-            decode = max(longer - fixed, 0.0) / spec.generate_tokens
-            emit("progress", what="generate", done=1, total=1)
+
+def run(spec: CalibrationSpec, disk_dir: Path) -> dict[str, Any]:
+    """Time the spec's training, evaluation and generation here; the result the launcher caches."""
+    emit("progress", what="importing torch")
+    import torch
 
     from emosum_tui.probe.matmul import disk_write_bps
 
+    bench = Bench(spec)
+    emit("progress", what="model built")
+    training = time_training(bench)
+    bench.model.eval()
+    eval_rows = spec.eval_rows or spec.rows
+    with torch.no_grad():
+        eval_seconds, eval_flops = time_evaluation(bench, eval_rows, quick=training.over_budget)
+        decode, fixed = time_generation(bench, eval_rows) if spec.generate_tokens else (0.0, 0.0)
     return {
-        "device": name,
-        "micro_batch_seconds": micro,
-        "micro_flops": micro_flops,
-        "update_seconds": update_seconds,
-        "step_seconds": spec.grad_accum * micro + update_seconds,
+        "device": bench.name,
+        "micro_batch_seconds": training.micro_seconds,
+        "micro_flops": training.micro_flops,
+        "update_seconds": training.update_seconds,
+        "step_seconds": spec.grad_accum * training.micro_seconds + training.update_seconds,
         "eval_batch_seconds": eval_seconds,
         "eval_flops": eval_flops,
         "decode_token_seconds": decode,
         "generate_fixed_seconds": fixed,
         "startup_seconds": 0.0,
-        "disk_bps": disk_write_bps(disk_dir, megabytes=32),
-        "micro_batches": measured,
-        # What the first step costs beyond a steady one (allocation, lazy init): paid once per run.
-        "warmup_seconds": max(first - first_flops * min(per_flop) - (update_seconds if spec.warmup else 0.0), 0.0),
+        "disk_bps": disk_write_bps(disk_dir, megabytes=DISK_PROBE_MEGABYTES),
+        "micro_batches": training.micro_batches,
+        "warmup_seconds": training.warmup_extra,  # paid once per run (allocation, lazy initialisation)
     }
 
 

@@ -17,7 +17,10 @@ import argparse
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emosum_tui.doctor.findings import Finding
 
 SYMBOL = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
 
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --apply needs --run RUN")
         return 2
     from emosum_tui.core.presets import PresetError, load_all, load_preset
-    from emosum_tui.doctor.findings import Finding, worst_first
+    from emosum_tui.doctor.findings import worst_first
     from emosum_tui.doctor.preflight import (
         check_cuda_versions,
         check_torch_build,
@@ -80,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if args.strict and errors else 0
 
 
-def _print_text(machine: list[Any], per_preset: dict[str, list[Any]], symbol: dict[str, str]) -> None:
-    def show(finding: Any) -> None:
+def _print_text(machine: list[Finding], per_preset: dict[str, list[Finding]], symbol: dict[str, str]) -> None:
+    def show(finding: Finding) -> None:
         print(f"  {symbol[finding.severity]} {finding.severity.upper():7} {finding.title}")
         print(f"      evidence: {finding.evidence}")
         if finding.fix:

@@ -10,12 +10,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from emosum_tui.probe import emit
 
 
-def _best_of(fn, repeats: int) -> float:
+def _best_of(fn: Callable[[], object], repeats: int) -> float:
+    """The fastest of `repeats` runs: other processes only ever slow a run down."""
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()

@@ -12,13 +12,12 @@ import statistics
 from collections.abc import Callable
 
 from emosum_tui.core.events import CheckpointSaved, RunStart, TrainPlan
+from emosum_tui.core.gpu_memory import VRAM_HEADROOM, vram_full
 from emosum_tui.doctor.findings import Finding, gib, worst_first
 from emosum_tui.doctor.live_loss_rules import loss_flat, loss_not_finite
 from emosum_tui.doctor.live_window import LiveWindow, gpu_text, mean_known, median_text, trainer_cpu_text
 
 GPU_IDLE_UTIL = 15.0  # % below which a GPU counts as idle
-VRAM_FULL = 0.95  # share of VRAM that counts as full (the spill zone on Windows)
-VRAM_HEADROOM = 0.8  # share of VRAM a larger micro-batch may be planned to reach
 GPU_BUSY_UTIL = 50.0  # % at or above which a GPU counts as busy (below it, it waits for the CPU)
 SPILL_GPU_UTIL = 60.0  # % a GPU spilling VRAM stays below: it waits on system RAM
 VRAM_FULL_SHARE = 0.6  # share of samples with VRAM full that makes the spill pattern
@@ -98,7 +97,7 @@ def vram_spill(window: LiveWindow) -> Finding | None:
     seconds = [e.step_seconds for e in window.steps if e.step_seconds > 0]
     if len(readings) < MIN_SAMPLES or len(seconds) < SPILL_MIN_STEPS:
         return None
-    full = [g for g in readings if g.memory_used / g.memory_total >= VRAM_FULL]  # type: ignore[operator]
+    full = [g for g in readings if vram_full(g.memory_used, g.memory_total)]
     util = mean_known([g.util_percent for g in readings])
     cv = statistics.pstdev(seconds) / statistics.fmean(seconds)
     if len(full) < VRAM_FULL_SHARE * len(readings) or util is None or util >= SPILL_GPU_UTIL or cv < ERRATIC_CV:
@@ -140,7 +139,7 @@ def input_bound(window: LiveWindow) -> Finding | None:
     cpu = mean_known([s.trainer_cpu_percent for s in window.samples])
     if util is None or cpu is None or len(readings) < MIN_SAMPLES or util >= GPU_BUSY_UTIL or cpu < CPU_BOUND_CORE:
         return None
-    full = [g for g in readings if g.memory_used and g.memory_total and g.memory_used / g.memory_total >= VRAM_FULL]
+    full = [g for g in readings if vram_full(g.memory_used, g.memory_total)]
     if len(full) >= VRAM_FULL_SHARE * len(readings):
         return None  # that is the spill pattern, not the input pipeline
     cores = window.samples[-1].cpu_count

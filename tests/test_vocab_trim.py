@@ -58,7 +58,9 @@ def hub_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     config = MT5Config(vocab_size=len(tokenizer) + 12, d_model=32, d_ff=64, d_kv=8, num_layers=2, num_decoder_layers=2,
                        num_heads=4, tie_word_embeddings=False, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
-    MT5ForConditionalGeneration(config).save_pretrained(str(folder))
+    model = MT5ForConditionalGeneration(config)
+    model.lm_head.weight = torch.nn.Parameter(torch.randn_like(model.shared.weight))  # untied, as in google/mt5-*
+    model.save_pretrained(str(folder))
     return folder
 
 
@@ -106,6 +108,8 @@ def test_kept_logits_equal_the_original_model(hub_like: Path, trimmed: tuple[Pat
     small_tok = AutoTokenizer.from_pretrained(str(folder))
     small = AutoModelForSeq2SeqLM.from_pretrained(str(folder)).eval()
     assert small.config.vocab_size == len(kept)
+    assert original.lm_head.weight.data_ptr() != original.shared.weight.data_ptr()
+    assert small.lm_head.weight.data_ptr() != small.shared.weight.data_ptr()  # still untied after the trim
     pairs = read_pairs(VALIDATION, PairFields()).pairs[:4]
     index = torch.tensor(kept.ids)
     for pair in pairs:

@@ -92,18 +92,20 @@ def slice_model(model: Any, kept: KeptPieces) -> Any:
 
     index = torch.tensor(kept.ids, dtype=torch.long)
     old_input = model.get_input_embeddings()
+    old_head = model.get_output_embeddings()
+    # mT5 checkpoints hold an LM head of their own; transformers ties only when the weights are one tensor.
+    tied = old_head.weight is old_input.weight
     embedding = torch.nn.Embedding(len(kept), old_input.embedding_dim)
     embedding.weight.data = old_input.weight.data.index_select(0, index).clone()
     model.set_input_embeddings(embedding)
-    tied = bool(getattr(model.config, "tie_word_embeddings", False))
-    old_head = model.get_output_embeddings()
     head = torch.nn.Linear(old_head.in_features, len(kept), bias=False)
-    if not tied:
+    if tied:
+        head.weight = embedding.weight
+    else:
         head.weight.data = old_head.weight.data.index_select(0, index).clone()
     model.set_output_embeddings(head)
     model.config.vocab_size = len(kept)
-    if tied:
-        model.tie_weights()
+    model.config.tie_word_embeddings = tied
     return model
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_ui_training import SIZE, ScreenApp, write_finished_run
+from support.pilot import SIZE, ScreenApp
+from support.recorded_runs import write_finished_run
 
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel

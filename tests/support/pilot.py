@@ -13,7 +13,7 @@ from emosum_tui.ui.screens.training import TrainingScreen
 SIZE = (160, 50)  # columns x rows: the size the screens are laid out for
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0, step: float = 0.05) -> float:
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 60.0, step: float = 0.05) -> float:
     """Pause the pilot until `condition()` holds; returns the wall time it became true.
 
     The app keeps running between checks, so workers and timers make progress while we wait."""

@@ -59,7 +59,8 @@ class RunLaunched(Message):
 class EmosumApp(App[int]):
     """`EmosumApp(preset="fast", start=True)` opens the presets with `fast` selected and starts it."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (tests, bench) find it too
+    # The first screen's styles: Textual loads a pushed screen's CSS_PATH, not the default screen's.
+    CSS_PATH = Path(__file__).parent / "screens" / "presets.tcss"
     TITLE = "emosum-tui"
     COMMANDS = App.COMMANDS | {console_commands}
     BINDINGS = [  # noqa: RUF012

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -29,6 +30,8 @@ def kill_process_tree(pid: int) -> None:
 
 class ConfirmKillScreen(ModalScreen[bool]):
     """Modal: really kill the trainer process tree? Dismisses with True only on a clear yes."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [  # noqa: RUF012
         Binding("y", "answer(True)", "yes, kill it"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +19,8 @@ from emosum_tui.ui.widgets.diagnosis_panel import finding_markup
 class ConfirmStartScreen(ModalScreen[bool]):
     """Modal: start `preset` despite its error findings? Dismisses True only on a clear yes
     (`y` or the start button); enter, `n` and escape cancel (the cancel button has the focus)."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [  # noqa: RUF012
         Binding("y", "answer(True)", "start anyway"),

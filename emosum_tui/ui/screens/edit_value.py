@@ -8,6 +8,7 @@ returns the accepted (key, value); the presets screen re-estimates at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -35,6 +36,8 @@ class EditResult:
 
 class EditValueScreen(ModalScreen[EditResult | None]):
     """Modal: key list with help, a value input, the loader's verdict."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]  # noqa: RUF012
 

@@ -26,12 +26,7 @@ class FailureAdviceScreen(Screen[Path | None]):
     """Advice for a failed run; `a` applies the fix and resumes when that is safe (the screen
     then closes with the preset file resumed with; None when closed without)."""
 
-    DEFAULT_CSS = """
-    FailureAdviceScreen #advice { padding: 1 2; }
-    FailureAdviceScreen #advice-title { text-style: bold; color: $error; margin-bottom: 1; }
-    FailureAdviceScreen .advice-part { margin-bottom: 1; }
-    FailureAdviceScreen #advice-action { color: $success; }
-    """
+    CSS_PATH = Path(__file__).with_name("failure_advice.tcss")
 
     BINDINGS = [  # noqa: RUF012
         Binding("a", "apply", "apply and resume"),

@@ -53,6 +53,8 @@ class CalibrationUpdate(Message):
 class PresetsScreen(Screen):
     """Presets side by side with estimates, the speed-up decomposition and the data summary."""
 
+    CSS_PATH = Path(__file__).with_name("presets.tcss")
+
     BINDINGS = [  # noqa: RUF012
         Binding("1", "select(0)", "select", key_display="1-9"),
         *(Binding(str(n), f"select({n - 1})", show=False) for n in range(2, 10)),

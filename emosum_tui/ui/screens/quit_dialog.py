@@ -23,6 +23,8 @@ QuitChoice = Literal["leave", "stop"]
 class QuitScreen(ModalScreen["QuitChoice | None"]):
     """Modal: leave the training running, stop it (checkpoint, then exit), or cancel."""
 
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+
     BINDINGS = [  # noqa: RUF012
         Binding("l", "choose('leave')", "leave running"),
         Binding("s", "choose('stop')", "stop it"),

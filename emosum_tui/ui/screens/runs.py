@@ -51,7 +51,7 @@ class RunsRead(Message):
 class RunsScreen(Screen):
     """Runs table, refreshed every few seconds; Enter opens the run's training screen."""
 
-    CSS_PATH = "../training.tcss"
+    CSS_PATH = Path(__file__).with_name("runs.tcss")
     BINDINGS = [  # noqa: RUF012
         Binding("enter", "open", "open / attach"),
         Binding("escape", "back", "back"),

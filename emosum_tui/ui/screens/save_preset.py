@@ -24,6 +24,8 @@ from emosum_tui.ui.preset_edits import check_new_name, save_new_preset
 class SavePresetScreen(ModalScreen[Path | None]):
     """Modal: a name for the new preset; returns the written path, or None when cancelled."""
 
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+
     BINDINGS = [Binding("escape", "cancel", "cancel")]  # noqa: RUF012
 
     def __init__(self, base: Preset, changes: dict[str, Any]) -> None:

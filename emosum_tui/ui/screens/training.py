@@ -56,7 +56,7 @@ ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process stil
 class TrainingScreen(Screen):
     """Follows one run directory. `process` is the trainer when this console launched it."""
 
-    CSS_PATH = "../training.tcss"
+    CSS_PATH = Path(__file__).with_name("training.tcss")
     BINDINGS = [  # noqa: RUF012
         Binding("s", "stop", "stop (checkpoint, exit)"),
         Binding("k", "kill", "kill"),

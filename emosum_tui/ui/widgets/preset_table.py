@@ -2,7 +2,7 @@
 
 A value that differs from the chosen baseline is highlighted and carries its ratio ("x2",
 "-40%"), so "what changed and by how much" is read, not worked out. Colours come from the
-component classes in `app.tcss`; widths are measured by Rich (cell width), so Chinese text in a
+component classes in `screens/presets.tcss`; widths are measured by Rich (cell width), so Chinese text in a
 value lines up like English.
 
 The table is the console's first frame, so it is drawn as one `Strip` per row (Textual's Line

@@ -1,0 +1,205 @@
+"""`emosum-tui evaluate`: a trained model's ROUGE on held-out rows, beside the constant baseline.
+
+    emosum-tui evaluate RUN_DIR|MODEL_DIR [--data FILE] [--limit N] [--batch-size B]
+                        [--num-beams K] [--max-new-tokens T] [--out FILE] [--json]
+
+The targets are largely one template, so ROUGE alone says little: the report puts the model's
+ROUGE-1/2/L F1 next to what always writing the most typical target scores, with the mean
+generated length and the share of distinct predictions (a model that writes the template for
+every dialogue has a share near 1/N). Data: `--data`, else the run preset's validation file,
+else `data/validation/Emotion_Summary.jsonl`, read through the preset's field mapping (the
+official 150-item file reads the same way; its extra reference fields are ignored).
+Predictions go to `--out` (default `<model>/predictions.jsonl`), never over a data file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from emosum_tui.commands.model_session import add_model_arguments, choose_model, positive, report_problems, start_worker
+
+DEFAULT_DATA = Path("data/validation/Emotion_Summary.jsonl")
+PREDICTIONS_FILE = "predictions.jsonl"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("evaluate", help="ROUGE of a trained model on validation rows, beside the constant-template baseline")
+    add_model_arguments(parser)
+    parser.add_argument("--data", metavar="FILE", help="JSON-lines rows with targets (default: the run's validation file)")
+    parser.add_argument("--limit", type=int, metavar="N", help="the first N good rows only")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="B", help="rows generated together (default 8)")
+    parser.add_argument("--num-beams", type=int, metavar="K", help="beam width (default: the run's eval.num_beams, else 1)")
+    parser.add_argument("--out", metavar="FILE", help="predictions JSON lines (default: <model>/predictions.jsonl)")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    parser.set_defaults(handler=run)
+
+
+def data_file(args: argparse.Namespace, preset: Any) -> Path:
+    if args.data:
+        return Path(args.data)
+    if preset is not None:
+        return preset.validation_file
+    from emosum_tui.core.paths import project_root
+
+    return project_root() / DEFAULT_DATA
+
+
+def looks_like_data(path: Path, fields: Any) -> bool:
+    """Does this existing file hold data rows (a target field), not predictions? Then it must not be overwritten."""
+    try:
+        with path.open("rb") as handle:
+            first = next((line for line in handle if line.strip()), b"")
+        row = json.loads(first.decode("utf-8", errors="replace")) if first else None
+    except (OSError, ValueError):
+        return False
+    return isinstance(row, dict) and "prediction" not in row and fields.target_field in row
+
+
+def out_problem(out: Path, data: Path, fields: Any) -> str | None:
+    """Why predictions may not be written to `out` (None when they may)."""
+    if out.exists() and data.exists() and out.resolve() == data.resolve():
+        return f"--out {out} is the data file: predictions never overwrite data"
+    if out.is_dir():
+        return f"--out {out} is a folder"
+    if out.exists() and looks_like_data(out, fields):
+        return f"--out {out} holds data rows (a '{fields.target_field}' field): predictions never overwrite data"
+    return None
+
+
+class Progress:
+    """`predicted 12/150, 0:01:03 left` on stderr: rewritten in place on a terminal, else every tenth."""
+
+    def __init__(self, total: int) -> None:
+        from emosum_tui.ui.format import human_duration
+
+        self.total = total
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.every = max(1, total // 10)
+        self.human_duration = human_duration
+
+    def update(self, done: int) -> None:
+        if not self.tty and done % self.every and done != self.total:
+            return
+        elapsed = time.monotonic() - self.started
+        left = elapsed / done * (self.total - done) if done else None
+        text = f"predicted {done}/{self.total}, {self.human_duration(elapsed)} so far, {self.human_duration(left)} left"
+        if self.tty:
+            print("\r" + text.ljust(72), end="\n" if done == self.total else "", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+
+def generate_all(client: Any, pairs: list[Any]) -> tuple[dict[int, str], list[str], int | None]:
+    """(predictions by row index, error messages, worker exit code when it died) for every pair."""
+    from emosum_tui.core.generation_client import Prediction, WorkerError, WorkerExited
+
+    predictions: dict[int, str] = {}
+    errors: list[str] = []
+    progress = Progress(len(pairs))
+    for index, pair in enumerate(pairs):
+        client.send(pair.source, id=index)
+    client.finish_input()
+    for event in client.events():
+        if isinstance(event, Prediction) and isinstance(event.id, int):
+            predictions[event.id] = event.prediction
+            progress.update(len(predictions) + len(errors))
+        elif isinstance(event, WorkerError):
+            line = pairs[event.id].line if isinstance(event.id, int) and event.id < len(pairs) else None
+            errors.append(f"line {line}: {event.message}" if line else event.message)
+        elif isinstance(event, WorkerExited) and event.code != 0:
+            return predictions, errors, event.code
+    return predictions, errors, None
+
+
+def write_predictions(out: Path, pairs: list[Any], predictions: dict[int, str]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        for index, pair in enumerate(pairs):
+            if index in predictions:
+                row = {"id": pair.row_id, "prediction": predictions[index], "reference": pair.target}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    partial.replace(out)
+
+
+def text_report(summary: Any, rows: int, out: Path) -> str:
+    model, base = summary.model, summary.baseline.scores
+    lines = [f"{rows} rows; predictions in {out}",
+             f"  {'':<26} {'model':>8} {'baseline':>9}",
+             *(f"  {label:<26} {getattr(model, key):>8.4f} {getattr(base, key):>9.4f}"
+               for label, key in (("ROUGE-1 F1", "rouge1"), ("ROUGE-2 F1", "rouge2"), ("ROUGE-L F1", "rougeL"))),
+             f"  {'mean length (tokens)':<26} {summary.mean_generated_tokens:>8.1f} {summary.mean_reference_tokens:>9.1f}",
+             f"  {'distinct predictions':<26} {summary.distinct_share:>8.0%} {1 / rows:>9.0%}"]
+    if max(base.rouge1, base.rougeL) >= max(model.rouge1, model.rougeL):
+        lines.append("  the constant baseline scores as high: ROUGE here does not show the model reading the dialogue")
+    lines.append(f"  baseline = always the most typical target (reference {summary.baseline.index + 1}):")
+    lines.append(f"    {summary.baseline.text[:160]}{'…' if len(summary.baseline.text) > 160 else ''}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = positive(args, "max_new_tokens", "num_beams", "batch_size", "limit")
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    choice = choose_model(args.model)
+    if choice is None:
+        return 2
+    from emosum_tui.core.data import read_pairs
+
+    data = data_file(args, choice.preset)
+    try:
+        read = read_pairs(data, choice.fields)
+    except OSError as exc:
+        print(f"error: {data}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    report_problems(read.problems)
+    pairs = read.pairs[: args.limit] if args.limit else read.pairs
+    if not pairs:
+        print(f"error: {data}: no usable rows (fields {', '.join(choice.fields.source_fields)} -> {choice.fields.target_field})",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else choice.resolved.model_dir / PREDICTIONS_FILE
+    problem = out_problem(out, data, choice.fields)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    beams = args.num_beams or int(choice.preset_value("eval.num_beams", 1))
+    client = start_worker(choice, args.max_new_tokens, beams, args.batch_size)
+    if client is None:
+        return 2
+    try:
+        predictions, errors, died = generate_all(client, pairs)
+    except KeyboardInterrupt:
+        client.kill()
+        return 130
+    finally:
+        client.close()
+    for message in errors:
+        print(f"error: {message}", file=sys.stderr)
+    if died is not None:
+        print(f"error: the generation worker exited with code {died} after {len(predictions)} of {len(pairs)} rows",
+              file=sys.stderr)
+    if not predictions:
+        return 2
+    write_predictions(out, pairs, predictions)
+    from emosum_tui.core.rouge import summarize
+
+    kept = [i for i in range(len(pairs)) if i in predictions]
+    summary = summarize([predictions[i] for i in kept], [pairs[i].target for i in kept])
+    if args.json:
+        body = {**summary.as_dict(), "rows": len(kept), "predictions": str(out), "data": str(data),
+                "model_dir": str(choice.resolved.model_dir), "skipped_rows": len(read.problems), "failed_rows": len(errors)}
+        print(json.dumps(body, indent=1, ensure_ascii=False))
+    else:
+        print(text_report(summary, len(kept), out))
+    skipped = len(read.problems) + len(errors) + (len(pairs) - len(kept))
+    if skipped:
+        print(f"{skipped} rows skipped (bad rows or failed generations): see above", file=sys.stderr)
+    return 1 if skipped else 0

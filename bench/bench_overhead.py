@@ -48,21 +48,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import math
 import os
-import pty
 import shutil
-import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
-import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.pty_console import WatchConsole
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -87,44 +84,12 @@ steps = 100000
 """
 
 
-class Console:
-    """`emosum-tui watch RUN_DIR` in a pseudo-terminal, its output drained like a terminal's."""
-
-    def __init__(self, run_dir: Path, env: dict[str, str]) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-        self.master = master
-        self.drawn = 0
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "emosum_tui", "watch", str(run_dir)], cwd=CHECKOUT,
-            env={**env, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "50"},
-            stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-        )
-        os.close(slave)
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.drawn += len(chunk)
-
-    def close(self) -> float:
-        """Stop the console; its CPU seconds (user + system) over its whole life."""
-        alive = self.process.poll() is None
-        if alive:
-            self.process.send_signal(signal.SIGTERM)
-        _, status, usage = os.wait4(self.process.pid, 0)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
-        os.close(self.master)
-        if not alive:
-            raise SystemExit(f"the console exited by itself ({self.process.returncode}) before the run ended")
-        return usage.ru_utime + usage.ru_stime
+def stop_console(console: WatchConsole) -> float:
+    """Stop a console that watched a whole run; its CPU seconds (user + system) over its whole life."""
+    alive, cpu = console.stop()
+    if not alive:
+        raise SystemExit(f"the console exited by itself ({console.process.returncode}) before the run ended")
+    return cpu
 
 
 def one_run(home: Path, env: dict[str, str], preset: str, name: str, console: bool) -> dict[str, float]:
@@ -138,11 +103,11 @@ def one_run(home: Path, env: dict[str, str], preset: str, name: str, console: bo
     if console:
         while not (run_dir / EVENTS_FILE).exists() and trainer.poll() is None:
             time.sleep(0.02)
-        watcher = Console(run_dir, env)
+        watcher = WatchConsole(run_dir, env, cwd=CHECKOUT)
     _, status, usage = os.wait4(trainer.pid, 0)
     trainer.returncode = os.waitstatus_to_exitcode(status)
     total = time.perf_counter() - started
-    console_cpu = watcher.close() if watcher else 0.0
+    console_cpu = stop_console(watcher) if watcher else 0.0
     drawn = watcher.drawn if watcher else 0
     if trainer.returncode != 0:
         raise SystemExit(f"{name}: the trainer failed ({trainer.returncode}); see {run_dir}")
@@ -263,7 +228,7 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
     while not (run_dir / EVENTS_FILE).exists() and trainer.poll() is None:
         time.sleep(0.02)
     labels = ["yielding", BURNER] if calibrate else list(CONSOLES)
-    consoles = {label: Console(run_dir, {**env, **CONSOLES[label]}) for label in labels if label in CONSOLES}
+    consoles = {label: WatchConsole(run_dir, {**env, **CONSOLES[label]}, cwd=CHECKOUT) for label in labels if label in CONSOLES}
     processes = {label: psutil.Process(console.process.pid) for label, console in consoles.items()}
     burner = start_burner(env) if calibrate else None
     if burner is not None:
@@ -302,7 +267,7 @@ def windows_run(home: Path, env: dict[str, str], preset: str, windows: int, wind
             burner.kill()
             burner.wait()
     for console in consoles.values():
-        console.close()
+        stop_console(console)
     cycles = steady_cycles(read_events(run_dir / EVENTS_FILE))
     per_window = [[end - begin for begin, end in cycles if begin >= start and end <= stop] for start, stop, _, _ in spans]
     return {"spans": spans, "per_window": per_window, "scheduler": scheduler, "labels": labels}

@@ -25,8 +25,26 @@ from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
-MINIMAL = """
+
+def timed(app_source: str, app_class: str) -> str:
+    """A script: `app_source` (imports and the App subclass `app_class`), then a subclass of it that
+    prints `READY <time> RSS <KiB> HEAVY <trainer-side modules>` at its first frame and exits, run
+    headless at the console's size."""
+    return app_source + f"""
 import resource, sys, time
+
+class Timed({app_class}):
+    def on_ready(self):
+        heavy = [m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets")]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"READY {{time.time():.6f}} RSS {{rss}} HEAVY {{len(heavy)}}", flush=True)
+        self.exit()
+
+Timed().run(headless=True, size=(160, 50))
+"""
+
+
+MINIMAL = timed("""
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 
@@ -35,20 +53,12 @@ class Minimal(App):
         yield Header()
         yield Static("hello")
         yield Footer()
-
-    def on_ready(self):
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"READY {time.time():.6f} RSS {rss}", flush=True)
-        self.exit()
-
-Minimal().run(headless=True, size=(160, 50))
-"""
+""", "Minimal")
 
 # The minimal app plus what the console's first frame mostly is: a DataTable of 54 rows x 5
 # columns (the presets side by side). Not a target: it shows what Textual's DataTable costs for
 # that table, which the console draws as strips instead (`widgets/preset_table.py`).
-TABLE = """
-import resource, sys, time
+TABLE = timed("""
 from rich.text import Text
 from textual.app import App
 from textual.widgets import DataTable, Footer, Header, Static
@@ -63,28 +73,9 @@ class Table(App):
             table.add_row(Text(f"  key.{row}"), *(Text(f"value {row * col}", no_wrap=True) for col in range(4)))
         yield table
         yield Footer()
+""", "Table")
 
-    def on_ready(self):
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"READY {time.time():.6f} RSS {rss}", flush=True)
-        self.exit()
-
-Table().run(headless=True, size=(160, 50))
-"""
-
-CONSOLE = """
-import resource, sys, time
-from emosum_tui.ui.app import EmosumApp
-
-class Timed(EmosumApp):
-    def on_ready(self):
-        heavy = [m for m in sys.modules if m.split(".")[0] in ("torch", "transformers", "datasets")]
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"READY {time.time():.6f} RSS {rss} HEAVY {len(heavy)}", flush=True)
-        self.exit()
-
-Timed().run(headless=True, size=(160, 50))
-"""
+CONSOLE = timed("from emosum_tui.ui.app import EmosumApp\n", "EmosumApp")
 
 
 def first_frame_seconds(script: str, env: dict[str, str]) -> tuple[float, float]:

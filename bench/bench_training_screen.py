@@ -9,8 +9,8 @@
    once a second): milliseconds per tick, per panel redraw with its repaint, and the share of
    one core they take together.
 4. One plot redraw: 4,945 points of s/step in a 90 x 20 cell plot, redrawn and repainted, as
-   thread CPU ms (median of 30); side by side with textual-plotext (the plot it replaced) on the
-   same points when that package is installed (`pip install textual-plotext`).
+   thread CPU ms (median of 30); side by side with textual-plotext on the same
+   points when that package is installed (`pip install textual-plotext`).
 5. Cost against the run's length: one plot redraw at 50,000 points vs 500, and one pass of the
    doctor's live rules over 10,000 steps vs 500 (the most it keeps), thread CPU ms; and the
    doctor's share of a core with its pace (a dearer pass waits longer for the next). A watched
@@ -25,11 +25,14 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.pilot import SIZE, ScreenApp
 from textual.app import App
 
 from emosum_tui.core.events import (
@@ -51,17 +54,7 @@ from emosum_tui.ui.screens.training import FRAME_SECONDS, SLOW_FRAMES, TrainingS
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.stall_banner import StallBanner
 
-SIZE = (160, 50)
 SLOW_FRAME_SECONDS = FRAME_SECONDS * SLOW_FRAMES  # the plots and the doctor: at most this often (idle machine)
-
-
-class ScreenApp(App):
-    def __init__(self, screen: TrainingScreen) -> None:
-        super().__init__()
-        self.training = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.training)
 
 
 def start(writer: EventWriter, run_dir: Path, t: float, total: int) -> None:

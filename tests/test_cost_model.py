@@ -218,10 +218,10 @@ def test_a_local_model_folder_is_priced_with_its_own_tokenizer(project: Path, tm
 # ---- time --------------------------------------------------------------------------------------
 
 
-# Measured on an H100 80GB HBM3 on 2026-11-23 by bench/bench_gpu.py (the real trainer, bf16
-# autocast, config-built mt5-small/base of the published shapes): median s/step, and that
-# machine's probe (fp32 4096^3 matmul 51.6 TFLOP/s; disk 1,367 MB/s; its memory copy figure was
-# not kept: 2.5 TB/s assumed, which only moves the ~10 ms optimizer update).
+# Reference machine: an H100 80GB HBM3 running bench/bench_gpu.py (the real trainer, bf16 autocast,
+# config-built mt5-small/base of the published shapes): its median s/step and its probe (fp32
+# 4096^3 matmul, disk). Its memory copy rate is taken as 2.5 TB/s: it only moves the ~10 ms
+# optimizer update.
 H100 = DeviceProfile(device="NVIDIA H100 80GB HBM3", matmul_flops=51.6e12, memory_bps=2.5e12, disk_bps=1.367e9)
 H100_S_PER_STEP = {"fast": 0.228, "full": 0.607, "original": 1.311}
 

@@ -84,7 +84,7 @@ def test_vram_overflow_on_windows_says_spill(home: Path) -> None:
     assert ok.severity == "ok" and "5.0 GiB of 11.0 GiB" in ok.evidence
 
 
-# The H100 lent on 2026-11-23: its torch facts and the matmul probe it gave (bench/bench_gpu.py).
+# An H100 80GB machine: its torch facts and the matmul probe it gave (bench/bench_gpu.py).
 H100_TORCH = TorchFacts(torch_version="2.11.0+cu130", build="cuda", cuda_built="13.0", cuda_available=True, cuda_runtime="13.0",
                         devices=(TorchDevice(0, "NVIDIA H100 80GB HBM3", 85_017_493_504, 84_465_090_560, "9.0", True),))
 H100_BOX = MachineFacts(torch=H100_TORCH, driver_version="580.159.04", driver_cuda="13.0", ram_free=120 * GIB,
@@ -93,8 +93,8 @@ H100_PROBE = {"device": "NVIDIA H100 80GB HBM3", "matmul_flops": 51.6e12, "memor
 
 
 def test_a_big_gpu_is_told_its_micro_batches_can_grow_and_a_12_gib_card_is_not(home: Path) -> None:
-    """`full` at 2 x 4 on the H100 left it waiting on kernel launches (0.61 s/step; 8 x 1 ran at
-    0.21): preflight names 8 x 1 before the run. On the user's 12 GiB card 2 x 4 already fills it."""
+    """`full` at 2 x 4 leaves an H100 waiting on kernel launches (8 x 1 steps about three times
+    faster): preflight names 8 x 1 before the run. On the user's 12 GiB card 2 x 4 already fills it."""
     from emosum_tui.core import calibration as cal
 
     cal.store_device_profile(cal.DeviceProfile.from_dict(H100_PROBE))  # as if this were that machine's probe

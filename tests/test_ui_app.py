@@ -1,7 +1,7 @@
 """The console shell: app-wide keys, starting a run, quitting with a run alive, no torch inside.
 
-Real parts only: the app under the Textual pilot, real trainer processes launched through the
-trainer engineer's `launch_trainer`, a real `python` subprocess for the torch-free check.
+Real parts only: the app under the Textual pilot, real trainer processes started through
+`launch_trainer`, a real `python` subprocess for the torch-free check.
 """
 
 from __future__ import annotations

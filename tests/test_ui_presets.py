@@ -37,7 +37,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The lead's `home`, with one token/tokenizer cache shared by this module's tests (keyed by
+    """The shared `home`, with one token/tokenizer cache shared by this module's tests (keyed by
     content hashes, so sharing is safe) and an empty Hugging Face cache (no machine's models)."""
     shared = tmp_path_factory.getbasetemp() / "ui-presets-cache"
     monkeypatch.setenv("EMOSUM_CACHE", str(shared))

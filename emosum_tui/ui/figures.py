@@ -14,20 +14,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from emosum_tui.core.presets import Preset, PresetError
 from emosum_tui.ui.widgets.estimate_table import EstimateCell
 
 if TYPE_CHECKING:
+    from emosum_tui.core.calibration import DeviceProfile
+    from emosum_tui.core.decompose import Factor
+    from emosum_tui.core.probe_job import ProbeProgress
+    from emosum_tui.core.token_stats import TokenReport
     from emosum_tui.doctor.facts import MachineFacts
     from emosum_tui.doctor.findings import Finding
     from emosum_tui.doctor.torch_probe import TorchFacts
 
 # Estimates, token counts, the decomposition and a calibration spec read the same data and fill
-# the same token-length cache files; one at a time keeps two threads from writing one cache
-# file at once (seen: FileNotFoundError on the shared `.partial`), at no cost on a GIL-bound
-# 2-core machine.
+# the same token-length cache files: one at a time, so two threads never write one cache file at
+# once. The work is bound by the GIL anyway, so nothing is lost.
 DATA_LOCK = threading.Lock()
 
 
@@ -36,7 +39,7 @@ def error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, (PresetError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
 
 
-def measured_device() -> Any | None:
+def measured_device() -> DeviceProfile | None:
     """The throughput prior measured on this machine (by a calibration or `emosum-tui doctor`), if any."""
     from emosum_tui.core.calibration import cached_device_profile
 
@@ -62,7 +65,7 @@ def estimate_cell(preset: Preset, s_per_step: float | None = None) -> EstimateCe
     return EstimateCell(estimate=result)
 
 
-def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[list[Any] | None, str]:
+def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[list[Factor] | None, str]:
     """(factors, "") from the cost model, or (None, why not)."""
     try:
         from emosum_tui.core.decompose import decompose
@@ -74,7 +77,7 @@ def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[li
         return None, f"cannot decompose: {error_text(exc)}"
 
 
-def token_figures(preset: Preset) -> tuple[Any | None, str]:
+def token_figures(preset: Preset) -> tuple[TokenReport | None, str]:
     """(TokenReport, "") of the preset's data, or (None, why not)."""
     try:
         from emosum_tui.core.token_stats import token_report
@@ -99,7 +102,7 @@ def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callab
     is cached by the job, where `estimate_cell` finds it."""
     name = preset.name
 
-    def progress(step: Any) -> None:
+    def progress(step: ProbeProgress) -> None:
         count = f" {step.done}/{step.total}" if step.total else ""
         report(f"calibrating {name}: {step.what}{count}")
 

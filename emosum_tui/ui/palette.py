@@ -43,9 +43,7 @@ class ConsoleCommands(Provider):
         return commands
 
     def _select(self, screen: PresetsScreen, index: int) -> None:
-        presets_action = getattr(self.app, "action_presets", None)
-        if presets_action is not None:
-            presets_action()  # leave a training or runs screen first
+        self.app.run_action("presets")  # leave a training or runs screen first
         screen.action_select(index)
 
     async def discover(self) -> Hits:

@@ -6,7 +6,7 @@ of tokens cut off is the price of that speed, shown next to the speed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -15,8 +15,12 @@ from textual.widgets import Static
 from emosum_tui.core.sampling import rows_for
 from emosum_tui.ui.format import human_count, percent
 
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
+    from emosum_tui.core.token_stats import TokenReport
 
-def summary_table(preset: Any, report: Any) -> Table:
+
+def summary_table(preset: Preset, report: TokenReport) -> Table:
     """A two-column Rich table (label, value) for one preset's TokenReport."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -50,7 +54,7 @@ def summary_table(preset: Any, report: Any) -> Table:
 class DataSummary(Static):
     """Token statistics of the selected preset, drawn from a TokenReport computed in a worker."""
 
-    def show(self, preset: Any | None, report: Any | None, error: str = "") -> None:
+    def show(self, preset: Preset | None, report: TokenReport | None, error: str = "") -> None:
         self.set_class(bool(error), "error")
         self.set_class(preset is not None and not error and report is None, "pending")
         if preset is None:

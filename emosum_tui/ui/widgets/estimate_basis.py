@@ -16,7 +16,7 @@ def basis_lines(cell: EstimateCell) -> list[tuple[str, str]]:
     """(labels, basis) for one estimate, figures that share a basis on one line."""
     if cell.error or cell.estimate is None:
         return []
-    basis_map = getattr(cell.estimate, "basis", {}) or {}
+    basis_map = cell.estimate.basis or {}
     grouped: dict[str, list[str]] = {}
     for metric in METRICS:
         text = str(basis_map.get(metric.field, "")).strip()

@@ -24,10 +24,9 @@ class EventsPane(RichLog):
     `add` queues a line and `flush` writes the queue: the training screen flushes in its
     once-a-second frame, so a checkpoint's line does not cost a frame of its own."""
 
-    # A new line grows the log's virtual size, which by default lays out the whole screen again
-    # (15-20 ms on the training screen: with the resource text's re-flows, a third of the
-    # console's CPU samples on `demo`, ten steps a second and an eval every two). The pane's own box does not change, so only its scroll bars need to know:
-    # `watch_virtual_size` tells them. A scroll bar that appears or goes still lays out the screen
+    # A new line grows the log's virtual size, which by default lays out the whole screen again.
+    # The pane's own box does not change, so only its scroll bars need to know: `watch_virtual_size`
+    # tells them. A scroll bar that appears or goes still lays out the screen
     # (`show_vertical_scrollbar` is a layout reactive).
     virtual_size = Reactive(Size(0, 0), layout=False)
 
@@ -56,7 +55,7 @@ class EventsPane(RichLog):
             return
         lines, self.pending = self.pending, []
         follow = self.is_vertical_scroll_end
-        self.write("\n".join(lines), scroll_end=False)  # one write: each one updates the scroll bars (0.3 ms)
+        self.write("\n".join(lines), scroll_end=False)  # one write: each write updates the scroll bars
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 

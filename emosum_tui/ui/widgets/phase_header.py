@@ -57,7 +57,7 @@ class PhaseHeader(Vertical):
 
     def show_phase(self, phase: str, done: int | None = None, total: int | None = None, detail: str = "") -> None:
         """`done` of `total` drives the bar; no total = no bar (or a full one when done): Textual's
-        indeterminate bar animates at 15 frames a second, taken from the trainer's loading. Once
+        indeterminate bar animates many times a second, taken from the trainer's loading. Once
         training has begun the bar keeps its steps through evals and saves (the words name the
         phase): a bar that hides and shows every checkpoint re-flows the whole screen each time."""
         self.phase_args = (phase, done, total, detail)

@@ -2,13 +2,12 @@
 
 A value that differs from the chosen baseline is highlighted and carries its ratio ("x2",
 "-40%"), so "what changed and by how much" is read, not worked out. Colours come from the
-component classes in `screens/presets.tcss`; widths are measured by Rich (cell width), so Chinese text in a
-value lines up like English.
+component classes in `screens/presets.tcss`; widths are measured by Rich (cell width), so
+Chinese text in a value lines up like English.
 
 The table is the console's first frame, so it is drawn as one `Strip` per row (Textual's Line
-API), the header and the parameter column fixed. Textual's `DataTable` measured every cell and
-rendered each visible one through Rich (~0.5 ms a cell): 0.16 s of a 0.45 s first frame, for a
-table that is plain text in known widths.
+API), the header and the parameter column fixed: it is plain text in known widths, and a
+`DataTable` would measure and render every cell through Rich before that frame.
 """
 
 from __future__ import annotations

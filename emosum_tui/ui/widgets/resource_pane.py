@@ -1,9 +1,8 @@
 """GPU, CPU, RAM and disk as the console samples them (~1/s), with short history sparklines.
 
 Every sample goes into the history (and to the doctor, by the screen); the pane is redrawn when
-the screen says (every two seconds, like nvitop, with its other slow figures): at ten steps a
-second on two cores the console's redraws are what slow the trainer, and a gauge read once a
-second tells no more.
+the screen says (with its other slow figures, like nvitop): the console's redraws take CPU from
+the trainer, and a gauge redrawn at every sample tells no more.
 """
 
 from __future__ import annotations

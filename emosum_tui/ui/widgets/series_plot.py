@@ -2,16 +2,13 @@
 
 Points arrive one event at a time (hundreds per second when a console attaches to a long run);
 drawing is the expensive part, so `add` only stores and `redraw` draws, if something changed.
-The training screen calls `redraw` every two seconds, as nvitop redraws, in the frame of its
-other figures. A long series is drawn as its envelope: the lowest and the highest point of each
+The training screen calls `redraw` with its other slow figures, as nvitop redraws. A long series is drawn as its envelope: the lowest and the highest point of each
 of a few hundred buckets (a braille cell is two dots wide), which keeps every spike and every
 dip that the plot can show at all. The lowest and highest of each block of points are kept as
 the points arrive (`Envelope`), so a redraw costs the same at any length of run.
 
-This replaced textual-plotext: plotext builds a character matrix in Python, prints it as ANSI
-text, and Rich parses that text back and cuts it into lines. Its two plots were a third of the
-watching console's CPU (12-18 ms a redraw on the demo), and on a 2-core machine that CPU is the
-trainer's. Here the dots go into a grid of cells and each row becomes one Textual `Strip`.
+The dots go straight into a grid of cells and each row becomes one Textual `Strip`: no text is
+printed and parsed back, because the watching console's CPU is the trainer's.
 """
 
 from __future__ import annotations
@@ -39,10 +36,9 @@ MAX_BLOCKS = 1024  # a series keeps the lowest and highest point of at most this
 
 class Envelope:
     """A series' points, and the lowest and highest point of each block of `block` consecutive
-    points. Drawing reads the blocks, not the points: the same cost at 50,000 steps as at 2,000
-    (a scan of every point at every redraw cost 6 ms a plot after 1,500 steps of a watched
-    `demo`, and grew with the run). When there are more than MAX_BLOCKS, pairs merge and `block`
-    doubles, so a point is looked at once when added and once per merge of its block."""
+    points. Drawing reads the blocks, not the points, so a redraw costs the same at any length of
+    run. When there are more than MAX_BLOCKS, pairs merge and `block` doubles, so a point is
+    looked at once when added and once per merge of its block."""
 
     def __init__(self) -> None:
         self.xs: list[float] = []

@@ -9,12 +9,15 @@ totals, so nothing can be counted twice.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import DataTable
 
 from emosum_tui.ui.format import speedup_text
+
+if TYPE_CHECKING:
+    from emosum_tui.core.decompose import Factor
 
 
 class SpeedupTable(DataTable):
@@ -30,13 +33,13 @@ class SpeedupTable(DataTable):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="none", show_cursor=False, **kwargs)  # type: ignore[arg-type]
-        self._shown: tuple[str, str, list[Any] | None, str] | None = None
+        self._shown: tuple[str, str, list[Factor] | None, str] | None = None
 
     def on_resize(self) -> None:
         if self._shown is not None:
             self.show(*self._shown)
 
-    def show(self, base: str, other: str, factors: list[Any] | None, note: str = "") -> None:
+    def show(self, base: str, other: str, factors: list[Factor] | None, note: str = "") -> None:
         """`factors`: the cost model's Factor list (key, label, factor = time ratio), None while pending."""
         self.clear(columns=True)
         self._shown = (base, other, factors, note)

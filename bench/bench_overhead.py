@@ -21,7 +21,7 @@ Two designs, both printed:
   console first catches up with what it missed, which no real console does). Each optimizer
   step's whole cycle (step end to step end, evals and checkpoints left out) is filed under the
   window it lies in. Both sides come from the same trainer process seconds apart, so the
-  run-to-run drift that swamps whole-run comparisons on a shared 2-core VM (±10%) cancels. Per
+  run-to-run drift that swamps whole-run comparisons on a shared 2-core VM cancels. Per
   console: each live window's mean cycle against the frozen windows either side (frozen / live:
   1.00 = no overhead), their mean and its 95% interval. Target met when the interval's lower
   end is >= 0.98; missed when its upper end is below.

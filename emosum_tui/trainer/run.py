@@ -225,7 +225,7 @@ class TrainingRun:
         callback, emit = self.callback, self.reporter.emit
         totals = RunTotals(train_rows=data.train_rows, eval_rows=data.validation_rows, steps_this_process=callback.steps_run,
                            train_seconds=callback.train_seconds, samples=callback.samples, tokens=callback.tokens,
-                           mean_train_loss=getattr(output, "training_loss", None))
+                           mean_train_loss=output.training_loss if output is not None else None)
         steps = trainer.state.global_step
         if callback.stopped and (output is None or steps < trainer.state.max_steps):
             emit(Done(reason="stopped", steps=steps, seconds=self._seconds(), train_loss=self._recent_loss(), totals=totals))

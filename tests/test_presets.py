@@ -19,7 +19,7 @@ def test_bundled_presets_hold_the_design_facts(home: Path) -> None:
     presets, errors = load_all()
     assert errors == []
     by_name = {p.name: p for p in presets}
-    assert list(by_name) == ["original", "full", "fast", "demo"]
+    assert list(by_name) == ["original", "full", "fast", "demo", "lean"]
     original, full, fast = by_name["original"], by_name["full"], by_name["fast"]
     assert original["model.name"] == "google/mt5-base"
     assert (original["train.epochs"], original["train.batch_size"], original["train.grad_accum"]) == (5, 1, 8)
@@ -32,6 +32,9 @@ def test_bundled_presets_hold_the_design_facts(home: Path) -> None:
     assert (fast["train.batch_size"], fast["train.grad_accum"], fast["train.max_target_tokens"]) == (4, 2, 128)
     assert fast["train.learning_rate"] == pytest.approx(1e-4) and not fast["eval.predict_with_generate"]
     assert by_name["demo"].builds_model_from_config
+    lean = by_name["lean"]
+    assert lean["model.trim_vocabulary"] and not fast["model.trim_vocabulary"]
+    assert (lean["train.max_source_tokens"], lean["train.max_target_tokens"], lean["data.train_samples"]) == (256, 512, 0)
 
 
 def test_derived_preset_marks_what_it_changes(home: Path) -> None:
@@ -87,7 +90,7 @@ def test_preset_by_path_outside_presets_dir(home: Path, tmp_path: Path) -> None:
 def test_a_broken_user_preset_does_not_hide_the_others(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(home / "presets" / "zz-broken.toml", "[train]\nepochs = -1\n")
     presets, errors = load_all()
-    assert len(presets) == 4 and len(errors) == 1
+    assert len(presets) == 5 and len(errors) == 1
     assert main(["presets"]) == 1
     captured = capsys.readouterr()
     assert "fast" in captured.out and "zz-broken.toml: key 'train.epochs' = -1" in captured.err

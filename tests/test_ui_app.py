@@ -117,7 +117,7 @@ async def test_runs_key_opens_the_runs_screen_and_p_comes_back(console_home: Pat
 def test_console_command_rejects_a_missing_preset_before_opening(console_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--preset", "nosuch"]) == 2
     error = capsys.readouterr().err
-    assert "nosuch" in error and "known: demo, fast, full, original" in error
+    assert "nosuch" in error and "known: demo, fast, full, lean, original" in error
     assert cli.main(["--start"]) == 2
     assert "--start needs --preset" in capsys.readouterr().err
 
@@ -298,5 +298,5 @@ def test_console_process_never_imports_torch_transformers_or_datasets(console_ho
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=os.environ.copy())
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    assert lines["ESTIMATED"] == "demo,fast,full,original"  # the cost model ran in that process
+    assert lines["ESTIMATED"] == "demo,fast,full,lean,original"  # the cost model ran in that process
     assert lines["HEAVY"] == ""

@@ -75,7 +75,7 @@ async def test_first_frame_shows_every_parameter_of_every_preset(console_home: P
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(PresetTable)
         names = [str(c.label).replace("▶ ", "").replace(" (base)", "") for c in table.columns.values()]
-        assert names == ["parameter", "original", "full", "fast", "demo"]
+        assert names == ["parameter", "original", "full", "fast", "demo", "lean"]
         row_keys = set(table.rows)
         assert {key for key, _ in iter_keys()} <= row_keys
         assert cell(app, PresetTable, "train.batch_size", "full") == "2 x2"
@@ -89,7 +89,7 @@ async def test_number_keys_arrows_and_tab_switch_the_selected_preset(console_hom
     app = EmosumApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         screen = presets_screen(app)
-        steps = [("3", "fast"), ("right", "demo"), ("right", "original"), ("left", "demo"), ("tab", "original"), ("2", "full"), ("9", "full")]
+        steps = [("3", "fast"), ("right", "demo"), ("right", "lean"), ("right", "original"), ("left", "lean"), ("tab", "original"), ("2", "full"), ("9", "full")]
         for key, expected in steps:
             await pilot.press(key)
             assert screen.current is not None and screen.current.name == expected, key
@@ -243,7 +243,7 @@ async def test_preset_option_preselects_and_bad_preset_files_are_reported(consol
     async with app.run_test(size=SIZE) as pilot:
         screen = presets_screen(app)
         assert screen.current is not None and screen.current.name == "demo"
-        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo"]
+        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo", "lean"]
         assert any("broken.toml" in n.message and "train.batch_size" in n.message for n in app._notifications)
         await wait_for(pilot, estimated(app))
 
@@ -380,7 +380,7 @@ async def test_a_preset_file_outside_presets_folder_gets_its_own_column(console_
     app = EmosumApp(preset=str(mine), s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         screen = presets_screen(app)
-        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo", "my-fast"]
+        assert [p.name for p in screen.saved] == ["original", "full", "fast", "demo", "lean", "my-fast"]
         assert screen.current is not None and screen.current.name == "my-fast"
         assert cell(app, PresetTable, "train.epochs", "my-fast") == "2 -60%"
         await wait_for(pilot, estimated(app))
@@ -395,9 +395,9 @@ async def test_the_selected_column_scrolls_into_view_when_presets_do_not_fit(con
     app = EmosumApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(PresetTable)
-        assert table.virtual_size.width > table.size.width  # seven presets do not fit
+        assert table.virtual_size.width > table.size.width  # eight presets do not fit
         assert table.scroll_x == 0
-        await pilot.press("7")
+        await pilot.press("8")
         await pilot.pause(0.2)
         assert table.scroll_x > 0
         header = table.render_line(0).text

@@ -51,6 +51,7 @@ class Estimate:
     checkpoint_bytes: int
     peak_disk_bytes: int
     final_disk_bytes: int
+    vocab_size: int = 0  # rows of the embedding and the LM head (fewer when the vocabulary is trimmed)
     device: str = ""
     basis: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
@@ -277,6 +278,8 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
         lengths = TokenLengths.for_preset(preset)
     tied = "tied LM head" if shape.tied_lm_head else f"untied LM head ({shape.vocab_size:,} x {shape.d_model})"
     basis: dict[str, str] = {"params": f"{shape_basis}; {tied}", "tokens": lengths.basis}
+    basis["vocab_size"] = (shape_basis.split("trimmed vocabulary: ", 1)[1] + "; a trimmed model can write only these pieces "
+                           "(model.trim_extra_files adds texts)") if preset["model.trim_vocabulary"] else f"{shape.vocab_size:,} pieces"
 
     counts = _count_steps(preset, lengths, train_rows, validation_rows, basis)
     timing = _time_step(preset, shape, lengths, Speed.from_profile(device), s_per_step, calibration, basis)
@@ -290,6 +293,7 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
     return Estimate(
         preset=preset.name,
         params=param_count(shape),
+        vocab_size=shape.vocab_size,
         train_rows=counts.rows,
         validation_rows=counts.validation_rows,
         optimizer_steps=counts.steps,

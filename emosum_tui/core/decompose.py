@@ -34,6 +34,7 @@ class Factor:
 # The fixed order, in the user's words: the groups of keys one decision changes together.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("model.name", "model.config", "model.tokenizer_vocab_size", "model.gradient_checkpointing")),
+    ("vocabulary", ("model.trim_vocabulary", "model.trim_extra_files")),
     ("rows", ("data.train_samples", "data.train_fraction", "data.validation_samples", "data.train_file", "data.validation_file")),
     ("data fields", ("data.source_fields", "data.target_field", "data.source_prefix", "data.seed")),
     ("epochs", ("train.epochs",)),
@@ -61,6 +62,9 @@ def _label(group: str, before: Preset, after: Preset, changed: dict[str, tuple[A
     """What changed, the way the user would say it."""
     if group == "model":
         return f"model {before['model.name'].removeprefix('google/')} → {after['model.name'].removeprefix('google/')}"
+    if group == "vocabulary":
+        return f"vocabulary {est_before.vocab_size:,} → {est_after.vocab_size:,} pieces" + (
+            " (trimmed to the data)" if after["model.trim_vocabulary"] else "")
     if group == "rows":
         return f"training rows {est_before.train_rows:,} → {est_after.train_rows:,}"
     if group == "epochs":

@@ -12,7 +12,7 @@ the vocabulary of its trained tokenizer. A model built from an inline config by
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +119,22 @@ def demo_vocab_size(preset: Preset) -> tuple[int, str]:
 
 
 def shape_for(preset: Preset) -> tuple[ModelShape, str]:
-    """The preset's model shape and where it came from (the basis shown to the user)."""
+    """The preset's model shape and where it came from (the basis shown to the user); with
+    `model.trim_vocabulary`, the vocabulary is the pieces its data keeps."""
+    shape, basis = source_shape(preset)
+    if not preset["model.trim_vocabulary"]:
+        return shape, basis
+    from emosum_tui.core.vocab_trim import TrimError, kept_count
+
+    try:
+        kept = kept_count(preset, shape.vocab_size)
+    except TrimError as exc:
+        raise ShapeError(str(exc)) from None
+    return replace(shape, vocab_size=kept.size), f"{basis}; trimmed vocabulary: {kept.basis}"
+
+
+def source_shape(preset: Preset) -> tuple[ModelShape, str]:
+    """The shape of the model the preset names, before any trim."""
     name = preset["model.name"]
     if preset.builds_model_from_config:
         vocab, vocab_basis = demo_vocab_size(preset)

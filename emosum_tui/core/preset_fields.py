@@ -60,6 +60,13 @@ def str_list(value: Any) -> str | None:
     return None
 
 
+def path_list(value: Any) -> str | None:
+    """A list of file paths, possibly empty."""
+    if not all(isinstance(item, str) and item.strip() for item in value):
+        return "must be a list of file paths (strings)"
+    return None
+
+
 def non_empty(value: Any) -> str | None:
     return None if value.strip() else "must not be empty"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.paths import presets_dir, project_root
-from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, positive, str_list
+from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, path_list, positive, str_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +36,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "config": Field(dict, {}, "inline MT5Config for a model built from scratch (demo)", model_config),
         "tokenizer_vocab_size": Field(int, 0, "SentencePiece vocab trained on the train file when config is inline", non_negative),
         "gradient_checkpointing": Field(bool, False, "trade compute for activation memory"),
+        "trim_vocabulary": Field(bool, False, "keep only the pieces the data uses (faster, smaller; can write only those)"),
+        "trim_extra_files": Field(list, [], "more texts the trimmed model must read and write (e.g. the evaluation file)", path_list),
     },
     "data": {
         "train_file": Field(str, "data/train/Emotion_Summary.jsonl", "JSON-lines training file", non_empty),
@@ -141,6 +143,10 @@ class Preset:
     @property
     def validation_file(self) -> Path:
         return resolve_path(self["data.validation_file"])
+
+    @property
+    def trim_extra_files(self) -> list[Path]:
+        return [resolve_path(text) for text in self["model.trim_extra_files"]]
 
     @property
     def builds_model_from_config(self) -> bool:

@@ -15,10 +15,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from emosum_tui.core.atomic import write_json_atomic
+from emosum_tui.core.data import PairFields, file_digest, read_pairs
+from emosum_tui.core.paths import cache_dir
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 MANIFEST = "trim.json"  # beside a trimmed model: what it was trimmed from, and the kept ids
 
@@ -161,3 +169,97 @@ def read_manifest(folder: Path) -> KeptPieces | None:
         return KeptPieces(tuple(body["kept_ids"]), int(body["original_vocab_size"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+# ---- what the preset's trim covers, and how many pieces it keeps (torch-free) -----------------
+
+# Without the tokenizer: one piece per distinct word form, CJK character, and a margin for
+# punctuation, digits and special pieces. mT5 splits rare words into pieces other words share,
+# so this overstates the kept set: the estimate errs towards slower and larger.
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+APPROX_MARGIN = 300
+
+
+@dataclass(frozen=True)
+class TrimSource:
+    """The texts a trim must cover, and the files they came from (named in the manifest)."""
+
+    texts: list[str]
+    files: list[Path]
+
+
+def trim_texts(preset: Preset) -> TrimSource:
+    """Source and target of every good row of the train and validation files (all rows: a
+    subsample changes neither the trim nor its cache), and each of `model.trim_extra_files`
+    (JSON Lines through the preset's fields; any other file line by line)."""
+    fields = PairFields.from_preset(preset)
+    texts: list[str] = []
+    files = [preset.train_file]
+    if preset.validation_file.exists():
+        files.append(preset.validation_file)
+    for path in files:
+        texts.extend(text for pair in read_pairs(path, fields).pairs for text in (pair.source, pair.target))
+    for extra in preset.trim_extra_files:
+        if not extra.is_file():
+            raise TrimError(f"{preset.path}: key 'model.trim_extra_files': {str(extra)!r} does not exist")
+        if extra.suffix.lower() == ".jsonl":
+            texts.extend(text for pair in read_pairs(extra, fields).pairs for text in (pair.source, pair.target))
+        else:
+            texts.extend(line for line in extra.read_text(encoding="utf-8").splitlines() if line.strip())
+        files.append(extra)
+    return TrimSource(texts, files)
+
+
+@dataclass(frozen=True)
+class KeptCount:
+    """How many pieces a trimmed preset keeps, and how that was found (shown as the basis)."""
+
+    size: int
+    exact: bool
+    basis: str
+
+
+def approx_kept(texts: Iterable[str]) -> int:
+    words: set[str] = set()
+    cjk: set[str] = set()
+    for text in texts:
+        for word in WORD.findall(text):
+            if any(_is_cjk(c) for c in word):
+                cjk.update(c for c in word if _is_cjk(c))
+            else:
+                words.add(word)
+    return len(words) + len(cjk) + APPROX_MARGIN
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x3000 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
+
+
+def kept_count(preset: Preset, original_size: int) -> KeptCount:
+    """The kept count of a trimmed preset: counted with its SentencePiece model when that is on
+    this machine (cached by the files' and the tokenizer's hashes), else approximated."""
+    from emosum_tui.core.tokenizer_files import find_spiece
+
+    spiece = find_spiece(preset, build=False)
+    source = trim_texts(preset)
+    digests = [file_digest(path) for path in source.files]
+    key = hashlib.sha256("\n".join([*digests, file_digest(spiece) if spiece else "approx", *preset["data.source_fields"],
+                                      preset["data.target_field"], preset["data.source_prefix"]]).encode()).hexdigest()[:20]
+    cache = cache_dir() / "kept_pieces" / f"{key}.json"
+    try:
+        body = json.loads(cache.read_text(encoding="utf-8"))
+        return KeptCount(min(int(body["size"]), original_size), bool(body["exact"]), str(body["basis"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not counted yet, or a damaged cache: count again
+    rows = len(source.texts) // 2
+    named = ", ".join(path.name for path in source.files)
+    if spiece is not None:
+        size = len(used_piece_ids(spiece, source.texts) | spiece_special_ids(spiece))
+        result = KeptCount(size, True, f"{size:,} of {original_size:,} pieces: counted with {spiece.name} on {rows:,} rows ({named})")
+    else:
+        size = min(original_size, approx_kept(source.texts))
+        result = KeptCount(size, False, f"approximate: {size:,} of {original_size:,} pieces, one per distinct word and CJK "
+                                        f"character of {rows:,} rows ({named}); the tokenizer is not on this machine")
+    write_json_atomic(cache, {"size": result.size, "exact": result.exact, "basis": result.basis})
+    return result

@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.presets import Preset
 from emosum_tui.doctor.torch_probe import TorchFacts, probe_torch
 from emosum_tui.monitor.nvml import GpuReading, Nvml
 from emosum_tui.monitor.resources import free_disk_at
+
+if TYPE_CHECKING:
+    from emosum_tui.core.calibration import DeviceProfile
+    from emosum_tui.core.token_stats import TokenLengths
 
 # The GPU torch cannot use, priced as a mid-range RTX card (RTX 3060: 12.7 TFLOP/s fp32 peak,
 # 360 GB/s) at a realistic share of peak: enough to say "N x slower", not a promise.
@@ -47,6 +51,17 @@ class MachineFacts:
 
 
 @dataclass(frozen=True)
+class TrimOffer:
+    """Trimming the vocabulary, priced: the pieces kept and how much faster a step gets."""
+
+    vocab_size: int
+    original_vocab_size: int
+    step_speedup: float  # untrimmed s/step / trimmed s/step
+    checkpoint_bytes: tuple[int, int]  # before, after
+    basis: str
+
+
+@dataclass(frozen=True)
 class PlanFacts:
     """The cost model's prediction for one preset on this machine (bytes, seconds)."""
 
@@ -56,6 +71,8 @@ class PlanFacts:
     optimizer_steps: int | None = None
     total_seconds: float | None = None
     gpu_seconds_per_step: float | None = None  # the same plan priced on the GPU NVML sees, when known
+    vocab_size: int | None = None
+    trim: TrimOffer | None = None  # what trimming the vocabulary would change, when the preset does not trim
     preset: str = ""
     basis: dict[str, str] = field(default_factory=dict)
 
@@ -109,6 +126,7 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
             gpu = cal.DeviceProfile(device=f"{facts.gpus[0].name} (assumed)", matmul_flops=ASSUMED_GPU_FLOPS,
                                     memory_bps=ASSUMED_GPU_MEMORY_BPS, disk_bps=profile.disk_bps if profile else ASSUMED_DISK_BPS)
             gpu_seconds = estimate(preset, lengths=lengths, device=gpu).seconds_per_step
+        trim = trim_offer(preset, lengths, profile)
     except Exception as exc:  # a cost model bug must not hide the other checks
         return PlanFacts(basis={"error": f"{type(exc).__name__}: {exc}"})
     basis = {k: str(v) for k, v in est.basis.items()}
@@ -122,6 +140,23 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
         optimizer_steps=est.optimizer_steps,
         total_seconds=est.total_seconds,
         gpu_seconds_per_step=gpu_seconds,
+        vocab_size=est.vocab_size,
+        trim=trim,
         preset=preset.name,
         basis=basis,
     )
+
+
+def trim_offer(preset: Preset, lengths: TokenLengths, profile: DeviceProfile | None) -> TrimOffer | None:
+    """What `model.trim_vocabulary = true` would change, both plans priced on the same device
+    prior (a calibration is per shape), or None when the preset trims already or builds its model."""
+    from emosum_tui.core.cost_model import estimate
+    from emosum_tui.core.presets import with_values
+
+    if preset["model.trim_vocabulary"] or preset.builds_model_from_config:
+        return None
+    before = estimate(preset, lengths=lengths, device=profile)
+    after = estimate(with_values(preset, {"model.trim_vocabulary": True}), lengths=lengths, device=profile)
+    return TrimOffer(vocab_size=after.vocab_size, original_vocab_size=before.vocab_size,
+                     step_speedup=before.seconds_per_step / after.seconds_per_step,
+                     checkpoint_bytes=(before.checkpoint_bytes, after.checkpoint_bytes), basis=after.basis.get("vocab_size", ""))

@@ -24,6 +24,7 @@ class Finding:
     title: str
     evidence: str
     fix: str = ""
+    changes: tuple[tuple[str, Any], ...] = ()  # preset edits that apply the fix (one key in the console)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

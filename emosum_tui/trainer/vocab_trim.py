@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emosum_tui.core.data import PairFields, file_digest, read_pairs
+from emosum_tui.core.data import file_digest
 from emosum_tui.core.events import Event, Phase
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.vocab_trim import (
@@ -26,6 +25,7 @@ from emosum_tui.core.vocab_trim import (
     read_manifest,
     trim_cache_key,
     trim_spiece,
+    trim_texts,
     trim_tokenizer_json,
     write_manifest,
 )
@@ -37,35 +37,6 @@ if TYPE_CHECKING:
 PHASE = "trimming_vocabulary"
 TOKENIZE_BATCH = 256  # rows a tokenizer call: progress often enough, overhead small
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
-
-
-@dataclass(frozen=True)
-class TrimSource:
-    """The texts a trim must cover, and the files they came from (named in the manifest)."""
-
-    texts: list[str]
-    files: list[Path]
-
-
-def trim_texts(preset: Preset) -> TrimSource:
-    """Source and target of every good row of the train and validation files, and each extra
-    file's texts (JSON Lines rows through the preset's fields; any other file line by line)."""
-    fields = PairFields.from_preset(preset)
-    texts: list[str] = []
-    files = [preset.train_file]
-    if preset.validation_file.exists():
-        files.append(preset.validation_file)
-    for path in files:
-        texts.extend(text for pair in read_pairs(path, fields).pairs for text in (pair.source, pair.target))
-    for extra in preset.trim_extra_files:
-        if not extra.is_file():
-            raise TrimError(f"key 'model.trim_extra_files': {extra} does not exist")
-        if extra.suffix.lower() == ".jsonl":
-            texts.extend(text for pair in read_pairs(extra, fields).pairs for text in (pair.source, pair.target))
-        else:
-            texts.extend(line for line in extra.read_text(encoding="utf-8").splitlines() if line.strip())
-        files.append(extra)
-    return TrimSource(texts, files)
 
 
 def _batches(texts: list[str], size: int) -> Iterator[list[str]]:

@@ -99,3 +99,22 @@ def save_new_preset(base: Preset, changes: dict[str, Any], name: str, descriptio
         target.unlink()  # never leave a preset file behind that does not load
         raise
     return target
+
+
+def load_presets(preselect: str | None, selected: int = 0) -> tuple[list[Preset], int, list[str]]:
+    """Every preset in presets/, plus `preselect` (a name or a .toml path) when it is elsewhere;
+    returns the presets, the index to select and the load errors to show."""
+    from emosum_tui.core.presets import load_all
+
+    presets, errors = load_all()
+    messages = [str(e) for e in errors]
+    if preselect:
+        try:
+            wanted = load_preset(preselect)
+        except PresetError as exc:
+            messages.append(str(exc))
+        else:
+            if wanted.path not in [p.path for p in presets]:
+                presets.append(wanted)
+            selected = next(i for i, p in enumerate(presets) if p.path == wanted.path)
+    return presets, min(selected, max(0, len(presets) - 1)), messages

@@ -42,6 +42,10 @@ class PresetFigures:
     preflight: list[Finding] | None = None
     preflight_asked: Preset | None = None
 
+    def fix(self) -> Finding | None:
+        """The preflight's worst finding whose fix is a preset change (`a` applies it)."""
+        return next((finding for finding in self.preflight or [] if finding.changes), None)
+
     def forget_preflight(self) -> None:
         self.preflight = None
         self.preflight_asked = None

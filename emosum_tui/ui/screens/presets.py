@@ -27,10 +27,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from emosum_tui.core.presets import Preset, PresetError, load_all, load_preset
+from emosum_tui.core.presets import Preset
 from emosum_tui.ui import figures
 from emosum_tui.ui.messages import StartRun
-from emosum_tui.ui.preset_edits import apply_changes
+from emosum_tui.ui.preset_edits import apply_changes, load_presets
 from emosum_tui.ui.preset_figures import FigureStore
 from emosum_tui.ui.widgets.preset_table import PresetTable
 from emosum_tui.ui.widgets.presets_side import PresetsSide
@@ -66,6 +66,7 @@ class PresetsScreen(Screen):
         Binding("s", "start", "start run"),
         Binding("c", "calibrate", "calibrate"),
         Binding("e", "edit", "edit value"),
+        Binding("a", "apply_fix", "apply fix"),
         Binding("w", "save", "save as new"),
         Binding("d", "discard", "discard edits"),
         Binding("f", "switch_focus", "table/side"),
@@ -98,20 +99,7 @@ class PresetsScreen(Screen):
     # ---- the presets -------------------------------------------------------------------------
 
     def _load(self, preselect: str | None) -> None:
-        presets, errors = load_all()
-        self.load_errors = [str(e) for e in errors]
-        if preselect:
-            try:
-                wanted = load_preset(preselect)
-            except PresetError as exc:
-                self.load_errors.append(str(exc))
-            else:
-                names = [p.path for p in presets]
-                if wanted.path not in names:
-                    presets.append(wanted)
-                self.selected = next(i for i, p in enumerate(presets) if p.path == wanted.path)
-        self.saved = presets
-        self.selected = min(self.selected, max(0, len(presets) - 1))
+        self.saved, self.selected, self.load_errors = load_presets(preselect, self.selected)
         self.baseline = 0
 
     @property
@@ -201,6 +189,8 @@ class PresetsScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do nothing now (the footer then only shows what works)."""
+        if action == "apply_fix":
+            return self.current is not None and self.preset_figures[self.current.name].fix() is not None
         if action in ("save", "discard"):
             return bool(self.saved and self.changes.get(self.saved[self.selected].name))
         if action == "select" and parameters and isinstance(parameters[0], int):
@@ -253,6 +243,14 @@ class PresetsScreen(Screen):
             self.notify(f"{result.key} = {result.value!r}: re-estimating", timeout=3)
 
         self.app.push_screen(EditValueScreen(saved, self.changes.get(saved.name, {})), edited)
+
+    def action_apply_fix(self) -> None:
+        """The preflight's fix that is a preset change, as an unsaved edit (never silently saved)."""
+        saved, current = self.current_saved, self.current
+        fix = self.preset_figures[current.name].fix() if current else None
+        if saved is not None and fix is not None:
+            self._set_changes(saved, {**self.changes.get(saved.name, {}), **dict(fix.changes)})
+            self.notify(f"{fix.title}: applied as an edit (w saves it as a new preset)", timeout=6)
 
     def _set_changes(self, saved: Preset, changes: dict[str, Any]) -> None:
         self._forget_waiting_start()
@@ -319,6 +317,7 @@ class PresetsScreen(Screen):
             self._status(f"starting {saved.name} once its preflight is done…   (s again: start without waiting)")
 
     def on_preflight_panel_checked(self, message: PreflightPanel.Checked) -> None:
+        self.refresh_bindings()  # `a` shows when the findings hold a fix
         waiting = self.start_waiting
         if waiting is not None and waiting.name == message.preset.name:
             self._forget_waiting_start()

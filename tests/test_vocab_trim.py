@@ -7,61 +7,20 @@ part of its vocabulary.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from support.model_folders import HUB_LIKE_PIECES, PADDED_ROWS, TRAIN, VALIDATION, build_hub_like_mt5, sample_texts
 
 from emosum_tui.core.data import PairFields, read_pairs
 from emosum_tui.core.vocab_trim import KeptPieces, TrimError, trim_tokenizer_json, used_piece_ids
 from emosum_tui.trainer.vocab_trim import check_same_ids, kept_pieces, slice_model, write_tokenizer
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "data" / "train" / "Emotion_Summary.jsonl"
-VALIDATION = ROOT / "data" / "validation" / "Emotion_Summary.jsonl"
-
-
-def sample_texts(*files: Path) -> list[str]:
-    return [text for path in files for pair in read_pairs(path, PairFields()).pairs for text in (pair.source, pair.target)]
-
-
-def other_text() -> list[str]:
-    """Text the sample does not contain: the tokenizer learns pieces the data never uses."""
-    import random
-
-    rng = random.Random(7)
-    letters = "abcdefghijklmnopqrstuvwxyzäöüéèàçñ"
-    words = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(3000)]
-    chinese = [chr(0x4E00 + rng.randrange(3000)) for _ in range(4000)]
-    return [" ".join(rng.choice(words) for _ in range(12)) for _ in range(1500)] + [
-        "".join(chinese[i:i + 30]) for i in range(0, 4000, 30)]
-
 
 @pytest.fixture(scope="module")
 def hub_like(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A local mT5 folder: untied head, tokenizer.json + spiece.model, vocab much larger than the sample uses."""
-    import sentencepiece as spm
-    import torch
-    from transformers import MT5Config, MT5ForConditionalGeneration, T5Tokenizer
-
-    folder = tmp_path_factory.mktemp("mt5-hub-like")
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sample_texts(TRAIN) + other_text()), model_writer=buffer, vocab_size=3000,
-        model_type="unigram", character_coverage=1.0, pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
-        num_threads=1, hard_vocab_limit=False, minloglevel=2,
-    )
-    (folder / "spiece.model").write_bytes(buffer.getvalue())
-    tokenizer = T5Tokenizer.from_pretrained(str(folder), extra_ids=0)
-    tokenizer.save_pretrained(str(folder))
-    torch.manual_seed(0)
-    config = MT5Config(vocab_size=len(tokenizer) + 12, d_model=32, d_ff=64, d_kv=8, num_layers=2, num_decoder_layers=2,
-                       num_heads=4, tie_word_embeddings=False, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
-    model = MT5ForConditionalGeneration(config)
-    model.lm_head.weight = torch.nn.Parameter(torch.randn_like(model.shared.weight))  # untied, as in google/mt5-*
-    model.save_pretrained(str(folder))
-    return folder
+    return build_hub_like_mt5(tmp_path_factory.mktemp("mt5-hub-like"))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +38,7 @@ def trimmed(hub_like: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
 
 def test_the_sample_uses_a_fraction_of_the_vocabulary(hub_like: Path, trimmed: tuple[Path, KeptPieces]) -> None:
     _, kept = trimmed
-    assert kept.original_size == 3012  # tokenizer pieces + the model's padded rows, as in mT5
+    assert kept.original_size == HUB_LIKE_PIECES + PADDED_ROWS  # tokenizer pieces + the model's padded rows, as in mT5
     assert 3 < len(kept) < kept.original_size / 2
     assert {0, 1, 2} <= set(kept.ids)  # pad, eos, unk always kept
 

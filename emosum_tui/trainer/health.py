@@ -11,6 +11,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from emosum_tui.core.vocab_trim import TrimError
+
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
 
@@ -150,6 +152,9 @@ def classify(exc: BaseException, preset: Preset | None = None, on_gpu: bool = Fa
             advice = ["run `emosum-tui data check` to list every bad line with its reason"]
         else:
             advice = []
+    elif isinstance(exc, TrimError):
+        classification = "cannot-trim"
+        advice = ["fix the key the message names, or set model.trim_vocabulary = false to train the whole vocabulary"]
     elif _is_disk_full(exc):
         classification = "disk-full"
         advice = [

@@ -207,6 +207,10 @@ class TrainingRun:
         rows = read_rows(preset, emit)
         emit(Phase(name="loading_model", detail=preset["model.name"]))
         loaded = load_model(preset)
+        if preset["model.trim_vocabulary"]:
+            from emosum_tui.trainer.vocab_trim import trim_loaded
+
+            loaded = trim_loaded(preset, loaded, emit)
         data = tokenise_rows(preset, rows, loaded.tokenizer, emit)
         trainer, self.callback = build_trainer(preset, loaded, data, device, self.reporter, faults, self.run_dir, self.headless)
         if stop_requested(self.run_dir):

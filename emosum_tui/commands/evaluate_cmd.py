@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.commands.model_session import add_model_arguments, choose_model, positive, report_problems, start_worker
+from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
 
 DEFAULT_DATA = Path("data/validation/Emotion_Summary.jsonl")
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -144,11 +144,7 @@ def text_report(summary: Any, rows: int, out: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = positive(args, "max_new_tokens", "num_beams", "batch_size", "limit")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    choice = choose_model(args.model)
+    choice = model_from_args(args, "max_new_tokens", "num_beams", "batch_size", "limit")
     if choice is None:
         return 2
     from emosum_tui.core.data import read_pairs

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.commands.model_session import add_model_arguments, choose_model, positive, report_problems, start_worker
+from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
 
 
 def add_parser(subparsers: Any) -> None:
@@ -44,11 +44,7 @@ def read_input(text: str, fields: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = positive(args, "max_new_tokens", "num_beams", "batch_size")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    choice = choose_model(args.model)
+    choice = model_from_args(args, "max_new_tokens", "num_beams", "batch_size")
     if choice is None:
         return 2
     read = read_input(args.input, choice.fields)

@@ -83,6 +83,15 @@ def choose_model(text: str) -> ModelChoice | None:
     return ModelChoice(resolved, preset, fields)
 
 
+def model_from_args(args: argparse.Namespace, *positive_names: str) -> ModelChoice | None:
+    """The command's model once its numeric options are checked; None (said on stderr) means exit 2."""
+    problem = positive(args, *positive_names)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return None
+    return choose_model(args.model)
+
+
 def start_worker(choice: ModelChoice, max_new_tokens: int | None, num_beams: int = 1, batch_size: int = 1,
                  wait: bool = True) -> Any:
     """A started GenerationClient, ready unless `wait` is False; None after saying on stderr why the

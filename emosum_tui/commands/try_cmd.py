@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from emosum_tui.commands.model_session import add_model_arguments, await_ready, choose_model, positive, start_worker
+from emosum_tui.commands.model_session import add_model_arguments, await_ready, model_from_args, start_worker
 
 
 def add_parser(subparsers: Any) -> None:
@@ -93,11 +93,7 @@ def stream_one(client: Any, text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = positive(args, "max_new_tokens")
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    choice = choose_model(args.model)
+    choice = model_from_args(args, "max_new_tokens")
     if choice is None:
         return 2
     client = start_worker(choice, args.max_new_tokens, wait=False)  # it loads while the user pastes

@@ -15,11 +15,15 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-T = TypeVar("T")
+from emosum_tui.core.run_facts import Environment as Environment  # the payloads of events, re-exported
+from emosum_tui.core.run_facts import GpuDevice as GpuDevice
+from emosum_tui.core.run_facts import RunTotals as RunTotals
+from emosum_tui.core.run_facts import from_dict as from_dict
+from emosum_tui.core.run_facts import known_fields as known_fields
 
 SCHEMA_VERSION = 1
 EVENTS_FILE = "events.jsonl"
@@ -35,86 +39,6 @@ ERROR_CLASSES = (
     "other",
 )
 DONE_REASONS = ("completed", "stopped", "failed")
-
-
-def known_fields(cls: type, body: dict[str, Any]) -> dict[str, Any]:
-    """The keys of `body` that are fields of the dataclass `cls`: a reader skips the rest, so a
-    newer writer may add keys without breaking an older reader."""
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in body.items() if k in names}
-
-
-def from_dict(cls: type[T], body: object) -> T:
-    """`cls` from a JSON object, skipping unknown keys; the defaults for anything not an object.
-    Raises TypeError when a known key holds a value the class refuses."""
-    return cls(**known_fields(cls, body)) if isinstance(body, dict) else cls()
-
-
-@dataclass(frozen=True)
-class GpuDevice:
-    """One CUDA device as torch reported it at the start of a run."""
-
-    index: int = 0
-    name: str = ""
-    memory_bytes: int = 0
-    capability: str = ""  # "8.0"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """What the trainer found at start (also `environment.json`). A key missing from an older
-    run reads as its default; None means "not recorded", never "no"."""
-
-    python: str = ""
-    platform: str = ""
-    machine: str = ""
-    cpu_count: int | None = None
-    torch: str = ""
-    torch_cuda_build: str | None = None
-    torch_cpu_only_build: bool = False
-    cuda_available: bool | None = None
-    torch_threads: int | None = None
-    transformers: str = ""
-    datasets: str | None = None  # optional packages: None when not installed
-    accelerate: str | None = None
-    sentencepiece: str | None = None
-    tokenizers: str | None = None
-    bf16_supported: bool | None = None  # asked of CUDA only
-    devices: tuple[GpuDevice, ...] = ()
-
-    @classmethod
-    def from_dict(cls, body: object) -> Environment:
-        values = known_fields(cls, body) if isinstance(body, dict) else {}
-        devices = values.get("devices") or ()
-        values["devices"] = tuple(from_dict(GpuDevice, d) for d in devices if isinstance(d, dict))
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def recorded(self) -> bool:
-        """False for a run start that carried no environment."""
-        return self != Environment()
-
-
-@dataclass(frozen=True)
-class RunTotals:
-    """What one trainer process did, counted at its end (`done`, when training ran)."""
-
-    train_rows: int = 0
-    eval_rows: int = 0
-    steps_this_process: int = 0
-    train_seconds: float = 0.0
-    samples: int = 0
-    tokens: int = 0  # non-padding source + target tokens
-    mean_train_loss: float | None = None
-    final_bytes: int | None = None  # output_dir/final, when the run completed
-
-    @classmethod
-    def from_dict(cls, body: object) -> RunTotals | None:
-        """None for the empty totals of a run that failed before it could count."""
-        return from_dict(cls, body) if isinstance(body, dict) and body else None
 
 
 @dataclass
@@ -226,6 +150,21 @@ class EvalResult(Event):
 
 
 @dataclass
+class SamplePrediction(Event):
+    """What the model wrote for one of the fixed validation rows (`eval.samples`) at an evaluation,
+    beside its reference: the same rows every time, so a row's prediction can be followed."""
+
+    kind: ClassVar[str] = "sample"
+    step: int = 0  # the optimizer step evaluated at
+    index: int = 0  # the row's place among the samples, the same at every evaluation
+    row_id: str = ""  # the row's id in the validation file (its line number when it has none)
+    source: str = ""  # the start of the source, as the model read it
+    reference: str = ""
+    prediction: str = ""
+    seconds: float = 0.0  # generating this row
+
+
+@dataclass
 class CheckpointSaved(Event):
     """A checkpoint is on disk: where, how large, how long the save took."""
 
@@ -291,7 +230,8 @@ class Done(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (RunStart, Phase, TrainPlan, StepBegin, StepEnd, Heartbeat, EvalResult, CheckpointSaved, Warn, Diagnosis, Error, Done)
+    for cls in (RunStart, Phase, TrainPlan, StepBegin, StepEnd, Heartbeat, EvalResult, SamplePrediction, CheckpointSaved, Warn,
+                Diagnosis, Error, Done)
 }
 
 

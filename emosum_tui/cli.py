@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from emosum_tui.core.text_streams import tolerate_unencodable_output
+
+    tolerate_unencodable_output()  # a cp936/ascii console or file gets "?" for a ✓, never a crash
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

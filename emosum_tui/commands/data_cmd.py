@@ -4,7 +4,8 @@ Reads (never writes) each file and reports bad rows as `file:line: reason`, dupl
 shared between train and validation, length statistics, the preset's subsample view (before
 and after, to show the distribution is kept), token lengths and truncation at the preset's
 max lengths, and low target diversity. Exit status 1 when a file has bad rows, 2 when a file
-or preset cannot be read at all.
+or preset cannot be read at all (missing, empty, not JSON Lines, a legacy code page: one message
+each, with the conversion). UTF-16 files are read as they are and the report says so.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class FileReport:
         r = self.result
         return {
             "path": str(r.path),
+            "encoding": r.encoding,
+            "file_problem": r.file_problem,
             "good_rows": len(r.pairs),
             "bad_rows": len(r.problems),
             "problems": [{"line": p.line, "reason": p.reason} for p in r.problems],
@@ -86,7 +89,12 @@ def _stats_line(label: str, stats: dict[str, float]) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     for item in report["files"]:
+        if item["file_problem"]:
+            print(f"error: {item['path']}: {item['file_problem']}", file=sys.stderr)
+            continue
         print(f"{item['path']}: {item['good_rows']:,} good rows, {item['bad_rows']:,} bad")
+        if item["encoding"] != "UTF-8":
+            print(f"  read as {item['encoding']} (the file is left as it is)")
         for problem in item["problems"][:MAX_LISTED]:
             print(f"  {item['path']}:{problem['line']}: {problem['reason']}")
         if item["bad_rows"] > MAX_LISTED:
@@ -137,7 +145,7 @@ def build_report(paths: list[Path], preset: Preset | None) -> dict[str, Any]:
         "files": [f.as_dict() for f in files],
         "shared_ids": [str(p) for p in shared],
     }
-    if preset is not None:
+    if preset is not None and not any(r.file_problem for r in results):
         if results and results[0].path == preset.train_file:
             report["view"] = view_report(preset, results[0])
         from emosum_tui.core.token_stats import token_report
@@ -167,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(paths, preset)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
+        for item in report["files"]:
+            if item["file_problem"]:
+                print(f"error: {item['path']}: {item['file_problem']}", file=sys.stderr)
     else:
         print_report(report)
+    if any(item["file_problem"] for item in report["files"]):
+        return 2  # a file that cannot be read as JSON Lines at all: unreadable input
     return 1 if any(item["bad_rows"] for item in report["files"]) else 0

@@ -31,16 +31,22 @@ def add_parser(subparsers: Any) -> None:
 
 def read_input(text: str, fields: Any) -> Any:
     """The rows of a file or stdin; None after saying on stderr why it cannot be read."""
+    from emosum_tui.core.data_encoding import decode_data, shape_problem
     from emosum_tui.core.source_rows import read_sources
 
     if text == "-":
         return read_sources(sys.stdin.buffer, "<stdin>", fields)
     try:
-        with Path(text).open("rb") as handle:
-            return read_sources(handle, text, fields)
+        raw = Path(text).read_bytes()
     except OSError as exc:
         print(f"error: --input {text}: {exc.strerror or exc}", file=sys.stderr)
         return None
+    decoded = decode_data(raw, Path(text))  # UTF-16 is read; an empty file, an array, GB18030 are named
+    problem = decoded.problem or shape_problem(decoded.body, Path(text))
+    if problem:
+        print(f"error: --input {text}: {problem}", file=sys.stderr)
+        return None
+    return read_sources(decoded.body.splitlines(keepends=True), text, fields)
 
 
 def run(args: argparse.Namespace) -> int:

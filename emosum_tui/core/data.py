@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emosum_tui.core.data_encoding import UTF8_BOM, decode_data, shape_problem
+
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
 
-BOM = b"\xef\xbb\xbf"
+BOM = UTF8_BOM  # the name other readers (core.source_rows) strip
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,16 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
     blank_lines: int = 0
     duplicates: list[Problem] = field(default_factory=list)  # warnings: rows kept, but repeated
+    encoding: str = "UTF-8"  # what the file was read as (core.data_encoding), in words
+    file_problem: str | None = None  # the whole file cannot be read as JSON Lines (empty, an array, GB18030): why
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.file_problem is None
+
+    def file_error(self) -> str:
+        """`path: why` for a file that cannot be read at all ("" when it can)."""
+        return f"{self.path}: {self.file_problem}" if self.file_problem else ""
 
 
 def _join(value: Any) -> str:
@@ -119,13 +127,17 @@ def parse_row(raw: bytes, fields: PairFields) -> tuple[dict[str, Any] | None, st
 
 
 def read_pairs(path: Path, fields: PairFields = PairFields()) -> ReadResult:
-    """Read a JSON-lines file: good rows become pairs, bad ones problems. BOM, CRLF and blank
-    lines are fine; repeated ids and repeated (source, target) pairs are reported as warnings."""
+    """Read a JSON-lines file: good rows become pairs, bad ones problems. BOM, CRLF, blank lines
+    and UTF-16 are fine; repeated ids and repeated (source, target) pairs are reported as
+    warnings. A file that is not JSON Lines as a whole (empty, an array, a legacy code page)
+    gets one `file_problem` and no rows."""
     path = Path(path)
-    result = ReadResult(path=path)
-    data = path.read_bytes()
-    if data.startswith(BOM):
-        data = data[len(BOM):]
+    decoded = decode_data(path.read_bytes(), path)
+    problem = decoded.problem or shape_problem(decoded.body, path)
+    result = ReadResult(path=path, encoding=decoded.encoding, file_problem=problem)
+    if problem:
+        return result
+    data = decoded.body
     line_ends = data.count(b"\n")
     seen_ids: dict[Any, int] = {}
     seen_pairs: dict[int, int] = {}

@@ -20,6 +20,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("watch", help="attach the console to a run directory (live or finished)")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory, a run name under runs/, or 'latest'")
     parser.add_argument("--stall-after", type=float, metavar="SECONDS", help="call a step stalled after this many seconds")
+    parser.add_argument("--headless", action="store_true", help="no screen: print each change of state, exit when the run ends")
+    parser.add_argument("--notify", action="store_true", help="with --headless: alerts by bell, desktop and webhook ([alerts] webhook or EMOSUM_WEBHOOK)")
     parser.set_defaults(handler=run)
 
 
@@ -49,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --stall-after {args.stall_after}: must be a positive number of seconds", file=sys.stderr)
             return 2
         os.environ[STALL_ENV] = str(args.stall_after)
+    if args.headless:
+        from emosum_tui.commands.watch_headless import run_headless
+
+        return run_headless(Path(found), args.stall_after, args.notify)
     from emosum_tui.core.priority import yield_to_trainers
     from emosum_tui.ui.app import EmosumApp
 

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.estimate_record import read_estimate_seconds
 from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_status, request_stop
@@ -100,6 +101,7 @@ class TrainingScreen(Screen):
         self.phase_pending: tuple | None = None  # the header's phase and progress, drawn in the next frame
         self.resume_pending = False  # `u` asked the app for a trainer that has not started yet
         self.diagnoser = LiveDiagnoser(self.run_dir)
+        self.alerts = RunAlerts.for_console(self.run_dir, bell=lambda: self.app.bell())  # bell, desktop, webhook
         self.diagnosis_due = True
         self.history_loaded = False  # after the first batch, events are news, not history
         self._advice_available = False  # whether the footer offers 'a' (see check_action)
@@ -131,6 +133,7 @@ class TrainingScreen(Screen):
 
     def on_unmount(self) -> None:
         self.diagnoser.close()
+        self.alerts.close(wait=1.0)
         self.collections.release()
 
     def _cancelled(self) -> bool:
@@ -166,6 +169,7 @@ class TrainingScreen(Screen):
         alive = self._alive_lately(now)
         reading = self.clock.reading(time.time(), alive, self._status_when_gone(alive))
         self.reading = reading
+        self.alerts.observe(reading, alive)
         banner = self.query_one(StallBanner)
         changed = reading.state != banner.state
         if now - self.frame_drawn >= self.frame_seconds or changed:
@@ -223,6 +227,7 @@ class TrainingScreen(Screen):
             except OSError:  # a read-only run dir: the findings cannot be logged, the diagnosis goes on unlogged
                 self.diagnoser.run_dir = None
                 findings = self.diagnoser.update()
+            self.alerts.observe_findings(findings, self.clock.step)
             self.query_one(DiagnosisPanel).show(findings)
 
     # -- events --------------------------------------------------------------------------------

@@ -83,6 +83,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "alarm": {
         "stall_after_seconds": Field(float, 0.0, "call a running step stalled after this long: 0 = automatic (5x the median step)", non_negative),
     },
+    "alerts": {
+        "webhook": Field(str, "", "URL that gets a JSON POST on stalled/frozen/dead/failed/NaN/finished (EMOSUM_WEBHOOK wins)"),
+        "desktop": Field(bool, True, "a desktop notification with each alert, where the OS has one"),
+    },
 }
 
 TOP_LEVEL = {"extends", "description"}

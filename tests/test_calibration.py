@@ -119,6 +119,6 @@ def test_generation_is_calibrated_when_the_preset_generates(project: Path) -> No
     assert result is not None, job.error
     assert result.decode_token_seconds > 0 and result.generate_fixed_seconds > 0
     priced = estimate(preset, calibration=result)
-    loss_only = estimate(load_preset("demo"), calibration=result)
+    loss_only = estimate(with_values(load_preset("demo"), {"eval.generation_max_tokens": 32}), calibration=result)  # same samples
     assert "calibrated decode step" in priced.basis["eval_seconds"]
     assert priced.eval_seconds > loss_only.eval_seconds

@@ -273,6 +273,19 @@ def test_generation_eval_costs_more_than_loss_eval(project: Path) -> None:
     assert "generation of up to 512 tokens" in generate.basis["eval_seconds"]
 
 
+def test_sample_predictions_are_priced_per_evaluation(project: Path) -> None:
+    """Each evaluation writes out `eval.samples` rows, greedy, one at a time: N rows cost N times one."""
+    fast = with_values(load_preset("fast"), {"eval.strategy": "steps", "eval.steps": 100})
+    costs = {n: estimate(with_values(fast, {"eval.samples": n}), train_rows=16_485, validation_rows=4_122, s_per_step=1.0)
+             for n in (0, 1, 3)}
+    assert costs[0].evaluations == costs[3].evaluations > 1
+    one_row = (costs[1].eval_seconds - costs[0].eval_seconds) / costs[1].evaluations
+    assert one_row > 0
+    assert costs[3].eval_seconds - costs[0].eval_seconds == pytest.approx(3 * one_row * costs[3].evaluations)
+    assert "3 sample row(s) written out one at a time, greedy, up to 128 tokens" in costs[3].basis["eval_seconds"]
+    assert "sample" not in costs[0].basis["eval_seconds"]
+
+
 def test_every_figure_has_a_basis(project: Path) -> None:
     result = estimate(load_preset("demo"))
     for key in ("params", "optimizer_steps", "seconds_per_step", "train_seconds", "eval_seconds", "total_seconds",

@@ -177,10 +177,10 @@ def _time_step(preset: Preset, shape: ModelShape, lengths: TokenLengths, speed: 
 
 
 def _decode_seconds(preset: Preset, shape: ModelShape, profile: BatchProfile, batches: int, eval_batch: int, new_tokens: int,
-                    timing: _StepTiming, calibration: CalibrationResult | None) -> tuple[float, str]:
+                    timing: _StepTiming, calibration: CalibrationResult | None, beams: int | None = None) -> tuple[float, str]:
     """Autoregressive generation of every eval batch: calibrated per token, else the slower of
-    its FLOPs and reading the decoder's weights once per token."""
-    beams = preset["eval.num_beams"]
+    its FLOPs and reading the decoder's weights once per token. `beams`: eval.num_beams unless given."""
+    beams = beams or preset["eval.num_beams"]
     if calibration is not None and calibration.decode_token_seconds:
         per_token = calibration.decode_token_seconds * beams
         return batches * (new_tokens * per_token + calibration.generate_fixed_seconds), "calibrated decode step"
@@ -216,11 +216,26 @@ def _eval_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_
     return seconds, text
 
 
+def _samples_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_rows: int, timing: _StepTiming,
+                     calibration: CalibrationResult | None) -> tuple[float, str]:
+    """The `eval.samples` rows written out at one evaluation: one row at a time, greedy, up to the
+    generation limit (the trainer's sample callback), priced as decoding like generate-eval."""
+    rows = min(preset["eval.samples"], val_rows)
+    if rows == 0:
+        return 0.0, ""
+    new_tokens = preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"]
+    profile = batch_profile(shape, lengths.validation or lengths.train, 1, seed=preset["data.seed"], draws=EVAL_PROFILE_DRAWS)
+    seconds, how = _decode_seconds(preset, shape, profile, rows, 1, new_tokens, timing, calibration, beams=1)
+    return seconds, f" + {rows} sample row(s) written out one at a time, greedy, up to {new_tokens} tokens each ({how})"
+
+
 def _time_evaluations(preset: Preset, shape: ModelShape, lengths: TokenLengths, counts: _Counts, timing: _StepTiming,
                       calibration: CalibrationResult | None, basis: dict[str, str]) -> tuple[int, float]:
     """(evaluations, their seconds); no validation rows: the trainer does not evaluate."""
     n_evals = evaluations(preset, counts.steps) if counts.validation_rows else 0
     each, how = _eval_seconds(preset, shape, lengths, counts.validation_rows, timing, calibration)
+    samples, samples_how = _samples_seconds(preset, shape, lengths, counts.validation_rows, timing, calibration)
+    each, how = each + samples, how + samples_how
     basis["eval_seconds"] = f"{n_evals} evaluation(s) x {each:.3g} s ({how})" if n_evals else "no evaluation"
     return n_evals, n_evals * each
 

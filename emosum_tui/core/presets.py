@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.core.paths import presets_dir, project_root
+from emosum_tui.builtin import BUILTIN_PRESETS, BUILTIN_ROOT
+from emosum_tui.core.paths import presets_dir, workspace
 from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, path_list, positive, str_list
 
 if sys.version_info >= (3, 11):
@@ -65,6 +66,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "grad_clip": Field(float, 1.0, "max gradient norm; 0 = no clipping (the Trainer default is 1.0)", non_negative),
         "group_by_length": Field(bool, False, "batch rows of similar length together (less padding)"),
         "dataloader_workers": Field(int, 0, "DataLoader worker processes", non_negative),
+        "compile": Field(str, "auto", "torch.compile the model: auto = on a GPU, off on a CPU", choices=("auto", "on", "off")),
+        "tf32": Field(bool, True, "TF32 matmuls on GPUs that have them (Ampere and newer)"),
+        "fused_optimizer": Field(bool, True, "fused AdamW kernel on a GPU (adamw_torch_fused)"),
+        "pad_to_multiple_of": Field(int, 0, "pad lengths to a multiple of this: 0 = 8 on a GPU, none on a CPU; 1 = none", non_negative),
     },
     "eval": {
         "strategy": Field(str, "steps", "no, steps or epoch", choices=("no", "steps", "epoch")),
@@ -73,6 +78,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "generation_max_tokens": Field(int, 0, "max generated tokens: 0 = max_target_tokens", non_negative),
         "num_beams": Field(int, 1, "beam width when generating", positive),
         "batch_size": Field(int, 0, "eval micro-batch: 0 = train batch_size", non_negative),
+        "samples": Field(int, 3, "validation rows written out (greedy) at each eval, beside their references: 0 = none", non_negative),
     },
     "save": {
         "logging_steps": Field(int, 50, "optimizer steps between Trainer log lines", positive),
@@ -171,9 +177,28 @@ def with_values(preset: Preset, changes: dict[str, Any]) -> Preset:
 
 
 def resolve_path(text: str) -> Path:
-    """A preset path: absolute as given, relative to the project root otherwise."""
+    """A preset path: absolute as given, relative to the workspace otherwise."""
     path = Path(text).expanduser()
-    return path if path.is_absolute() else project_root() / path
+    return path if path.is_absolute() else workspace() / path
+
+
+def workspace_or_sample(text: str) -> Path:
+    """A data path as a built-in preset means it: the workspace's file when it is there, else the
+    package's copy (the bundled sample), else the workspace's path (so an error names where the
+    user's file is expected). This is what lets `demo` train from an empty folder."""
+    path = resolve_path(text)
+    packaged = BUILTIN_ROOT / text
+    if not path.exists() and not Path(text).expanduser().is_absolute() and packaged.exists():
+        return packaged
+    return path
+
+
+SAMPLE_PATH_KEYS = ("data.train_file", "data.validation_file")
+
+
+def is_builtin(path: Path) -> bool:
+    """True for a preset file shipped in the package."""
+    return path.parent == BUILTIN_PRESETS
 
 
 def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
@@ -243,16 +268,23 @@ def is_preset_name(ref: str) -> bool:
     return not ref.endswith(".toml") and Path(ref).expanduser().parent == Path(".")
 
 
-def find_preset_file(name_or_path: str | Path) -> Path:
-    """A preset name from `presets/` or a path to a .toml file."""
+def find_preset_file(name_or_path: str | Path, beside: Path | None = None) -> Path:
+    """A preset name or a path to a .toml file. A name is the workspace's `presets/NAME.toml`,
+    else the built-in of that name. `beside` is the file asking (for its `extends`): a file never
+    extends itself, so `presets/full.toml` saying `extends = "full"` extends the built-in `full`;
+    a built-in extends built-ins only, so shadowing one never changes another."""
     text = str(name_or_path)
     if not is_preset_name(text):
         return Path(text).expanduser().resolve()
-    path = presets_dir() / f"{text}.toml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in preset_files()) or "none"
-        raise PresetError(f"{path}: no preset named '{text}' (known: {known})")
-    return path
+    mine = presets_dir() / f"{text}.toml"
+    builtin = BUILTIN_PRESETS / f"{text}.toml"
+    asked_by_builtin = beside is not None and is_builtin(beside)
+    if mine.exists() and not asked_by_builtin and (beside is None or mine.resolve() != beside.resolve()):
+        return mine
+    if builtin.exists():
+        return builtin
+    known = ", ".join(p.stem for p in preset_files()) or "none"
+    raise PresetError(f"{mine}: no preset named '{text}' in {mine.parent} nor built in (known: {known})")
 
 
 def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Preset:
@@ -267,8 +299,8 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
     if "extends" in raw:
         base = raw["extends"]
         # A relative path in `extends` is relative to the file that says it.
-        target = path.parent / base if base.endswith(".toml") else base
         try:
+            target = find_preset_file(path.parent / base if base.endswith(".toml") else base, beside=path)
             parent = load_preset(target, (*_seen, path))
         except PresetError as exc:
             if "makes a cycle" in str(exc):
@@ -277,6 +309,9 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
         values, origin = dict(parent.values), dict(parent.origin)
     else:
         values, origin = defaults(), dict.fromkeys(defaults(), None)
+    if is_builtin(path):
+        flat.update({key: workspace_or_sample(flat[key]).as_posix() for key in SAMPLE_PATH_KEYS if key in flat
+                     and workspace_or_sample(flat[key]) != resolve_path(flat[key])})
     values.update(flat)
     origin.update(dict.fromkeys(flat, path))
     _check_together(path, values)
@@ -292,7 +327,25 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
 
 
 def preset_files() -> list[Path]:
-    return sorted(presets_dir().glob("*.toml"))
+    """The workspace's presets, then every built-in that none of them shadows (same name)."""
+    mine = sorted(presets_dir().glob("*.toml"))
+    names = {p.stem for p in mine}
+    return mine + [p for p in sorted(BUILTIN_PRESETS.glob("*.toml")) if p.stem not in names]
+
+
+def shadowed_builtins() -> list[str]:
+    """Names of built-in presets that a workspace preset of the same name replaces."""
+    return sorted(p.stem for p in BUILTIN_PRESETS.glob("*.toml") if (presets_dir() / p.name).exists())
+
+
+def preset_reference(preset: Preset) -> str:
+    """How to name `preset` again later: its name when that name finds this very file, else its
+    absolute path."""
+    try:
+        found = find_preset_file(preset.path.stem)
+    except PresetError:
+        found = None
+    return preset.path.stem if found is not None and found.resolve() == preset.path.resolve() else preset.path.as_posix()
 
 
 def load_all() -> tuple[list[Preset], list[PresetError]]:

@@ -9,11 +9,11 @@ to its own longest row. Progress goes out as `Phase("tokenising", done, total)` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.core.data import PairFields, read_pairs
+from emosum_tui.core.data import Pair, PairFields, read_pairs
 from emosum_tui.core.events import Phase, Warn
 from emosum_tui.core.sampling import subsample_indices
 from emosum_tui.trainer.health import BadDataError
@@ -27,19 +27,22 @@ class Datasets:
     validation: Any | None
     train_rows: int
     validation_rows: int
+    validation_pairs: list[Pair] = field(default_factory=list)  # the validation rows as read (samples name them)
 
 
-def _read(path: Path, fields: PairFields, emit: Emit, what: str) -> list[tuple[str, str]]:
+def _read(path: Path, fields: PairFields, emit: Emit, what: str) -> list[Pair]:
     if not path.is_file():
         raise BadDataError(f"{path}: the {what} file does not exist")
     result = read_pairs(path, fields)
+    if result.file_problem:  # empty, not JSON Lines, a legacy code page: one message, not a line per row
+        raise BadDataError(result.file_error())
     if result.problems:
         shown = "; ".join(str(p) for p in result.problems[:3])
         more = f" (and {len(result.problems) - 3} more)" if len(result.problems) > 3 else ""
         emit(Warn(code="bad-rows", message=f"{len(result.problems)} bad row(s) skipped in {path.name}: {shown}{more}"))
     if not result.pairs:
         raise BadDataError(f"{path}: no usable rows ({len(result.problems)} bad); first: {result.problems[0] if result.problems else 'empty file'}")
-    return [(pair.source, pair.target) for pair in result.pairs]
+    return result.pairs
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Rows:
 
     train: list[tuple[str, str]]
     validation: list[tuple[str, str]]
+    validation_pairs: list[Pair] = field(default_factory=list)  # the same validation rows, with their ids
 
 
 def read_rows(preset: Any, emit: Emit) -> Rows:
@@ -57,13 +61,13 @@ def read_rows(preset: Any, emit: Emit) -> Rows:
     emit(Phase(name="loading_data", detail=str(preset.train_file)))
     train = _read(preset.train_file, fields, emit, "training")
     keep = subsample_indices(len(train), preset["data.train_samples"], preset["data.train_fraction"], seed)
-    train = [train[i] for i in keep]
-    validation: list[tuple[str, str]] = []
+    chosen = [(train[i].source, train[i].target) for i in keep]
+    validation: list[Pair] = []
     if preset["eval.strategy"] != "no":
         validation = _read(preset.validation_file, fields, emit, "validation")
         keep = subsample_indices(len(validation), preset["data.validation_samples"], 1.0, seed)
         validation = [validation[i] for i in keep]
-    return Rows(train, validation)
+    return Rows(chosen, [(pair.source, pair.target) for pair in validation], validation)
 
 
 def tokenise_rows(preset: Any, rows: Rows, tokenizer: Any, emit: Emit) -> Datasets:
@@ -90,4 +94,4 @@ def tokenise_rows(preset: Any, rows: Rows, tokenizer: Any, emit: Emit) -> Datase
 
     train = build(rows.train)
     validation = build(rows.validation) if rows.validation else None
-    return Datasets(train, validation, len(rows.train), len(rows.validation))
+    return Datasets(train, validation, len(rows.train), len(rows.validation), rows.validation_pairs)

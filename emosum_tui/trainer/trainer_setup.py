@@ -18,14 +18,17 @@ from emosum_tui.trainer.environment import DeviceChoice
 from emosum_tui.trainer.event_callback import EventCallback
 from emosum_tui.trainer.faults import FaultPlan
 from emosum_tui.trainer.reporter import Reporter
+from emosum_tui.trainer.speed import SpeedChoice, choose_speed
 from emosum_tui.trainer.step_meter import IGNORE_INDEX, StepMeter
 
 FINAL_DIR = "final"
-HALF_PRECISION_PAD_MULTIPLE = 8  # bf16/fp16 tensor cores run fastest on lengths that are multiples of 8
 
 
-def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: bool, headless: bool) -> Any:
+def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: bool, headless: bool,
+                       speed: SpeedChoice | None = None) -> Any:
     from transformers import Seq2SeqTrainingArguments
+
+    speed = speed or choose_speed(preset, on_gpu=not use_cpu)
 
     batch = preset["train.batch_size"]
     strategy = preset["eval.strategy"] if has_eval else "no"
@@ -49,7 +52,9 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
         learning_rate=preset["train.learning_rate"],
         warmup_steps=preset["train.warmup_steps"],
         weight_decay=preset["train.weight_decay"],
-        optim="adafactor" if preset["train.optimizer"] == "adafactor" else "adamw_torch",
+        optim=speed.optimizer,
+        tf32=True if speed.tf32 else None,  # None: torch's own default (the Trainer refuses True without a GPU that has it)
+        torch_compile=speed.compile,
         max_grad_norm=preset["train.grad_clip"],
         bf16=precision == "bf16",
         fp16=precision == "fp16",
@@ -105,29 +110,41 @@ def build_trainer(preset: Preset, loaded: Any, data: Any, device: DeviceChoice, 
                   run_dir: Path, headless: bool) -> tuple[Any, EventCallback]:
     from transformers import DataCollatorForSeq2Seq, PrinterCallback
 
+    from emosum_tui.trainer.batching import CountingCollator, with_length_column
+    from emosum_tui.trainer.compile_watch import CompileWatch
     from emosum_tui.trainer.recording_trainer import RecordingSeq2SeqTrainer
+    from emosum_tui.trainer.samples import SampleCallback, choose_sample_rows
+    from emosum_tui.trainer.speed import describe, device_speed_facts
+    from emosum_tui.trainer.step_timer import StepTimer
 
-    args = training_arguments(preset, device.precision, device.use_cpu, data.validation is not None, headless)
-    collator = DataCollatorForSeq2Seq(
-        loaded.tokenizer, model=loaded.model, label_pad_token_id=IGNORE_INDEX,
-        pad_to_multiple_of=HALF_PRECISION_PAD_MULTIPLE if device.precision in ("bf16", "fp16") else None,
-    )
-    meter = StepMeter()
-    plan = {"train_rows": data.train_rows, "eval_rows": data.validation_rows, "device": device.device, "precision": device.precision}
-    callback = EventCallback(reporter, meter, plan, run_dir)
+    speed = choose_speed(preset, *device_speed_facts())
+    args = training_arguments(preset, device.precision, device.use_cpu, data.validation is not None, headless, speed)
+    collator = CountingCollator(DataCollatorForSeq2Seq(
+        loaded.tokenizer, model=loaded.model, label_pad_token_id=IGNORE_INDEX, pad_to_multiple_of=speed.pad_to_multiple_of,
+    ), loaded.tokenizer.pad_token_id, speed.bucket_lengths, preset["train.max_source_tokens"], preset["train.max_target_tokens"],
+        before_batch=lambda: None if timer.paused else faults.slow_loader(trainer.state.global_step + 1))
+    meter, timer = StepMeter(), StepTimer()
+    plan = {"train_rows": data.train_rows, "eval_rows": data.validation_rows, "device": device.device, "precision": device.precision,
+            "speed": describe(speed)}
+    callback = EventCallback(reporter, meter, plan, run_dir, timer)
+    samples = SampleCallback(reporter, choose_sample_rows(data.validation_pairs, preset["eval.samples"]),
+                             preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"], preset["train.max_source_tokens"])
     trainer = RecordingSeq2SeqTrainer(
         model=loaded.model,
         args=args,
-        train_dataset=data.train,
+        train_dataset=with_length_column(data.train) if preset["train.group_by_length"] else data.train,
         eval_dataset=data.validation,
         processing_class=loaded.tokenizer,
         data_collator=collator,
         compute_metrics=generated_length_metric(loaded.tokenizer) if preset["eval.predict_with_generate"] else None,
-        callbacks=[callback],
+        callbacks=[callback, samples],  # the eval's own event first, then what the model wrote
         reporter=reporter,
         meter=meter,
         faults=faults,
+        timer=timer,
     )
+    if speed.compile:
+        CompileWatch(reporter, timer).start()  # for the process's life: a run is one process
     if headless:
         trainer.remove_callback(PrinterCallback)  # our printer says it once, with s/step and ETA
     return trainer, callback

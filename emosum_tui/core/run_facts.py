@@ -34,6 +34,7 @@ class GpuDevice:
     name: str = ""
     memory_bytes: int = 0
     capability: str = ""  # "8.0"
+    uuid: str = ""  # "GPU-1a2b...": what NVML calls the same device ("" = not recorded)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Environment:
     tokenizers: str | None = None
     bf16_supported: bool | None = None  # asked of CUDA only
     devices: tuple[GpuDevice, ...] = ()
+    cuda_visible_devices: str | None = None  # the trainer's CUDA_VISIBLE_DEVICES; None = unset (every GPU)
 
     @classmethod
     def from_dict(cls, body: object) -> Environment:

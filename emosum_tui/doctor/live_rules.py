@@ -55,7 +55,7 @@ def cpu_while_gpu_idle(window: LiveWindow) -> Finding | None:
     """The trainer runs on the CPU while an NVIDIA GPU sits idle: a CPU-only torch, or CUDA not usable."""
     if not window.on_cpu:
         return None
-    gpus = [g for s in window.samples for g in s.gpus]
+    gpus = [g for s in window.samples for g in window.run_gpus(s)]  # those the run could use: CUDA_VISIBLE_DEVICES may hide the rest
     if not gpus:
         return None
     by_index = {g.index for g in gpus}

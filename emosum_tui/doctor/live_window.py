@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from emosum_tui.core.events import Event, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.doctor.findings import gib
+from emosum_tui.monitor.gpu_mapping import GpuSelection
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 
 E = TypeVar("E", bound=Event)
@@ -110,10 +111,20 @@ class LiveWindow:
                 return 0
         return 0
 
+    @cached_property
+    def gpu_selection(self) -> GpuSelection:
+        """The run's GPUs as its last recorded start says (UUIDs, CUDA_VISIBLE_DEVICES); every GPU before that."""
+        starts = [e for e in self.of_kind(RunStart) if e.environment.recorded]
+        return GpuSelection.from_environment(starts[-1].environment) if starts else GpuSelection()
+
+    def run_gpus(self, sample: ResourceSample) -> tuple[GpuReading, ...]:
+        """The GPUs of one sample that the run uses, in torch's order (cuda:0 first)."""
+        return self.gpu_selection.pick(sample.gpus)
+
     def gpu_readings(self, index: int | None = None) -> list[GpuReading]:
-        """Readings of one GPU across the samples (the trainer's, by default)."""
+        """Readings of one of the run's GPUs across the samples, by torch's index (the trainer's device, by default)."""
         index = self.gpu_index() if index is None else index
-        return [g for s in self.samples for g in s.gpus if g.index == index]
+        return [gpus[index] for gpus in map(self.run_gpus, self.samples) if index < len(gpus)]
 
 
 

@@ -40,10 +40,20 @@ class GpuReading:
     power_limit_w: float | None
     throttle_reasons: tuple[str, ...] = ()
     pids: tuple[int, ...] | None = None  # compute processes on this GPU; None = not readable
+    uuid: str = ""  # "GPU-<uuid>": how a run's torch device is matched to this GPU ("" = not readable)
+    process_memory: tuple[tuple[int, int], ...] | None = None  # (pid, bytes) of the processes whose use NVML reports
 
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _process_memory(processes: Any) -> tuple[tuple[int, int], ...] | None:
+    """(pid, bytes) per compute process; Windows in WDDM mode reports no per-process use (None there)."""
+    if processes is None:
+        return None
+    used = [(int(p.pid), p.usedGpuMemory) for p in processes]
+    return tuple((pid, int(b)) for pid, b in used if isinstance(b, int) and b >= 0)
 
 
 def throttle_names(mask: int) -> tuple[str, ...]:
@@ -124,6 +134,7 @@ class Nvml:
         if mask is None:
             mask = self._call(lambda: m.nvmlDeviceGetCurrentClocksThrottleReasons(handle))
         processes = self._call(lambda: m.nvmlDeviceGetComputeRunningProcesses(handle))
+        uuid = self._call(lambda: m.nvmlDeviceGetUUID(handle))
         return GpuReading(
             index=index,
             name=self._name(index),
@@ -135,6 +146,8 @@ class Nvml:
             power_limit_w=limit_mw / 1000.0 if limit_mw is not None else None,
             throttle_reasons=throttle_names(int(mask)) if mask is not None else (),
             pids=tuple(int(p.pid) for p in processes) if processes is not None else None,
+            uuid=_text(uuid) if uuid is not None else "",
+            process_memory=_process_memory(processes),
         )
 
     def close(self) -> None:

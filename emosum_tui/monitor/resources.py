@@ -33,8 +33,9 @@ class ResourceSample:
     ram_used: int
     ram_total: int
     disk_free: int | None  # at the output dir
-    gpus: tuple[GpuReading, ...]
+    gpus: tuple[GpuReading, ...]  # every GPU on the machine; `GpuSelection.pick` finds the run's
     gpu_note: str  # "" or "no NVIDIA GPU (NVML not available: ...)"
+    trainer_gpu_memory: int | None = None  # GPU memory of the trainer tree's processes, all GPUs; None = not readable
 
 
 def free_disk_at(path: Path) -> int | None:
@@ -126,9 +127,17 @@ class ResourceSampler:
                 continue
         return cpu, rss
 
+    def _trainer_gpu_memory(self, gpus: tuple[GpuReading, ...]) -> int | None:
+        """What NVML says the trainer tree's processes hold on every GPU; None when none of them is listed
+        (a CPU run, or a container whose pids NVML cannot see)."""
+        tree = set(self._procs)
+        used = [b for g in gpus for pid, b in (g.process_memory or ()) if pid in tree]
+        return sum(used) if used else None
+
     def sample(self) -> ResourceSample:
         trainer_cpu, trainer_rss = self._trainer()
         memory = psutil.virtual_memory()
+        gpus = self._nvml.readings()
         return ResourceSample(
             t=time.time(),
             cpu_percent=float(psutil.cpu_percent(interval=None)),
@@ -138,8 +147,9 @@ class ResourceSampler:
             ram_used=int(memory.total - memory.available),
             ram_total=int(memory.total),
             disk_free=free_disk_at(self.disk_path),
-            gpus=self._nvml.readings(),
+            gpus=gpus,
             gpu_note=self._nvml.note,
+            trainer_gpu_memory=self._trainer_gpu_memory(gpus) if self._root is not None else None,
         )
 
     @property
@@ -164,5 +174,7 @@ def sample_from_dict(body: dict) -> ResourceSample:
         gpu["throttle_reasons"] = tuple(gpu.get("throttle_reasons") or ())
         if gpu.get("pids") is not None:
             gpu["pids"] = tuple(gpu["pids"])
+        if gpu.get("process_memory") is not None:
+            gpu["process_memory"] = tuple((int(pid), int(used)) for pid, used in gpu["process_memory"])
         gpus.append(GpuReading(**gpu))
     return ResourceSample(**{**body, "gpus": tuple(gpus)})

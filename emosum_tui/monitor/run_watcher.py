@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from emosum_tui.core.events import EVENTS_FILE, Event, EventReader, RunStart
+from emosum_tui.monitor.gpu_mapping import GpuSelection
 
 if TYPE_CHECKING:  # psutil is imported when sampling starts, not with the console
     from emosum_tui.monitor.resources import ResourceSample, ResourceSampler
@@ -32,9 +33,10 @@ class EventsRead(Message):
 
 @dataclass
 class ResourcesRead(Message):
-    """A resource sample; a newer one supersedes one not yet handled."""
+    """A resource sample and the run's GPUs among its readings; a newer one supersedes one not yet handled."""
 
     sample: ResourceSample
+    gpus: GpuSelection = field(default_factory=GpuSelection)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ResourcesRead)
@@ -69,6 +71,7 @@ class RunWatcher:
         self.disk_path = disk_path or run_dir
         self.reader = EventReader(run_dir / EVENTS_FILE)
         self.pid: int | None = None
+        self.gpus = GpuSelection()  # the run's GPUs, from its last start's environment
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         sampler = self._sampler() if self.sample_seconds else None
@@ -78,6 +81,8 @@ class RunWatcher:
                 events = self.reader.poll()
                 if events:
                     for event in events:
+                        if isinstance(event, RunStart) and event.environment.recorded:
+                            self.gpus = GpuSelection.from_environment(event.environment)
                         if isinstance(event, RunStart) and event.pid:
                             self.pid = event.pid
                             if sampler is not None:
@@ -87,7 +92,7 @@ class RunWatcher:
                 now = time.monotonic()
                 if sampler is not None and now >= next_sample:
                     next_sample = now + (self.sample_seconds or SAMPLE_SECONDS)
-                    self.target.post_message(ResourcesRead(sampler.sample()))
+                    self.target.post_message(ResourcesRead(sampler.sample(), self.gpus))
                 time.sleep(self.poll_seconds)
         finally:
             if sampler is not None:

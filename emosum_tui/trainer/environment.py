@@ -21,6 +21,13 @@ def _version_of(package: str) -> str | None:
         return None
 
 
+def _nvml_uuid(props: object) -> str:
+    """A device's UUID as NVML spells it ("GPU-<uuid>"), so the console finds the same GPU whatever
+    CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER did to torch's numbering; "" when torch cannot say."""
+    uuid = str(getattr(props, "uuid", "") or "")
+    return uuid if not uuid or uuid.startswith(("GPU-", "MIG-")) else f"GPU-{uuid}"
+
+
 def _cuda_devices() -> tuple[GpuDevice, ...]:
     import torch
 
@@ -30,7 +37,7 @@ def _cuda_devices() -> tuple[GpuDevice, ...]:
     for index in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(index)
         devices.append(GpuDevice(index=index, name=props.name, memory_bytes=props.total_memory,
-                                 capability=f"{props.major}.{props.minor}"))
+                                 capability=f"{props.major}.{props.minor}", uuid=_nvml_uuid(props)))
     return tuple(devices)
 
 
@@ -57,6 +64,7 @@ def environment_facts() -> Environment:
         tokenizers=_version_of("tokenizers"),
         bf16_supported=torch.cuda.is_bf16_supported() if cuda else None,
         devices=_cuda_devices(),
+        cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"),
     )
 
 

@@ -13,7 +13,7 @@ import random
 from dataclasses import asdict
 from pathlib import Path
 
-from emosum_tui.core.events import CheckpointSaved, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.events import CheckpointSaved, Environment, GpuDevice, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.monitor.nvml import GpuReading
 from emosum_tui.monitor.resources import ResourceSample
 
@@ -160,6 +160,41 @@ def main() -> None:
     samples = [sample(T0 + 30 + i, [gpu(util=97, used=6.0, temp=66, power=150)]) for i in range(20)]
     write("healthy_gpu", "a busy GPU, regular steps, falling loss", [plan("cuda:0", total=300), *ev], samples,
           {"codes": []}, window={"warmup_steps": 5})
+    four_gpus_two_used()
+
+
+A100 = "NVIDIA A100-SXM4-80GB"
+A100_UUIDS = tuple(f"GPU-5e1f0c7a-90b3-4d6e-8c1a-0000000000a{i}" for i in range(4))
+TRAINER_PIDS = (4242, 4243)  # the run's two ranks
+OTHER_JOB_PID = 777
+
+
+def four_gpus_two_used() -> None:
+    """A shared 4-GPU server; this run has CUDA_VISIBLE_DEVICES=1,3 (cuda:0 = GPU 1, cuda:1 = GPU 3).
+    GPU 0 is another job's, hot and throttling; GPU 2 is idle. Read as "GPU 0 is the trainer's" the
+    rules would blame the other job's throttling on this run; read by UUID they say nothing."""
+    t = T0 + 30
+
+    def reading(i: int, k: int) -> dict:
+        if i in (1, 3):  # this run's: busy, cool, 31 GiB each
+            body = asdict(GpuReading(i, A100, 96.0 + k % 3, 31 * GIB + 2**28, 80 * GIB, 61.0 + i, 310.0, 400.0, (),
+                                     (TRAINER_PIDS[i // 2],), A100_UUIDS[i], ((TRAINER_PIDS[i // 2], 31 * GIB),)))
+        elif i == 0:  # another job's: busy and thermally throttled
+            body = asdict(GpuReading(0, A100, 99.0, 70 * GIB, 80 * GIB, 88.0, 390.0, 400.0, ("thermal (hardware)",),
+                                     (OTHER_JOB_PID,), A100_UUIDS[0], ((OTHER_JOB_PID, 70 * GIB),)))
+        else:  # idle
+            body = asdict(GpuReading(2, A100, 0.0, 2**29, 80 * GIB, 34.0, 60.0, 400.0, (), (), A100_UUIDS[2], ()))
+        return body
+
+    environment = Environment(torch="2.13.0+cu128", torch_cuda_build="12.8", cuda_available=True, bf16_supported=True,
+                              devices=tuple(GpuDevice(n, A100, 80 * GIB, "8.0", A100_UUIDS[i]) for n, i in enumerate((1, 3))),
+                              cuda_visible_devices="1,3")
+    start = event(RunStart(t=T0 + 20, preset="full", pid=TRAINER_PIDS[0], environment=environment))
+    ev, _ = steps([0.55 + 0.01 * (i % 3) for i in range(30)], losses=[4.0 * 0.98**i for i in range(30)], total=2473)
+    samples = [{**sample(t + i, [reading(g, i) for g in range(4)], trainer_cpu=190.0, cpu=20.0, cores=64, rss=9 * GIB),
+                "trainer_gpu_memory": 62 * GIB} for i in range(10)]
+    write("four_gpus_two_used", "CUDA_VISIBLE_DEVICES=1,3 on a 4-GPU server: GPU 0 (another job's) throttles, the run's GPUs do not",
+          [start, plan("cuda:0", batch=8, accum=1, precision="bf16", total=2473), *ev], samples, {"codes": []})
 
 
 if __name__ == "__main__":

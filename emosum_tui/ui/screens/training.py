@@ -310,7 +310,7 @@ class TrainingScreen(Screen):
         if flip:
             self._pace(busy)
         pane.note = f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s, to leave the CPU to the trainer" if busy else ""
-        pane.show(message.sample)
+        pane.show(message.sample, message.gpus)
         if first_or_flip:  # the first reading, and why the view slows down, are not left waiting 4 s
             pane.draw()
         self.diagnoser.add_sample(message.sample)

@@ -17,8 +17,7 @@ from emosum_tui.monitor.nvml import GpuReading, Nvml
 from emosum_tui.monitor.resources import free_disk_at
 
 if TYPE_CHECKING:
-    from emosum_tui.core.calibration import DeviceProfile
-    from emosum_tui.core.token_stats import TokenLengths
+    from emosum_tui.doctor.vocabulary import TrimOffer
 
 # The GPU torch cannot use, priced as a mid-range RTX card (RTX 3060: 12.7 TFLOP/s fp32 peak,
 # 360 GB/s) at a realistic share of peak: enough to say "N x slower", not a promise.
@@ -48,17 +47,6 @@ class MachineFacts:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class TrimOffer:
-    """Trimming the vocabulary, priced: the pieces kept and how much faster a step gets."""
-
-    vocab_size: int
-    original_vocab_size: int
-    step_speedup: float  # untrimmed s/step / trimmed s/step
-    checkpoint_bytes: tuple[int, int]  # before, after
-    basis: str
 
 
 @dataclass(frozen=True)
@@ -126,6 +114,8 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
             gpu = cal.DeviceProfile(device=f"{facts.gpus[0].name} (assumed)", matmul_flops=ASSUMED_GPU_FLOPS,
                                     memory_bps=ASSUMED_GPU_MEMORY_BPS, disk_bps=profile.disk_bps if profile else ASSUMED_DISK_BPS)
             gpu_seconds = estimate(preset, lengths=lengths, device=gpu).seconds_per_step
+        from emosum_tui.doctor.vocabulary import trim_offer
+
         trim = trim_offer(preset, lengths, profile)
     except Exception as exc:  # a cost model bug must not hide the other checks
         return PlanFacts(basis={"error": f"{type(exc).__name__}: {exc}"})
@@ -145,18 +135,3 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
         preset=preset.name,
         basis=basis,
     )
-
-
-def trim_offer(preset: Preset, lengths: TokenLengths, profile: DeviceProfile | None) -> TrimOffer | None:
-    """What `model.trim_vocabulary = true` would change, both plans priced on the same device
-    prior (a calibration is per shape), or None when the preset trims already or builds its model."""
-    from emosum_tui.core.cost_model import estimate
-    from emosum_tui.core.presets import with_values
-
-    if preset["model.trim_vocabulary"] or preset.builds_model_from_config:
-        return None
-    before = estimate(preset, lengths=lengths, device=profile)
-    after = estimate(with_values(preset, {"model.trim_vocabulary": True}), lengths=lengths, device=profile)
-    return TrimOffer(vocab_size=after.vocab_size, original_vocab_size=before.vocab_size,
-                     step_speedup=before.seconds_per_step / after.seconds_per_step,
-                     checkpoint_bytes=(before.checkpoint_bytes, after.checkpoint_bytes), basis=after.basis.get("vocab_size", ""))

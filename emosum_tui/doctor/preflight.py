@@ -22,6 +22,7 @@ from emosum_tui.core.presets import Preset
 from emosum_tui.core.tokenizer_files import cached_hub_file
 from emosum_tui.doctor.facts import MachineFacts, PlanFacts, gather_machine_facts, plan_facts
 from emosum_tui.doctor.findings import Finding, gib, worst_first
+from emosum_tui.doctor.vocabulary import check_vocabulary
 from emosum_tui.monitor.resources import free_disk_at
 
 __all__ = ["MachineFacts", "PlanFacts", "gather_machine_facts", "plan_facts", "preflight", "run_preflight"]
@@ -347,9 +348,9 @@ def check_data(preset: Preset) -> list[Finding]:
                                f"put the file there or set data.{label}_file in {preset.path.name}"))
             continue
         result = read_pairs(path, fields)
-        if not result.pairs:
+        if not result.pairs:  # a file_error (empty, not JSON Lines, GB18030) says why in one line
             out.append(Finding(f"data-empty-{label}", "error", f"the {label} file has no usable rows",
-                               f"{path}: 0 good rows, {len(result.problems)} bad", f"emosum-tui data check {path}"))
+                               result.file_error() or f"{path}: 0 good rows, {len(result.problems)} bad", f"emosum-tui data check {path}"))
         elif result.problems:
             first = "; ".join(str(p) for p in result.problems[:3])
             out.append(Finding(f"data-bad-rows-{label}", "warning", f"the {label} file has bad rows (they will be skipped)",
@@ -358,21 +359,6 @@ def check_data(preset: Preset) -> list[Finding]:
         else:
             out.append(Finding(f"data-ok-{label}", "ok", f"{label} data is valid", f"{path}: {len(result.pairs)} rows"))
     return out
-
-
-TRIM_WORTH = 1.25  # offer trimming when it makes a step at least this much faster
-
-
-def check_vocabulary(plan: PlanFacts | None) -> list[Finding]:
-    """Offer vocabulary trimming, priced, when the preset does not trim and it pays."""
-    offer = plan.trim if plan is not None else None
-    if offer is None or offer.step_speedup < TRIM_WORTH:
-        return []
-    before, after = offer.checkpoint_bytes
-    return [Finding("vocab-untrimmed", "info", f"trimming the vocabulary makes each step ≈x{offer.step_speedup:.1f} faster",
-                    f"{offer.basis}; checkpoint {gib(before)} → {gib(after)}",
-                    "model.trim_vocabulary = true (a trimmed model can write only its data's pieces; "
-                    "model.trim_extra_files adds texts)", changes=(("model.trim_vocabulary", True),))]
 
 
 def run_preflight(preset: Preset, facts: MachineFacts, plan: PlanFacts | None, *, check_files: bool = True) -> list[Finding]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.data import PairFields
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 DEFAULT_MAX_NEW_TOKENS = 256
 DEFAULT_MAX_SOURCE_TOKENS = 1024
@@ -24,7 +27,7 @@ class ModelChoice:
     """The model folder resolved, the run's preset (None for a plain model folder) and its fields."""
 
     resolved: Any  # core.model_dir.ResolvedModel
-    preset: Any  # core.presets.Preset | None
+    preset: Preset | None
     fields: PairFields
 
     def preset_value(self, key: str, default: Any) -> Any:

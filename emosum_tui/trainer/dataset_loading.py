@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.data import Pair, PairFields, read_pairs
 from emosum_tui.core.events import Phase, Warn
 from emosum_tui.core.sampling import subsample_indices
 from emosum_tui.trainer.health import BadDataError
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 Emit = Callable[[Any], None]
 
@@ -54,7 +57,7 @@ class Rows:
     validation_pairs: list[Pair] = field(default_factory=list)  # the same validation rows, with their ids
 
 
-def read_rows(preset: Any, emit: Emit) -> Rows:
+def read_rows(preset: Preset, emit: Emit) -> Rows:
     """Read and choose rows first: bad data is reported before minutes of model loading."""
     fields = PairFields.from_preset(preset)
     seed = preset["data.seed"]
@@ -70,7 +73,7 @@ def read_rows(preset: Any, emit: Emit) -> Rows:
     return Rows(chosen, [(pair.source, pair.target) for pair in validation], validation)
 
 
-def tokenise_rows(preset: Any, rows: Rows, tokenizer: Any, emit: Emit) -> Datasets:
+def tokenise_rows(preset: Preset, rows: Rows, tokenizer: Any, emit: Emit) -> Datasets:
     import datasets
 
     datasets.disable_progress_bars()

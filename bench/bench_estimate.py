@@ -62,8 +62,8 @@ def private_home(tmp: Path) -> Path:
     """A project home of our own under `tmp` (the checkout's presets and data, its own caches, the
     hub switched off), so a bench never writes into the checkout or reads another run's caches."""
     home = tmp / "home"
-    shutil.copytree(CHECKOUT / "presets", home / "presets")
-    shutil.copytree(CHECKOUT / "data", home / "data")
+    (home / "presets").mkdir(parents=True)  # the built-ins come from the package
+    shutil.copytree(CHECKOUT / "emosum_tui" / "builtin" / "data", home / "data")
     os.environ.update(EMOSUM_HOME=str(home), EMOSUM_CACHE=str(home / ".cache"), HF_HUB_OFFLINE="1",
                       HF_HUB_CACHE=str(home / "no-hf-cache"))
     return home

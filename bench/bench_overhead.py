@@ -385,8 +385,8 @@ def main() -> int:
     figures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
         home = Path(tmp) / "home"
-        shutil.copytree(CHECKOUT / "presets", home / "presets")
-        shutil.copytree(CHECKOUT / "data", home / "data")
+        (home / "presets").mkdir(parents=True)  # the built-ins come from the package
+        shutil.copytree(CHECKOUT / "emosum_tui" / "builtin" / "data", home / "data")
         (home / "presets" / "overhead-large.toml").write_text(LARGE, encoding="utf-8")
         env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}

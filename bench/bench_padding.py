@@ -148,8 +148,8 @@ def main() -> int:
     rows = args.steps * 8
     with tempfile.TemporaryDirectory(prefix="bench-padding-") as tmp:
         home = Path(tmp) / "home"
-        shutil.copytree(CHECKOUT / "presets", home / "presets")
-        shutil.copytree(CHECKOUT / "data", home / "data")
+        (home / "presets").mkdir(parents=True)  # the built-ins come from the package
+        shutil.copytree(CHECKOUT / "emosum_tui" / "builtin" / "data", home / "data")
         (home / "presets" / "padbench.toml").write_text(PRESET.format(rows=rows, group="false"), encoding="utf-8")
         (home / "presets" / "padbench-grouped.toml").write_text(PRESET.format(rows=rows, group="true"), encoding="utf-8")
         env = {**os.environ, "EMOSUM_HOME": str(home), "EMOSUM_CACHE": str(home / ".cache"), "HF_HUB_OFFLINE": "1",

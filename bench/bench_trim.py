@@ -41,7 +41,7 @@ def data_lengths() -> tuple[int, int]:
     """Median source and target tokens of the bundled train file."""
     from emosum_tui.core.data import PairFields, read_pairs
 
-    pairs = read_pairs(CHECKOUT / "data" / "train" / "Emotion_Summary.jsonl", PairFields()).pairs
+    pairs = read_pairs(CHECKOUT / "emosum_tui" / "builtin" / "data" / "train" / "Emotion_Summary.jsonl", PairFields()).pairs
     source = statistics.median(len(p.source) for p in pairs) / CHARS_PER_TOKEN
     target = statistics.median(len(p.target) for p in pairs) / CHARS_PER_TOKEN
     return round(source) + 1, round(target) + 1

@@ -1,4 +1,4 @@
-"""Make the bundled sample dataset: `data/{train,validation}/Emotion_Summary.jsonl`.
+"""Make the bundled sample dataset: `emosum_tui/builtin/data/{train,validation}/Emotion_Summary.jsonl`.
 
 How: the user's real files (16,485 / 4,122 rows) are built from English Empathetic Dialogues:
 a two-sentence case description (~136 chars), about four "Client:/Counselor:" turns
@@ -165,7 +165,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / "data")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / "emosum_tui" / "builtin" / "data")
     parser.add_argument("--train", type=int, default=400)
     parser.add_argument("--validation", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20251122)

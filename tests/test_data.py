@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.project import SAMPLE_DATA
 
 from emosum_tui.cli import main
 from emosum_tui.core.data import PairFields, ids_shared, read_pairs
@@ -143,7 +144,7 @@ def test_token_stats_are_cached_by_content(home: Path) -> None:
 def test_low_target_diversity_is_flagged_only_for_templates(real_items: Path) -> None:
     real = target_diversity([p.target for p in read_pairs(real_items).pairs])
     assert not real.low and real.constant_rouge2 < 0.3
-    sample = target_diversity([p.target for p in read_pairs(CHECKOUT / "data" / "train" / "Emotion_Summary.jsonl").pairs])
+    sample = target_diversity([p.target for p in read_pairs(SAMPLE_DATA / "train" / "Emotion_Summary.jsonl").pairs])
     assert sample.low and sample.constant_rouge1 > 0.6
     assert "LOW target diversity" in sample.message()
 
@@ -157,6 +158,6 @@ def test_sample_data_script_reproduces_the_bundled_files(tmp_path: Path) -> None
     subprocess.run([sys.executable, str(CHECKOUT / "scripts" / "make_sample_data.py"), "--root", str(tmp_path)], check=True)
     for part in ("train", "validation"):
         made = tmp_path / part / "Emotion_Summary.jsonl"
-        assert made.read_bytes() == (CHECKOUT / "data" / part / "Emotion_Summary.jsonl").read_bytes()
+        assert made.read_bytes() == (SAMPLE_DATA / part / "Emotion_Summary.jsonl").read_bytes()
     rows = [json.loads(line) for line in made.read_text(encoding="utf-8").splitlines()]
     assert any("来访者" in r["experience_and_reflection"] for r in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.project import BUILTIN
 
 from emosum_tui.cli import main
 from emosum_tui.core.presets import PresetError, derived_preset_text, load_all, load_preset
@@ -81,7 +82,7 @@ def test_extends_cycle_is_an_error(home: Path) -> None:
 
 
 def test_preset_by_path_outside_presets_dir(home: Path, tmp_path: Path) -> None:
-    path = write(tmp_path / "mine.toml", f'extends = "{home / "presets" / "fast.toml"}"\n[train]\nbatch_size = 16\n')
+    path = write(tmp_path / "mine.toml", f'extends = "{(BUILTIN / "presets" / "fast.toml").as_posix()}"\n[train]\nbatch_size = 16\n')
     preset = load_preset(str(path))
     assert preset.name == "mine" and preset["train.batch_size"] == 16
     assert preset["model.name"] == "google/mt5-small"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from support.pilot import SIZE, wait_for
+from support.project import BUILTIN
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -202,11 +203,15 @@ async def test_save_as_new_preset_writes_only_the_changes(console_home: Path) ->
         name_field = app.screen.query_one(Input)
         assert name_field.value == "demo-2"
         # a taken name is refused and the existing file is left alone
-        original_text = (console_home / "presets" / "fast.toml").read_text(encoding="utf-8")
-        name_field.value = "fast"
+        (console_home / "presets" / "mine.toml").write_text('extends = "fast"\n', encoding="utf-8")
+        name_field.value = "mine"
         await pilot.press("enter")
         assert "already exists" in plain(app.screen.query_one("#save-error", Static))
-        assert (console_home / "presets" / "fast.toml").read_text(encoding="utf-8") == original_text
+        assert (console_home / "presets" / "mine.toml").read_text(encoding="utf-8") == 'extends = "fast"\n'
+        name_field.value = "fast"  # a built-in's name would shadow it: refused too
+        await pilot.press("enter")
+        assert "built-in preset 'fast' already exists" in plain(app.screen.query_one("#save-error", Static))
+        assert not (console_home / "presets" / "fast.toml").exists()
         name_field.value = "demo-3ep"
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
@@ -302,8 +307,8 @@ async def test_chinese_values_keep_the_columns_aligned(console_home: Path) -> No
     character does not push the next column out of line."""
     from rich.cells import cell_len
 
-    fast = console_home / "presets" / "fast.toml"
-    text = fast.read_text(encoding="utf-8").replace(
+    fast = console_home / "presets" / "fast.toml"  # a workspace copy shadows the built-in
+    text = (BUILTIN / "presets" / "fast.toml").read_text(encoding="utf-8").replace(
         'description = "Fast plan', 'description = "快速方案 Fast plan'
     ).replace("[data]\n", '[data]\nsource_prefix = "请总结以下对话："\n', 1)
     fast.write_text(text, encoding="utf-8")
@@ -322,12 +327,12 @@ async def test_chinese_values_keep_the_columns_aligned(console_home: Path) -> No
         await wait_for(pilot, estimated(app))
 
 
-async def test_an_empty_presets_folder_says_what_to_do(console_home: Path) -> None:
-    for path in (console_home / "presets").glob("*.toml"):
-        path.unlink()
+async def test_no_loadable_preset_says_what_to_do(console_home: Path) -> None:
+    for path in (BUILTIN / "presets").glob("*.toml"):  # every built-in shadowed by a broken file
+        (console_home / "presets" / path.name).write_text("[train]\nepochs = -1\n", encoding="utf-8")
     app = EmosumApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:
-        assert "No presets found" in plain(app.screen.query_one("#preset-description", Static))
+        assert "No preset loads" in plain(app.screen.query_one("#preset-description", Static))
         await pilot.press("3", "right", "b", "e", "s", "c", "w", "d")  # nothing to act on: nothing breaks
         assert isinstance(app.screen, PresetsScreen)
 

@@ -44,9 +44,9 @@ def data_file(args: argparse.Namespace, preset: Any) -> Path:
         return Path(args.data)
     if preset is not None:
         return preset.validation_file
-    from emosum_tui.core.paths import project_root
+    from emosum_tui.core.presets import workspace_or_sample
 
-    return project_root() / DEFAULT_DATA
+    return workspace_or_sample(DEFAULT_DATA.as_posix())
 
 
 def looks_like_data(path: Path, fields: Any) -> bool:

@@ -1,38 +1,54 @@
-"""Where the project's folders are: presets/, data/, model/, runs/.
+"""Where the user's folders are: the workspace (presets/, data/, runs/, model/) and the cache.
 
-The project root is `EMOSUM_HOME` when set, else the current folder when it holds a
-`presets/` folder, else the checkout this package was installed from (`pip install -e .`).
-Relative paths in presets are relative to that root, so a run started from anywhere finds
-the same files.
+The workspace is `--workspace DIR` (which sets `EMOSUM_WORKSPACE` for every process it starts),
+else `EMOSUM_WORKSPACE`, else `EMOSUM_HOME` (the older name, same meaning), else the current
+folder. Relative paths in presets are relative to it, so the console, the trainer it launches and
+a command run from a script all read the same files. Caches (token lengths, tokenizers,
+calibration, trimmed models) are derived files: they live in the platform's user cache folder,
+or `EMOSUM_CACHE`, never beside the code.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+WORKSPACE_VARIABLES = ("EMOSUM_WORKSPACE", "EMOSUM_HOME")
+CACHE_VARIABLE = "EMOSUM_CACHE"
+APP_NAME = "emosum-tui"
 
 
-def project_root() -> Path:
-    env = os.environ.get("EMOSUM_HOME")
-    if env:
-        return Path(env).expanduser().resolve()
-    cwd = Path.cwd()
-    if (cwd / "presets").is_dir():
-        return cwd
-    return PACKAGE_ROOT
+def workspace(environ: Mapping[str, str] | None = None) -> Path:
+    """The workspace as `environ` (default: this process's environment) names it."""
+    environ = os.environ if environ is None else environ
+    for name in WORKSPACE_VARIABLES:
+        value = environ.get(name)
+        if value:
+            return Path(value).expanduser().resolve()
+    return Path.cwd()
+
+
+def set_workspace(folder: str | Path) -> Path:
+    """Make `folder` the workspace of this process and of every process it starts."""
+    path = Path(folder).expanduser().resolve()
+    os.environ["EMOSUM_WORKSPACE"] = str(path)
+    return path
 
 
 def presets_dir() -> Path:
-    return project_root() / "presets"
+    return workspace() / "presets"
 
 
 def runs_dir() -> Path:
-    return project_root() / "runs"
+    return workspace() / "runs"
 
 
 def cache_dir() -> Path:
-    """Small derived files (token statistics, calibrations, the demo tokenizer)."""
-    env = os.environ.get("EMOSUM_CACHE")
-    return Path(env).expanduser() if env else project_root() / ".cache"
+    """Small derived files (token statistics, calibrations, the demo tokenizer, trimmed models)."""
+    env = os.environ.get(CACHE_VARIABLE)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))

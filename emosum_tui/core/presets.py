@@ -270,16 +270,16 @@ def is_preset_name(ref: str) -> bool:
 
 def find_preset_file(name_or_path: str | Path, beside: Path | None = None) -> Path:
     """A preset name or a path to a .toml file. A name is the workspace's `presets/NAME.toml`,
-    else the built-in of that name. `beside` is the file asking (for its `extends`): a file never
-    extends itself, so `presets/full.toml` saying `extends = "full"` extends the built-in `full`;
-    a built-in extends built-ins only, so shadowing one never changes another."""
+    else the built-in of that name: a workspace file shadows the built-in everywhere, also where
+    another built-in extends it (shadow `original` to change what every built-in starts from).
+    `beside` is the file asking (for its `extends`): a file never extends itself, so
+    `presets/full.toml` saying `extends = "full"` extends the built-in `full`."""
     text = str(name_or_path)
     if not is_preset_name(text):
         return Path(text).expanduser().resolve()
     mine = presets_dir() / f"{text}.toml"
     builtin = BUILTIN_PRESETS / f"{text}.toml"
-    asked_by_builtin = beside is not None and is_builtin(beside)
-    if mine.exists() and not asked_by_builtin and (beside is None or mine.resolve() != beside.resolve()):
+    if mine.exists() and (beside is None or mine.resolve() != beside.resolve()):
         return mine
     if builtin.exists():
         return builtin

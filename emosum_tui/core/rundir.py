@@ -25,7 +25,7 @@ from typing import Any
 
 from emosum_tui.core.atomic import write_bytes_atomic, write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, known_fields, parse_event
-from emosum_tui.core.paths import project_root, runs_dir
+from emosum_tui.core.paths import WORKSPACE_VARIABLES, runs_dir, workspace
 from emosum_tui.core.presets import Preset, dump_toml, load_preset
 
 PRESET_FILE = "preset.toml"
@@ -233,8 +233,8 @@ def launch_trainer(preset_file: Path, run_dir: Path, resume: bool = False, env: 
     run_dir = Path(run_dir)
     (run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
     environ = {**os.environ, **(env or {})}
-    environ.setdefault("EMOSUM_HOME", str(project_root()))
-    home = environ["EMOSUM_HOME"]
+    home = str(workspace(environ) if any(environ.get(name) for name in WORKSPACE_VARIABLES) else workspace())
+    environ["EMOSUM_WORKSPACE"] = home  # the trainer reads the same presets/, data/ and model/
     environ["PYTHONUNBUFFERED"] = "1"
     environ.setdefault("PYTHONIOENCODING", "utf-8")
     kwargs: dict[str, Any] = {}

@@ -15,8 +15,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.builtin import BUILTIN_PRESETS
 from emosum_tui.core.paths import presets_dir
-from emosum_tui.core.presets import SCHEMA, Preset, PresetError, derived_preset_text, format_toml_value, load_preset
+from emosum_tui.core.presets import (
+    SCHEMA,
+    Preset,
+    PresetError,
+    derived_preset_text,
+    format_toml_value,
+    load_preset,
+    preset_reference,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,11 +75,12 @@ def apply_changes(base: Preset, changes: dict[str, Any]) -> Preset:
 
 
 def _derived_text(base: Preset, changes: dict[str, Any], description: str) -> str:
-    """`derived_preset_text`, with `extends` as a path when `base` is not in presets/ (a name
-    would not find it)."""
+    """`derived_preset_text`, with `extends` as a path when `base`'s name would not find it
+    (a file outside presets/, or a built-in that a workspace preset shadows)."""
     text = derived_preset_text(base, changes, description)
-    if base.path.parent.resolve() != presets_dir().resolve():
-        text = text.replace(f"extends = {format_toml_value(base.name)}", f"extends = {format_toml_value(base.path.as_posix())}", 1)
+    reference = preset_reference(base)
+    if reference != base.name:
+        text = text.replace(f"extends = {format_toml_value(base.name)}", f"extends = {format_toml_value(reference)}", 1)
     return text
 
 
@@ -81,6 +91,8 @@ def check_new_name(name: str) -> str | None:
     target = presets_dir() / f"{name}.toml"
     if target.exists():
         return f"{target} already exists: choose another name (existing presets are never overwritten)"
+    if (BUILTIN_PRESETS / f"{name}.toml").exists():
+        return f"a built-in preset '{name}' already exists: choose another name (a file of that name would replace it)"
     return None
 
 
@@ -91,6 +103,7 @@ def save_new_preset(base: Preset, changes: dict[str, Any], name: str, descriptio
         raise PresetError(problem)
     text = _derived_text(base, changes, description or f"{base.name} with {len(changes)} change(s) made in the console")
     target = presets_dir() / f"{name}.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)  # a new workspace has no presets/ yet
     with target.open("x", encoding="utf-8") as handle:  # "x": fails rather than overwrite a file made meanwhile
         handle.write(text)
     try:

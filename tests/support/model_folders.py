@@ -13,8 +13,8 @@ from pathlib import Path
 from emosum_tui.core.data import PairFields, read_pairs
 
 CHECKOUT = Path(__file__).resolve().parents[2]
-TRAIN = CHECKOUT / "data" / "train" / "Emotion_Summary.jsonl"
-VALIDATION = CHECKOUT / "data" / "validation" / "Emotion_Summary.jsonl"
+TRAIN = CHECKOUT / "emosum_tui" / "builtin" / "data" / "train" / "Emotion_Summary.jsonl"
+VALIDATION = CHECKOUT / "emosum_tui" / "builtin" / "data" / "validation" / "Emotion_Summary.jsonl"
 HUB_LIKE_PIECES = 3000
 PADDED_ROWS = 12  # mT5's embedding has a few rows more than its tokenizer has pieces
 

@@ -1,6 +1,8 @@
-"""A private project home for a test, and presets written into it.
+"""A private workspace for a test, and presets written into it.
 
-Tests never touch the checkout's runs/, model/ or .cache/: each works in a copy of presets/ and data/.
+Tests never touch the checkout's runs/, model/ or the user cache: each works in a workspace with a
+copy of the bundled sample in data/ and an empty presets/, so the built-in presets come from the
+package, as they do for a user.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import shutil
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+BUILTIN = CHECKOUT / "emosum_tui" / "builtin"
+SAMPLE_DATA = BUILTIN / "data"
 
 
 def copy_project(root: Path, presets: dict[str, str] | None = None) -> Path:
-    """presets/ and data/ copied to `root`, plus extra preset files {name: TOML text}."""
-    shutil.copytree(CHECKOUT / "presets", root / "presets")
-    shutil.copytree(CHECKOUT / "data", root / "data")
+    """A workspace at `root`: the bundled sample copied to data/, presets/ holding only the extra
+    preset files {name: TOML text} (the built-ins come from the package)."""
+    (root / "presets").mkdir(parents=True)
+    shutil.copytree(SAMPLE_DATA, root / "data")
     for name, text in (presets or {}).items():
         write_preset(root, name, text)
     return root

@@ -134,7 +134,7 @@ class PresetsScreen(Screen):
             self.notify(error, title="preset not loaded", severity="error", timeout=15)
         if not self.saved:
             self.query_one("#preset-description", Static).update(
-                Text("No presets found: put .toml files in presets/ (see README).", style="bold")
+                Text("No preset loads: fix or remove the files in presets/ named in the errors (see README).", style="bold")
             )
             return
         self.redraw()

@@ -1,4 +1,5 @@
-"""The runs screen: every run under runs/, live or finished; Enter attaches to one.
+"""The runs screen: every run under runs/, live or finished; Enter attaches to one, `t` tries its
+model (Try screen) and `e` evaluates it (ROUGE beside the constant baseline).
 
 A live run started by another console (or from a shell with `emosum-tui train`) is attached to
 the same way as a finished one: the training screen reads the run directory from the start, so
@@ -54,6 +55,8 @@ class RunsScreen(Screen):
     CSS_PATH = Path(__file__).with_name("runs.tcss")
     BINDINGS = [  # noqa: RUF012
         Binding("enter", "open", "open / attach"),
+        Binding("t", "try_model", "try the model"),
+        Binding("e", "evaluate", "evaluate"),
         Binding("escape", "back", "back"),
     ]
 
@@ -122,6 +125,22 @@ class RunsScreen(Screen):
         from emosum_tui.ui.screens.training import TrainingScreen
 
         self.app.push_screen(TrainingScreen(run.run_dir))
+
+    def action_try_model(self) -> None:
+        """The Try screen on the run's final model (else its latest checkpoint)."""
+        run = self.selected()
+        if run is not None:
+            from emosum_tui.ui.screens.try_screen import TryScreen
+
+            self.app.push_screen(TryScreen(run.run_dir))
+
+    def action_evaluate(self) -> None:
+        """ROUGE of the run's model on its validation rows, beside the constant baseline, with progress."""
+        run = self.selected()
+        if run is not None:
+            from emosum_tui.ui.screens.evaluate_screen import EvaluateScreen
+
+            self.app.push_screen(EvaluateScreen(run.run_dir))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -18,7 +18,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
@@ -33,6 +32,7 @@ from emosum_tui.ui.collections_hold import CollectionsHold
 from emosum_tui.ui.format import torch_build_text
 from emosum_tui.ui.messages import StartRun
 from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen, kill_process_tree
+from emosum_tui.ui.screens.model_keys import ModelKeysScreen
 from emosum_tui.ui.stall_threshold import policy_from_env, preset_stall_after
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
@@ -54,7 +54,7 @@ BUSY_POLL_SECONDS = 0.5  # ... and reads the event log twice a second
 ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process still runs
 
 
-class TrainingScreen(Screen):
+class TrainingScreen(ModelKeysScreen):
     """Follows one run directory. `process` is the trainer when this console launched it."""
 
     CSS_PATH = Path(__file__).with_name("training.tcss")

@@ -1,0 +1,169 @@
+"""Evaluate a run from the console: predictions with progress and ETA, then ROUGE beside the baseline.
+
+The machinery of `emosum-tui evaluate` (`commands.evaluate_cmd`): the run's model in the
+generation worker (a subprocess: the console stays torch-free), the run's validation rows
+(its `data.validation_samples` view when it has one, the first rows of the file as `--limit`
+takes them, else every row), predictions written to `<model>/predictions.jsonl`, and the same
+report: the model's ROUGE-1/2/L F1 next to the constant most-typical-target baseline. A thread
+worker does it all and posts messages; leaving the screen ends the worker subprocess.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+
+if TYPE_CHECKING:  # imported where used: the screen opens without them
+    from emosum_tui.core.data import Pair
+    from emosum_tui.core.generation_client import GenerationClient
+
+EVENT_WAIT_SECONDS = 0.2  # how often the worker thread looks up to see whether the screen closed
+EVALUATE_BATCH = 8  # rows generated together, as `evaluate --batch-size` defaults
+
+
+@dataclass
+class EvaluationProgress(Message):
+    """`done` of `total` rows predicted; a newer count replaces one not yet drawn."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EvaluationProgress)
+
+
+@dataclass
+class EvaluationEnded(Message):
+    """The report (ROUGE beside the baseline) or, `ok` False, why there is none."""
+
+    text: str
+    ok: bool
+
+
+class EvaluateScreen(Screen):
+    """`EvaluateScreen(run_dir)` starts at once; escape leaves (and stops a running evaluation)."""
+
+    CSS_PATH = Path(__file__).with_name("evaluate_screen.tcss")
+    BINDINGS = [Binding("escape", "back", "back")]  # noqa: RUF012
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.client: GenerationClient | None = None  # while predicting
+        self.ended: EvaluationEnded | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Evaluate {self.run_dir.name}", id="evaluate-title")
+        yield Static("reading the run…", id="evaluate-status")
+        yield ProgressBar(id="evaluate-progress", show_eta=True)
+        yield Static("", id="evaluate-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.evaluate()
+
+    def on_unmount(self) -> None:
+        if self.client is not None:
+            self.client.kill()
+
+    def status(self, text: str) -> None:
+        self.query_one("#evaluate-status", Static).update(Text(text))
+
+    @work(thread=True, group="evaluate")
+    def evaluate(self) -> None:
+        try:
+            self.post_message(self._evaluate())
+        except Exception as exc:  # a bug must still end the screen's wait with its reason
+            self.post_message(EvaluationEnded(f"evaluation failed: {type(exc).__name__}: {exc}", ok=False))
+
+    def _evaluate(self) -> EvaluationEnded:
+        from emosum_tui.commands.evaluate_cmd import PREDICTIONS_FILE, out_problem, text_report, write_predictions
+        from emosum_tui.core.generation_client import GenerationClient
+        from emosum_tui.core.rouge import summarize
+        from emosum_tui.ui.run_model import read_choice, validation_rows
+
+        chosen = read_choice(self.run_dir)
+        if chosen.choice is None:
+            return EvaluationEnded(f"No model to evaluate: {chosen.problem}", ok=False)
+        choice = chosen.choice
+        rows = validation_rows(choice)
+        if rows.problem or rows.path is None:
+            return EvaluationEnded(f"No rows to evaluate on: {rows.problem}", ok=False)
+        limit = int(choice.preset_value("data.validation_samples", 0))
+        pairs = rows.pairs[:limit] if limit else rows.pairs
+        out = choice.resolved.model_dir / PREDICTIONS_FILE
+        problem = out_problem(out, rows.path, choice.fields)
+        if problem:
+            return EvaluationEnded(problem, ok=False)
+        beams = int(choice.preset_value("eval.num_beams", 1))
+        skipped = f", {rows.bad_rows} bad rows skipped" if rows.bad_rows else ""
+        self.call_from_thread(self.status, f"{choice.resolved.describe()}\n{len(pairs)} rows of {rows.path}{skipped}; "
+                              f"loading the model…")
+        self.client = client = GenerationClient(choice.resolved.model_dir, max_new_tokens=choice.max_new_tokens(None), num_beams=beams,
+                                                batch_size=EVALUATE_BATCH, max_source_tokens=choice.max_source_tokens()).start()
+        try:
+            predictions = self._predict(client, pairs)
+        finally:
+            client.kill()
+        if isinstance(predictions, str):
+            return EvaluationEnded(predictions, ok=False)
+        write_predictions(out, pairs, predictions)
+        kept = [i for i in range(len(pairs)) if i in predictions]
+        summary = summarize([predictions[i] for i in kept], [pairs[i].target for i in kept])
+        return EvaluationEnded(text_report(summary, len(kept), out), ok=True)
+
+    def _predict(self, client: GenerationClient, pairs: list[Pair]) -> dict[int, str] | str:
+        """Predictions by row index, or why they stopped (a dead worker, the screen closed)."""
+        from textual.worker import get_current_worker
+
+        from emosum_tui.core.generation_client import Prediction, Ready, WorkerError, WorkerExited
+
+        for index, pair in enumerate(pairs):
+            client.send(pair.source, id=index)
+        client.finish_input()
+        predictions: dict[int, str] = {}
+        failed = 0
+        worker = get_current_worker()
+        started = time.monotonic()
+        while not worker.is_cancelled:
+            event = client.next_event(EVENT_WAIT_SECONDS)
+            if isinstance(event, Ready):
+                self.call_from_thread(self.status, f"model ready on {event.device} in {event.seconds:.1f} s; predicting "
+                                      f"{len(pairs)} rows, up to {event.max_new_tokens} tokens x {event.num_beams} beam(s)")
+            elif isinstance(event, Prediction) and isinstance(event.id, int):
+                predictions[event.id] = event.prediction
+                self.post_message(EvaluationProgress(len(predictions) + failed, len(pairs)))
+            elif isinstance(event, WorkerError):
+                if event.fatal:
+                    return event.message
+                failed += 1
+            elif isinstance(event, WorkerExited):
+                if event.code != 0 or not predictions:
+                    return f"the generation worker exited with code {event.code} after {len(predictions)} rows: {event.stderr_tail[-300:]}"
+                self.call_from_thread(self.status, f"{len(predictions)} rows predicted in {time.monotonic() - started:.0f} s; scoring…")
+                return predictions
+        return "stopped"
+
+    @on(EvaluationProgress)
+    def progress(self, message: EvaluationProgress) -> None:
+        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
+
+    @on(EvaluationEnded)
+    def ended_(self, message: EvaluationEnded) -> None:
+        self.ended = message
+        self.query_one("#evaluate-report", Static).update(Text(message.text, style="" if message.ok else "bold red"))
+        if message.ok:
+            self.status("done: ROUGE of the model beside always writing the most typical target")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

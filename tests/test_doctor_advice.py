@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from safetensors.numpy import save_file
 from support.project import short_demo_toml, write_preset
 
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, StepEnd, TrainPlan, read_events
@@ -89,7 +91,7 @@ def test_incomplete_checkpoint_is_set_aside_not_deleted(tmp_path: Path) -> None:
     for step, complete in ((2, True), (4, False)):
         folder = tmp_path / f"checkpoint-{step}"
         folder.mkdir()
-        (folder / "model.safetensors").write_bytes(b"x")
+        save_file({"w": np.zeros(4, dtype=np.float32)}, str(folder / "model.safetensors"))  # whole weights in both
         if complete:
             (folder / "trainer_state.json").write_text("{}")
     assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-2"
@@ -159,6 +161,7 @@ def failed_run(home: Path) -> Path:
     state = preset.output_dir / "checkpoint-2" / "trainer_state.json"
     state.parent.mkdir(parents=True)
     state.write_text("{}", encoding="utf-8")
+    save_file({"w": np.zeros(4, dtype=np.float32)}, str(state.parent / "model.safetensors"))  # complete: state and weights
     writer = EventWriter(run_dir / EVENTS_FILE)
     writer.write(RunStart(preset="full", run_dir=str(run_dir), output_dir=str(preset.output_dir)))
     writer.write(TrainPlan(total_steps=10, batch_size=2, grad_accum=4, device="cuda:0"))

@@ -155,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: {data}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    if read.file_problem:
+        print(f"error: {read.file_error()}", file=sys.stderr)
+        return 2
     report_problems(read.problems)
     pairs = read.pairs[: args.limit] if args.limit else read.pairs
     if not pairs:

@@ -17,6 +17,7 @@ from typing import Any
 from emosum_tui.builtin import BUILTIN_PRESETS, BUILTIN_ROOT
 from emosum_tui.core.paths import presets_dir, workspace
 from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, path_list, positive, str_list
+from emosum_tui.core.tracking import report_to_names
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,6 +93,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "alerts": {
         "webhook": Field(str, "", "URL that gets a JSON POST on stalled/frozen/dead/failed/NaN/finished (EMOSUM_WEBHOOK wins)"),
         "desktop": Field(bool, True, "a desktop notification with each alert, where the OS has one"),
+    },
+    "log": {
+        "report_to": Field(list, [], "tracking tools the Trainer also logs to (tensorboard, trackio, wandb, mlflow…); [] = none",
+                           report_to_names),
     },
 }
 

@@ -9,6 +9,7 @@ instead (with "?"), the rest is printed as it is; UTF-8 streams are left untouch
 from __future__ import annotations
 
 import codecs
+import contextlib
 import sys
 from typing import TextIO
 
@@ -26,7 +27,5 @@ def tolerate_unencodable_output(streams: tuple[TextIO, ...] | None = None) -> No
         reconfigure = getattr(stream, "reconfigure", None)
         if stream is None or reconfigure is None or _is_utf(stream):
             continue
-        try:
+        with contextlib.suppress(ValueError, OSError):  # a closed or detached stream: nothing will be printed to it
             reconfigure(errors="replace")
-        except (ValueError, OSError):
-            pass  # a closed or detached stream: nothing will be printed to it anyway

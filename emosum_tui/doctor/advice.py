@@ -10,19 +10,16 @@ last checkpoint. Torch-free; nothing is deleted (an incomplete checkpoint is set
 
 from __future__ import annotations
 
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.checkpoints import last_complete_checkpoint, set_aside_incomplete_checkpoints
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Error, RunStart, read_events
 from emosum_tui.core.presets import Preset, PresetError, dump_toml, load_preset
 from emosum_tui.doctor.findings import Finding, gib
 from emosum_tui.monitor.resources import free_disk_at
-
-CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")  # transformers' PREFIX_CHECKPOINT_DIR pattern
-TRAINER_STATE = "trainer_state.json"
 
 
 @dataclass(frozen=True)
@@ -45,20 +42,6 @@ class FailureAdvice:
 
     def as_finding(self) -> Finding:
         return Finding(self.classification, "error", self.title, self.happened, self.fix)
-
-
-def checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
-    """Checkpoint folders by step, as transformers' `get_last_checkpoint` sees them."""
-    if not output_dir.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in output_dir.iterdir() if p.is_dir() and (m := CHECKPOINT.match(p.name))]
-    return sorted(found)
-
-
-def last_complete_checkpoint(output_dir: Path) -> Path | None:
-    """The newest checkpoint that was written to the end (it has its trainer state)."""
-    complete = [p for _, p in checkpoints(output_dir) if (p / TRAINER_STATE).is_file()]
-    return complete[-1] if complete else None
 
 
 def _preset_as_run(run_dir: Path) -> Preset | None:
@@ -189,19 +172,6 @@ def write_derived_preset(run_dir: Path, changes: dict[str, Any], suffix: str, wh
     path.write_text(f"# Written by the failure advice of {run_dir.name}: {why or suffix}\n" + dump_toml(tables), encoding="utf-8")
     load_preset(path)  # a derived preset that does not load is a bug here, not a user error: fail now
     return path
-
-
-def set_aside_incomplete_checkpoints(output_dir: Path) -> list[Path]:
-    """Rename checkpoints newer than the last complete one (a save cut short) so a resume skips them."""
-    last = last_complete_checkpoint(output_dir)
-    last_step = int(CHECKPOINT.match(last.name).group(1)) if last else -1  # type: ignore[union-attr]
-    moved = []
-    for step, path in checkpoints(output_dir):
-        if step > last_step:
-            target = path.with_name(f"incomplete-{path.name}")
-            path.rename(target)
-            moved.append(target)
-    return moved
 
 
 def prepare_resume(run_dir: Path, advice: FailureAdvice) -> Path:

@@ -4,7 +4,9 @@ Real failures (a NaN loss, CUDA out of memory, a full disk, a frozen step) are h
 demand on a small CPU machine, so tests ask for them: `nan@3` makes the loss of optimizer step 3 NaN
 (through the real backward pass), `oom@2` raises torch's CUDA out-of-memory error in step 2,
 `sleep@3:8` sleeps 8 s inside step 3, `disk-full` (or `disk-full@4`) raises ENOSPC when the
-checkpoint of step 4 (default: the first) is saved. Several faults are joined with commas.
+checkpoint of step 4 (default: the first) is saved, `die-in-save@4` SIGKILLs the trainer inside
+the save of step 4's checkpoint, after the weights and before the optimizer and trainer state
+(the torn checkpoint a power cut or an OOM killer leaves). Several faults are joined with commas.
 Unset, nothing here changes behaviour.
 """
 
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import time
 from dataclasses import dataclass
 
 ENV = "EMOSUM_FAULT"
-KINDS = ("nan", "oom", "sleep", "disk-full")
+KINDS = ("nan", "oom", "sleep", "disk-full", "die-in-save")
 DEFAULT_SLEEP_SECONDS = 5.0  # `sleep@3` without seconds
 
 
@@ -84,3 +87,9 @@ class FaultPlan:
     def before_save(self, step: int, path: str) -> None:
         if self._take("disk-full", step):
             raise OSError(errno.ENOSPC, "No space left on device [injected by EMOSUM_FAULT]", path)
+
+    def inside_save(self, step: int) -> None:
+        """Called in the middle of saving step `step`'s checkpoint: the weights are on disk, the rest is not."""
+        if self._take("die-in-save", step):
+            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))  # SIGTERM ends a Windows process at once
+            time.sleep(60)  # the signal lands before this returns: the save never carries on

@@ -4,7 +4,8 @@ Overrides, each calling the Trainer's own method: `training_step` (per-micro-bat
 rows and tokens into the `StepMeter`, test faults), `compute_loss` (a test fault makes it NaN
 before backward, as a real overflow would), `_get_grad_norm` (the norm the Trainer computed,
 kept instead of averaged away), `_save_checkpoint` (the "saving" phase, its time and size,
-and a test fault: disk full), `evaluate` (the "evaluating" phase).
+and a test fault: disk full), `_save_optimizer_and_scheduler` (a test fault: killed mid-save),
+`evaluate` (the "evaluating" phase).
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class RecordingSeq2SeqTrainer(Seq2SeqTrainer):
         seconds = time.perf_counter() - started
         self.reporter.emit(CheckpointSaved(step=step, path=str(path), bytes=folder_bytes(path), seconds=seconds))
         self.reporter.emit(Phase(name="training"))
+
+    def _save_optimizer_and_scheduler(self, output_dir: str) -> None:
+        self.faults.inside_save(self.state.global_step)
+        super()._save_optimizer_and_scheduler(output_dir)
 
     def evaluate(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         rows = len(self.eval_dataset) if self.eval_dataset is not None else None

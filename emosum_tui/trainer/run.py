@@ -3,7 +3,7 @@
 preset -> run dir (preset.toml, environment.json, status.json, events.jsonl) -> lock the output
 dir -> rows -> model + tokenizer -> tokenised datasets -> Seq2SeqTrainer with the event
 callback (`trainer_setup`) -> train (or resume) -> final model (safetensors + tokenizer) -> `done`.
-Whatever ends the run (a NaN, an OOM, a full disk, Ctrl+C, a stop request) ends with an `error`
+Whatever ends the run (a NaN, an OOM, a full disk, Ctrl+C, SIGTERM, a stop request) ends with an `error`
 and/or `done` event and a final status, so the run dir tells the truth afterwards; only SIGKILL
 can skip that, and then the reader sees a dead pid.
 """
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 import traceback
 from dataclasses import replace
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.atomic import write_json_atomic
+from emosum_tui.core.checkpoints import last_complete_checkpoint, set_aside_incomplete_checkpoints
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, Phase, RunStart, RunTotals, Warn
 from emosum_tui.core.presets import Preset, is_preset_name
 from emosum_tui.core.rundir import (
@@ -32,17 +31,18 @@ from emosum_tui.core.rundir import (
     RunStatus,
     clear_stale_stop_request,
     new_run_dir,
-    request_stop,
     run_preset_file,
     stop_requested,
     write_run_preset,
 )
+from emosum_tui.core.tracking import prepare_tracking
 from emosum_tui.trainer.control import OutputLock
 from emosum_tui.trainer.faults import FaultPlan
 from emosum_tui.trainer.headless import HeadlessPrinter
 from emosum_tui.trainer.health import classify
 from emosum_tui.trainer.heartbeat import HeartbeatThread
 from emosum_tui.trainer.reporter import Reporter
+from emosum_tui.trainer.stop_signals import install_stop_signals
 
 if TYPE_CHECKING:  # imports transformers: only inside a run, where a failure is classified
     from emosum_tui.trainer.event_callback import EventCallback
@@ -67,23 +67,6 @@ def _stderr_to_file(run_dir: Path) -> logging.Handler | None:
     logging.getLogger().addHandler(handler)
     logging.captureWarnings(True)
     return handler
-
-
-def _ctrl_c_stops(run_dir: Path) -> Any:
-    """First Ctrl+C in the trainer's own terminal = a stop request (checkpoint, then exit 0);
-    a second one aborts. Returns the previous handler to restore (None off the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    pressed = {"count": 0}
-
-    def handler(signum: int, frame: Any) -> None:
-        pressed["count"] += 1
-        if pressed["count"] > 1:
-            raise KeyboardInterrupt
-        request_stop(run_dir, by="ctrl-c")
-        print("stopping after this step with a checkpoint (Ctrl+C again to abort)", file=sys.stderr, flush=True)
-
-    return signal.signal(signal.SIGINT, handler)
 
 
 def _reference(preset: Preset, given: str | None) -> str:
@@ -148,7 +131,7 @@ class TrainingRun:
             write_run_preset(self.run_dir, preset)
         self.estimate_note = keep_estimate(preset, self.run_dir)
         self.heartbeat = HeartbeatThread(self.writer, self.reporter.where, also=self.reporter.save_status)
-        self.previous_handler = _ctrl_c_stops(self.run_dir)
+        self.restore_signals = install_stop_signals(self.run_dir)  # Ctrl+C, SIGTERM, SIGBREAK, SIGHUP: a clean stop
         self.lock = OutputLock(preset.output_dir, self.run_dir)
         self.started = time.perf_counter()
         self.callback: EventCallback | None = None
@@ -183,6 +166,12 @@ class TrainingRun:
         if self.estimate_note:
             emit(Warn(code="estimate", message=self.estimate_note))
         self.lock.acquire()
+        if self.resume:  # only now: another trainer's save in progress is not ours to rename
+            set_aside = set_aside_incomplete_checkpoints(preset.output_dir)
+            if set_aside:
+                emit(Warn(code="incomplete-checkpoint",
+                          message=f"a checkpoint save was cut short: set aside as {', '.join(p.name for p in set_aside)}; "
+                                  f"resuming from {checkpoint or 'step 0'}"))
         if self.resume and checkpoint is None:
             emit(Warn(code="no-checkpoint", message=f"--resume: no checkpoint in {preset.output_dir}; starting from step 0"))
         return checkpoint
@@ -200,6 +189,7 @@ class TrainingRun:
         for message in device.warnings:
             emit(Warn(code="device", message=message))
         faults = FaultPlan.from_env()
+        prepare_tracking(preset["log.report_to"], preset.path, self.run_dir)  # a missing package is said before the model loads
         if self.headless:
             import transformers
 
@@ -261,8 +251,7 @@ class TrainingRun:
         return EXIT_FAILED
 
     def _close(self) -> None:
-        if self.previous_handler is not None:
-            signal.signal(signal.SIGINT, self.previous_handler)
+        self.restore_signals()
         self.heartbeat.stop()
         self.lock.release()
         self.reporter.save_status()
@@ -274,9 +263,9 @@ class TrainingRun:
 
 
 def _last_checkpoint(output_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    """The newest complete checkpoint: transformers' `get_last_checkpoint` would take a torn one."""
+    last = last_complete_checkpoint(output_dir)
+    return str(last) if last is not None else None
 
 
 def run_training(preset: Preset, run_dir: Path | None = None, headless: bool = True, resume: bool = False,

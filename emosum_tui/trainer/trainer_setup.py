@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.presets import Preset
+from emosum_tui.core.tracking import TENSORBOARD_VARIABLE
 from emosum_tui.trainer.environment import DeviceChoice
 from emosum_tui.trainer.event_callback import EventCallback
 from emosum_tui.trainer.faults import FaultPlan
@@ -35,6 +36,8 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
     # transformers 5 replaced `group_by_length=True` with `train_sampling_strategy="group_by_length"`.
     names = {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)}
     version_specific: dict[str, Any] = {}
+    if "logging_dir" in names and os.environ.get(TENSORBOARD_VARIABLE):  # transformers 4 reads the argument, 5 the variable
+        version_specific["logging_dir"] = os.environ[TENSORBOARD_VARIABLE]
     if "activation_checkpointing" in names:
         version_specific["activation_checkpointing"] = preset["model.gradient_checkpointing"]
     else:
@@ -74,7 +77,7 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
         logging_strategy="steps",
         logging_steps=preset["save.logging_steps"],
         logging_nan_inf_filter=False,
-        report_to=[],
+        report_to=list(preset["log.report_to"]),  # a copy of the logs for the user's tools; events.jsonl stays the source
         disable_tqdm=headless,
     )
 

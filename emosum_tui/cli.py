@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("presets", "data", "estimate", "train", "watch", "runs", "doctor", "generate", "evaluate", "try")
+COMMANDS = ("init", "presets", "data", "estimate", "train", "watch", "runs", "doctor", "generate", "evaluate", "try")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--preset", help="preset to select in the console (a name in presets/ or a .toml path)")
     parser.add_argument("--start", action="store_true", help="start training the selected preset at once")
+    parser.add_argument("--workspace", metavar="DIR", help="the workspace folder (default: EMOSUM_WORKSPACE, else the current folder)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -31,7 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(subparsers)
+    from emosum_tui.commands.help_text import apply_command_help
+
+    apply_command_help(parser)
     return parser
+
+
+def package_version() -> str:
+    """The installed distribution's version, else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("emosum-tui")
+    except PackageNotFoundError:
+        from emosum_tui import __version__
+
+        return __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     tolerate_unencodable_output()  # a cp936/ascii console or file gets "?" for a ✓, never a crash
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.workspace:
+        from emosum_tui.core.paths import set_workspace
+
+        set_workspace(args.workspace)
     if args.command is None:
         from emosum_tui.commands import console_cmd
 

@@ -92,7 +92,7 @@ def test_small_steps_have_floors_so_jitter_never_alarms():
 
 
 def test_calibrated_estimate_is_used_until_enough_steps_are_measured():
-    clock = StepClock(QUIET_OK, estimate_seconds=10.0)
+    clock = StepClock(QUIET_OK, estimate_seconds=10.0, estimate_kind="calibrated")
     clock.feed(RunStart(t=0.0, pid=1))
     clock.feed(TrainPlan(t=0.0, total_steps=10))
     clock.feed(StepBegin(t=0.0, step=1))
@@ -207,3 +207,41 @@ def test_gone_with_a_status_that_still_says_running_is_dead():
         dead = clock.reading(t + 5, alive=False, status=status)
         assert dead.state == DEAD and "gone without finishing" in dead.message, status
         assert "status.json" not in dead.message
+
+
+def test_a_prior_estimate_is_called_a_prior():
+    clock = StepClock(QUIET_OK, estimate_seconds=10.0, estimate_kind="prior")
+    clock.feed(RunStart(t=0.0, pid=1))
+    clock.feed(TrainPlan(t=0.0, total_steps=10))
+    t = run_steps(clock, 0.0, [9.0, 9.0], total=10)
+    clock.feed(StepBegin(t=t, step=3))
+    reading = clock.reading(t + 1.0, alive=True)
+    assert reading.expected_basis == "prior estimate" and reading.estimate_kind == "prior"
+
+
+def test_the_wait_for_the_next_batches_is_step_time_and_pauses_are_not():
+    clock = started()
+    t = run_steps(clock, 1000.0, [1.0, 1.0, 1.0, 1.0])
+    # The loader takes 4 s before the Trainer says the step began: the step has run 5.5 s at t + 5.5.
+    clock.feed(StepBegin(t=t + 4.0, step=5))
+    reading = clock.reading(t + 5.5, alive=True)
+    assert reading.running_seconds == pytest.approx(5.5) and reading.state == STALLED  # past 5 x the 1 s median
+    clock.feed(StepEnd(t=t + 6.0, step=5, total_steps=100, step_seconds=6.0))
+    # An evaluation of 40 s after step 5 is its own figure: the next step's time starts after it.
+    t += 6.0
+    clock.feed(Phase(t=t, name="evaluating"))
+    clock.feed(EvalResult(t=t + 40, step=5, seconds=40.0))
+    clock.feed(Phase(t=t + 40, name="training"))
+    clock.feed(StepBegin(t=t + 40.5, step=6))
+    assert clock.reading(t + 41.0, alive=True).running_seconds == pytest.approx(1.0)
+
+
+def test_a_compilation_has_a_budget_of_its_own_and_is_taken_out_of_the_step():
+    clock = started()
+    clock.feed(StepBegin(t=1000.0, step=1))
+    clock.feed(Phase(t=1000.5, name="compiling", detail="torch.compile, compilation 1"))
+    reading = clock.reading(1300.0, alive=True)  # 5 minutes in: far past the first-step budget (30 s)
+    assert reading.state == RUNNING and reading.expected_basis == "compilation budget" and reading.stalled_after == 900.0
+    assert clock.reading(1901.0, alive=True).state == STALLED
+    clock.feed(Phase(t=1400.5, name="training"))
+    assert clock.reading(1401.0, alive=True).running_seconds == pytest.approx(1.0)  # 0.5 s before, 0.5 s after

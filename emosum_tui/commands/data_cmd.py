@@ -170,8 +170,14 @@ def run(args: argparse.Namespace) -> int:
         paths = [resolve_path("data/train/Emotion_Summary.jsonl"), resolve_path("data/validation/Emotion_Summary.jsonl")]
     for path in paths:
         if not path.is_file():
-            print(f"error: {path}: no such file", file=sys.stderr)
+            hint = "" if args.paths else (" (put your data there: `emosum-tui init` writes the layout;"
+                                          " the bundled sample: emosum-tui data check --preset demo)")
+            print(f"error: {path}: no such file{hint}", file=sys.stderr)
             return 2
+    if preset is not None:
+        from emosum_tui.core.sample_notice import print_sample_notice
+
+        print_sample_notice([preset])
     report = build_report(paths, preset)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))

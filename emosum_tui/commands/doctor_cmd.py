@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         return explain_run(args)
     if args.apply:
-        print("error: --apply needs --run RUN")
+        print("error: --apply needs --run RUN", file=sys.stderr)
         return 2
     from emosum_tui.core.presets import PresetError, load_all, load_preset
     from emosum_tui.doctor.findings import worst_first
@@ -55,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         presets = [load_preset(args.preset)] if args.preset else load_all()[0]
     except PresetError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    from emosum_tui.core.sample_notice import print_sample_notice
+
+    print_sample_notice(presets)
     disk_at = presets[0].output_dir if presets else Path.cwd()
     facts = gather_machine_facts(disk_at)
     plans = {p.name: plan_facts(p, facts) for p in presets}
@@ -107,7 +111,7 @@ def explain_run(args: argparse.Namespace) -> int:
 
     found = resolve_run_dir(args.run)
     if isinstance(found, str):
-        print(f"error: {found}")
+        print(f"error: {found}", file=sys.stderr)
         return 2
     diagnoses = read_diagnoses(found)
     advice = advise(found)
@@ -132,7 +136,7 @@ def explain_run(args: argparse.Namespace) -> int:
                 print(f"  apply and resume ({changes}) from {advice.checkpoint}: emosum-tui doctor --run {args.run} --apply")
     if args.apply:
         if advice is None or not advice.can_resume:
-            print("error: nothing to apply: " + ("the run has not failed" if advice is None else "this fix needs a new run"))
+            print("error: nothing to apply: " + ("the run has not failed" if advice is None else "this fix needs a new run"), file=sys.stderr)
             return 1
         preset_path, process = apply_and_resume(found, advice)
         print(f"resuming {found.name} with {preset_path.name} (trainer pid {process.pid}); follow it: emosum-tui watch {found}")

@@ -2,11 +2,13 @@
 
     emosum-tui estimate [PRESET...] [--calibrate] [--s-per-step X] [--train-rows N]
                         [--validation-rows N] [--json] [--vs BASE] [--run RUN_DIR]
+    emosum-tui estimate PRESET --tune [--yes] [--json]
 
 `--train-rows N` prices a dataset of N rows when only a sample is on disk (the preset's
 count/fraction applies to N; token lengths still come from the rows present). `--vs BASE`
 decomposes the time ratio into one factor per changed decision. `--run DIR` shows a finished
-(or running) run's estimate next to what it measured. Nothing heavy is imported here: the
+(or running) run's estimate next to what it measured. `--tune` measures the micro-batch sizes of
+the preset's effective batch and offers the fastest that fits as a new preset (`tune_cmd`). Nothing heavy is imported here: the
 measurements run in probe subprocesses.
 """
 
@@ -38,6 +40,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--run", metavar="RUN_DIR", help="estimate vs actual for a run directory")
     parser.add_argument("--no-probe", action="store_true", help="do not run the quick throughput probe (use an assumed prior)")
     parser.add_argument("--json", action="store_true", help="print JSON (an object keyed by preset name)")
+    parser.add_argument("--tune", action="store_true", help="measure micro-batch x grad-accum at the same effective batch; offer the fastest")
+    parser.add_argument("--yes", action="store_true", help="with --tune: write the offered preset without asking")
     parser.set_defaults(handler=run)
 
 
@@ -60,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.run:
         return show_run(args)
+    if args.tune:
+        from emosum_tui.commands.tune_cmd import run_tune
+
+        return run_tune(args)
     from emosum_tui.core.model_shapes import ShapeError
     from emosum_tui.core.presets import PresetError, load_all, load_preset
 
@@ -69,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     except PresetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from emosum_tui.core.sample_notice import print_sample_notice
+
+    print_sample_notice(presets)
     from emosum_tui.core import calibration as cal
     from emosum_tui.core.cost_model import estimate
 

@@ -6,13 +6,24 @@ import argparse
 import sys
 from typing import Any
 
-from emosum_tui.core.presets import Preset, PresetError, format_toml_value, iter_keys, load_all, load_preset
+from emosum_tui.core.presets import (
+    Preset,
+    PresetError,
+    format_toml_value,
+    is_builtin,
+    iter_keys,
+    load_all,
+    load_preset,
+    shadowed_builtins,
+)
+from emosum_tui.core.sample_notice import print_sample_notice
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("presets", help="list presets, or show one fully resolved")
-    parser.add_argument("action", nargs="?", choices=("list", "show"), default="list")
-    parser.add_argument("name", nargs="?", help="preset name in presets/ or path to a .toml file")
+    parser.add_argument("action", nargs="?", choices=("list", "show"), default="list",
+                        help="list (default): every preset, one summary each; show: one preset, every value and its origin")
+    parser.add_argument("name", nargs="?", help="preset name (workspace presets/ first, then the built-ins) or path to a .toml file")
     parser.set_defaults(handler=run)
 
 
@@ -27,14 +38,17 @@ def _summary(preset: Preset) -> str:
 
 def list_presets() -> int:
     presets, errors = load_all()
+    shadowed = set(shadowed_builtins())
     width = max((len(p.name) for p in presets), default=8)
     for preset in presets:
         base = f" (extends {preset.parent.name})" if preset.parent else ""
-        print(f"{preset.name:<{width}}  {_summary(preset)}{base}")
+        where = "built-in" if is_builtin(preset.path) else f"{preset.path}" + (", shadows the built-in" if preset.name in shadowed else "")
+        print(f"{preset.name:<{width}}  {_summary(preset)}{base} [{where}]")
         if preset.description:
             print(f"{'':<{width}}  {preset.description}")
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
+    print_sample_notice(presets)
     return 1 if errors else 0
 
 

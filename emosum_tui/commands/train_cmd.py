@@ -39,3 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from emosum_tui.trainer.run import run_training
 
     return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)
+    from emosum_tui.core.sample_notice import print_sample_notice
+
+    print_sample_notice([preset])
+    from emosum_tui.commands.train_group import launch_if_wanted
+
+    code = launch_if_wanted(args, preset)  # several processes: a torchrun group, supervised from here
+    if code is not None:
+        return code

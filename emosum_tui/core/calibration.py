@@ -6,6 +6,8 @@ for a few real micro-batches of the preset's shape on a config-built model with 
 weights: same speed as the real weights, no download). Results are cached in
 `cache_dir()/calibration.json`, keyed by the machine (hostname, CPU model, GPU names, torch
 version, cores) and, for a calibration, the preset's shape: a figure holds only where it was measured.
+A preset with no calibration of its own uses one of the same speed (`calibration_match`): the same
+shape, batch and switches, lengths close enough, whatever its learning rate, epochs or row count.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class CalibrationResult:
     padded_source: float = 0.0
     padded_target: float = 0.0
     measured_at: float = 0.0
+    peak_memory_bytes: int = 0  # the training steps' peak (GPU allocator, else the probe's RSS)
+    device_memory_bytes: int = 0  # what there is to fit into
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> CalibrationResult:
@@ -103,6 +107,10 @@ class CalibrationSpec:
     warmup: int = 1
     seed: int = 42
     budget_seconds: float = 15.0  # stop measuring micro-batches after this long (at least one)
+    compile: str = "off"  # the preset's train.compile ("auto" resolves on the probe's device)
+    tf32: bool = True
+    fused_optimizer: bool = True
+    pad_to_multiple_of: int = 0  # 0 = 8 on a GPU, none on a CPU
 
     def key(self) -> str:
         body = asdict(self)
@@ -191,7 +199,11 @@ def store_device_profile(profile: DeviceProfile) -> None:
 
 
 def cached_calibration(spec: CalibrationSpec) -> CalibrationResult | None:
-    body = _read_cache().get(_calibration_key(spec))
+    """This spec's own calibration, else the nearest one of the same speed on this machine."""
+    from emosum_tui.core.calibration_match import nearest
+
+    entries = _read_cache()
+    body = entries.get(_calibration_key(spec)) or nearest(entries, "calibration|" + machine_key() + "|", spec)
     return CalibrationResult.from_dict(body) if body else None
 
 
@@ -226,6 +238,10 @@ def spec_for(preset: Preset, lengths: TokenLengths | None = None, micro_batches:
         num_beams=preset["eval.num_beams"],
         micro_batches=micro_batches,
         seed=preset["data.seed"],
+        compile=preset["train.compile"],
+        tf32=preset["train.tf32"],
+        fused_optimizer=preset["train.fused_optimizer"],
+        pad_to_multiple_of=preset["train.pad_to_multiple_of"],
     )
 
 
@@ -290,7 +306,9 @@ class CalibrationJob:
                 body["startup_seconds"] = self._probe.ready_seconds
             body["measured_at"] = time.time()
             self.result = CalibrationResult.from_dict(body)
-            _write_cache(_calibration_key(self.spec), asdict(self.result))
+            from emosum_tui.core.calibration_match import match_fields
+
+            _write_cache(_calibration_key(self.spec), {**asdict(self.result), **match_fields(self.spec)})
         return self.result
 
     def cancel(self) -> None:

@@ -22,6 +22,8 @@ from emosum_tui.core.rundir import ESTIMATE_FILE
 if TYPE_CHECKING:
     from emosum_tui.core.cost_model import Estimate
 
+ESTIMATE_KINDS = ("calibrated", "prior", "given")  # how the cost model's s/step basis begins
+
 
 def write_estimate(run_dir: Path, estimate: Estimate) -> Path:
     """Keep an estimate with a run (replaced whole: a reader never sees half a file)."""
@@ -47,6 +49,13 @@ class EstimateRecord:
     total_seconds: float | None = None
     checkpoint_bytes: float | None = None
     final_model_bytes: float | None = None  # from the estimate's details
+    seconds_per_step_basis: str = ""  # what the s/step rests on, in words ("calibrated on ...", "prior: ...")
+
+    @property
+    def kind(self) -> str:
+        """"calibrated", "prior" or "given": the first word of the s/step basis ("" when not said)."""
+        word = self.seconds_per_step_basis.split(":", 1)[0].split(" ", 1)[0]
+        return word if word in ESTIMATE_KINDS else ""
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> EstimateRecord:
@@ -59,6 +68,7 @@ class EstimateRecord:
             total_seconds=_figure(body, "total_seconds"),
             checkpoint_bytes=_figure(body, "checkpoint_bytes"),
             final_model_bytes=_figure(details, "final_model_bytes") if isinstance(details, dict) else None,
+            seconds_per_step_basis=str((body.get("basis") or {}).get("seconds_per_step", "")) if isinstance(body.get("basis"), dict) else "",
         )
 
 
@@ -72,10 +82,16 @@ def read_estimate(run_dir: Path) -> EstimateRecord | None:
 
 
 def read_estimate_seconds(run_dir: Path) -> float | None:
-    """The calibrated seconds per optimizer step kept with a run, when it is a usable one (> 0)."""
+    """The estimated seconds per optimizer step kept with a run, when it is a usable one (> 0)."""
     record = read_estimate(run_dir)
     seconds = record.seconds_per_step if record else None
     return seconds if seconds and seconds > 0 else None
+
+
+def read_estimate_kind(run_dir: Path) -> str:
+    """What the run's s/step estimate rests on: "calibrated", "prior", "given", or "" (none kept)."""
+    record = read_estimate(run_dir)
+    return record.kind if record else ""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from emosum_tui.core.run_facts import known_fields as known_fields
 SCHEMA_VERSION = 1
 EVENTS_FILE = "events.jsonl"
 
-PHASES = ("starting", "loading_model", "loading_data", "tokenising", "training", "evaluating", "saving", "done")
+PHASES = ("starting", "loading_model", "loading_data", "tokenising", "training", "compiling", "evaluating", "saving", "done")
 ERROR_CLASSES = (
     "out-of-memory",
     "nan-loss",
@@ -103,6 +103,7 @@ class TrainPlan(Event):
     grad_accum: int = 0
     device: str = ""  # "cpu" or "cuda:0 (<name>)"
     precision: str = ""  # what actually runs: bf16, fp16 or fp32
+    speed: str = ""  # the speed switches that run (compile, TF32, optimizer, padding)
 
 
 @dataclass
@@ -125,9 +126,11 @@ class StepEnd(Event):
     loss: float | None = None
     learning_rate: float | None = None
     grad_norm: float | None = None
-    step_seconds: float = 0.0
+    step_seconds: float = 0.0  # previous step's end to this one's (loader included), minus paused_seconds
     samples_per_second: float = 0.0
     tokens_per_second: float = 0.0  # non-padding source + target tokens
+    compute_seconds: float | None = None  # this step's begin to end: step_seconds minus this is the wait for data
+    paused_seconds: float = 0.0  # evaluation, checkpoint and compilation time since the previous step, not in step_seconds
 
 
 @dataclass

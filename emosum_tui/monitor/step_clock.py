@@ -8,7 +8,8 @@ still running* — the trainer never has to report that it is slow (a frozen tra
 How the expectation is chosen (in this order):
 - the median of the steps measured since the last (re)start, once `min_measured_steps` of them
   are in (the first step after every start is skipped: it pays for warm-up and allocation);
-- before that, the calibrated estimate (`estimate.json`, `seconds_per_step`) when there is one;
+- before that, the run's estimate (`estimate.json`, `seconds_per_step`) when there is one, named
+  by what it rests on: "calibrated", "prior" (the cost model's arithmetic) or "given";
 - else the median of whatever steps were measured (one is enough).
 
 The thresholds (all in `StallPolicy`, all explicit):
@@ -20,8 +21,10 @@ The thresholds (all in `StallPolicy`, all explicit):
   An explicit threshold (`stall_after`, from the preset or the command line) replaces the 5x.
 - the first step of every (re)start: stalled past max(`first_step_seconds`, `first_step_factor`
   x estimate), slow past half of it — it compiles kernels, allocates, warms caches;
-- evaluating / saving: stalled past max(`eval_seconds`, `phase_factor` x the last such phase's
-  duration), likewise `save_seconds`; slow past half of it;
+- evaluating / saving / compiling: stalled past max(`eval_seconds`, `phase_factor` x the last
+  such phase's duration), likewise `save_seconds` and `compile_seconds`; slow past half of it;
+- a step is timed from the previous step's end (the wait for the loader is part of it, as it is
+  of the trainer's s/step), with evaluation, checkpoint and compilation time taken out;
 - *frozen*: no event at all (heartbeats included) for `frozen_seconds` while the process lives;
 - *dead*: the process is gone (for `dead_grace_seconds`, long enough to read its last events)
   with no `done` event, and the trainer's status file (passed in by the caller) does not say
@@ -57,7 +60,7 @@ STATES = (STARTING, RUNNING, SLOW, STALLED, FROZEN, DEAD, FINISHED, STOPPED, FAI
 ALARMS = (SLOW, STALLED, FROZEN, DEAD, FAILED)
 _DONE_STATES = {"completed": FINISHED, "stopped": STOPPED, "failed": FAILED}
 _STATUS_END_STATES = {"finished": FINISHED, "stopped": STOPPED, "failed": FAILED}  # RunStatus.state of an ended run
-_TIMED_PHASES = ("evaluating", "saving")  # phases with a budget of their own
+_TIMED_PHASES = ("evaluating", "saving", "compiling")  # phases with a budget of their own
 _ACTIVE_PHASES = ("training", *_TIMED_PHASES)
 SLOW_SHARE_OF_BUDGET = 0.5  # a first step or an eval/save phase is slow at half its stalled budget
 
@@ -78,6 +81,7 @@ class StallPolicy:
     first_step_factor: float = 10.0
     eval_seconds: float = 120.0
     save_seconds: float = 60.0
+    compile_seconds: float = 900.0  # torch.compile of mt5-base's forward and backward takes minutes
     phase_factor: float = 3.0
     # Silence and a gone process.
     frozen_seconds: float = 15.0
@@ -108,10 +112,11 @@ class ClockReading:
     tokens_per_second: float | None
     elapsed_seconds: float | None
     eta_seconds: float | None
-    estimate_seconds: float | None  # calibrated s/step, when known
+    estimate_seconds: float | None  # the run's estimated s/step, when known
     silent_seconds: float | None  # since the last event of any kind
     message: str
     end_from_status: bool = False  # the end state comes from status.json: no `done` event could be read
+    estimate_kind: str = ""  # what the estimate rests on: "calibrated", "prior", "given" ("" = not said)
 
     @property
     def alarm(self) -> bool:
@@ -121,15 +126,17 @@ class ClockReading:
 class StepClock:
     """Follows one run's events; `reading(now, alive)` judges the state at `now`."""
 
-    def __init__(self, policy: StallPolicy | None = None, estimate_seconds: float | None = None) -> None:
+    def __init__(self, policy: StallPolicy | None = None, estimate_seconds: float | None = None, estimate_kind: str = "") -> None:
         self.policy = policy or StallPolicy()
         self.estimate_seconds = estimate_seconds
+        self.estimate_kind = estimate_kind  # "calibrated", "prior", "given" or "" (not said)
         self.phase = STARTING
         self.phase_since: float | None = None
         self.step = 0
         self.total_steps = 0
         self.step_begin_t: float | None = None  # set while a step runs
         self.last_step_end_t: float | None = None
+        self.step_origin_t: float | None = None  # where the running step's time starts (pauses taken out)
         self.first_step_pending = True  # the next step is the first since a (re)start
         self.running_first_step = False
         self.segment: deque[float] = deque(maxlen=self.policy.window)  # measured steps since the (re)start
@@ -138,6 +145,7 @@ class StepClock:
         self.tokens_per_second: float | None = None
         self.last_eval_seconds: float | None = None
         self.last_save_seconds: float | None = None
+        self.last_compile_seconds: float | None = None
         self.started_t: float | None = None
         self.last_event_t: float | None = None
         self.done: Done | None = None
@@ -153,7 +161,7 @@ class StepClock:
             self.done = None  # a resumed run appends to the same log
             self.first_step_pending = True
             self.segment.clear()
-            self.step_begin_t = None
+            self.step_begin_t = self.step_origin_t = None
             self._enter(STARTING, event.t)
         elif isinstance(event, Phase):
             if event.name != self.phase:
@@ -177,7 +185,7 @@ class StepClock:
                 self.segment.append(event.step_seconds)
             self.running_first_step = False
             self.step_begin_t = None
-            self.last_step_end_t = event.t
+            self.last_step_end_t = self.step_origin_t = event.t
         elif isinstance(event, EvalResult):
             self.last_eval_seconds = event.seconds or self.last_eval_seconds
             if self.phase == "evaluating":
@@ -193,6 +201,14 @@ class StepClock:
         # A heartbeat (or any other event) counts by its time alone: `last_event_t`.
 
     def _enter(self, phase: str, t: float) -> None:
+        if phase == "training" and self.phase != "training":
+            paused = max(0.0, t - self.phase_since) if self.phase_since is not None else 0.0
+            if self.phase == "compiling":
+                self.last_compile_seconds = paused
+            if self.phase in _TIMED_PHASES and self.step_origin_t is not None:
+                self.step_origin_t += paused  # an eval, save or compilation is not step time
+            else:
+                self.step_origin_t = t
         self.phase = phase
         self.phase_since = t
 
@@ -207,7 +223,7 @@ class StepClock:
         if len(self.segment) >= policy.min_measured_steps:
             return statistics.median(self.segment), f"median of {len(self.segment)} steps"
         if self.estimate_seconds:
-            return self.estimate_seconds, "calibrated estimate"
+            return self.estimate_seconds, f"{self.estimate_kind or 'kept'} estimate"
         if self.segment:
             return statistics.median(self.segment), f"median of {len(self.segment)} step{'s' * (len(self.segment) > 1)}"
         return None, "no step measured yet"
@@ -221,6 +237,9 @@ class StepClock:
         if self.phase == "saving":
             stalled = max(policy.save_seconds, policy.phase_factor * (self.last_save_seconds or 0.0))
             return stalled * SLOW_SHARE_OF_BUDGET, stalled, "checkpoint budget"
+        if self.phase == "compiling":
+            stalled = max(policy.compile_seconds, policy.phase_factor * (self.last_compile_seconds or 0.0))
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "compilation budget"
         if self.phase != "training":
             return None, None, ""
         expected, basis = self.expected()
@@ -274,6 +293,7 @@ class StepClock:
             silent_seconds=silent,
             message="",
             end_from_status=status_end is not None,
+            estimate_kind=self.estimate_kind,
         )
         return _with_message(reading)
 
@@ -286,14 +306,13 @@ class StepClock:
         return self.gone_since is not None and now - self.gone_since >= self.policy.dead_grace_seconds
 
     def _running_since(self) -> float | None:
-        """When what is timed now began: the running step, the eval/save phase, or the last step's
-        end (the wait for the next step counts too); None when nothing is timed."""
-        if self.step_begin_t is not None:
-            return self.step_begin_t
+        """When what is timed now began: the eval/save/compile phase, else the running step from
+        the previous step's end (the wait for its batches counts, pauses taken out); None when
+        nothing is timed."""
         if self.phase in _TIMED_PHASES:
             return self.phase_since
-        if self.phase == "training":
-            return self.last_step_end_t or self.phase_since
+        if self.phase == "training" or self.step_begin_t is not None:
+            return self.step_origin_t or self.step_begin_t or self.phase_since
         return None
 
     def _live_state(self, gone: bool, alive: bool | None, silent: float | None, running: float | None,

@@ -6,7 +6,9 @@ config with random weights: the same speed as the pretrained weights, with no do
 it works offline even for mt5-base. Batches have the preset's batch size and the data's real
 lengths, padded to the longest row as DataCollatorForSeq2Seq pads them. Warm-up is excluded;
 the optimizer update (clip, step, schedule, zero grad) is timed apart from the micro-batches,
-so a step with any grad-accum is `grad_accum x micro-batch + update`.
+so a step with any grad-accum is `grad_accum x micro-batch + update`. The preset's speed switches
+apply as the trainer applies them (compile with the length ladder, TF32, fused AdamW, padding
+multiple), and the peak memory of the training steps is reported (what `estimate --tune` fits).
 """
 
 from __future__ import annotations
@@ -61,12 +63,22 @@ def build_model(shape: ModelShape, checkpointing: bool) -> Any:
     return model
 
 
-def make_batch(rows: list[tuple[int, int]], vocab: int, rng: random.Random, device: Any) -> tuple[dict[str, Any], int, int]:
+def padded(length: int, multiple: int | None, bucket: bool) -> int:
+    """A batch's padded length as the trainer's collator makes it."""
+    from emosum_tui.trainer.batching import bucket_length
+
+    if bucket:
+        return bucket_length(length, None, multiple or 8)
+    return -(-length // multiple) * multiple if multiple else length
+
+
+def make_batch(rows: list[tuple[int, int]], vocab: int, rng: random.Random, device: Any, multiple: int | None = None,
+               bucket: bool = False) -> tuple[dict[str, Any], int, int]:
     """Random token ids with these lengths, padded to the longest row (labels padded with -100)."""
     import torch
 
-    source = max(r[0] for r in rows)
-    target = max(r[1] for r in rows)
+    source = padded(max(r[0] for r in rows), multiple, bucket)
+    target = padded(max(r[1] for r in rows), multiple, bucket)
     ids = torch.zeros(len(rows), source, dtype=torch.long)
     mask = torch.zeros(len(rows), source, dtype=torch.long)
     labels = torch.full((len(rows), target), LABEL_PAD, dtype=torch.long)
@@ -78,7 +90,7 @@ def make_batch(rows: list[tuple[int, int]], vocab: int, rng: random.Random, devi
     return batch, source, target
 
 
-def make_optimizer(model: Any, spec: CalibrationSpec) -> Any:
+def make_optimizer(model: Any, spec: CalibrationSpec, fused: bool = False) -> Any:
     """The optimizer our trainer asks the Trainer for: `adamw_torch` (torch AdamW) or Adafactor."""
     import torch
 
@@ -86,7 +98,7 @@ def make_optimizer(model: Any, spec: CalibrationSpec) -> Any:
         from transformers.optimization import Adafactor
 
         return Adafactor(model.parameters(), lr=spec.learning_rate, scale_parameter=False, relative_step=False, warmup_init=False)
-    return torch.optim.AdamW(model.parameters(), lr=spec.learning_rate)
+    return torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, fused=fused or None)
 
 
 class Bench:
@@ -111,7 +123,12 @@ class Bench:
         torch.manual_seed(spec.seed)
         self.model = build_model(self.shape, spec.gradient_checkpointing).to(self.device)
         self.model.train()
-        self.optimizer = make_optimizer(self.model, spec)
+        self.compiled = spec.compile == "on" or (spec.compile == "auto" and self.cuda)
+        self.forward = torch.compile(self.model) if self.compiled else self.model
+        if self.cuda and spec.tf32 and torch.cuda.get_device_capability(0) >= (8, 0):
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        self.pad_multiple = spec.pad_to_multiple_of or (8 if self.cuda else None)
+        self.optimizer = make_optimizer(self.model, spec, fused=self.cuda and spec.fused_optimizer)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: 1.0)
         self.rng = random.Random(spec.seed)
 
@@ -129,7 +146,7 @@ class Bench:
             torch.cuda.synchronize()
 
     def batch(self, rows: list[tuple[int, int]]) -> tuple[dict[str, Any], int, int]:
-        return make_batch(rows, self.shape.vocab_size, self.rng, self.device)
+        return make_batch(rows, self.shape.vocab_size, self.rng, self.device, self.pad_multiple, self.compiled)
 
     def draw(self, rows: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
         return [self.rng.choice(rows) for _ in range(size)]
@@ -141,7 +158,7 @@ class Bench:
         self.sync()
         start = time.perf_counter()
         with self.autocast():
-            loss = self.model(**batch).loss
+            loss = self.forward(**batch).loss
         loss.backward()
         self.sync()
         return time.perf_counter() - start, train_flops(self.shape, len(rows), source, target, self.spec.gradient_checkpointing)
@@ -275,8 +292,33 @@ def run(spec: CalibrationSpec, disk_dir: Path) -> dict[str, Any]:
         "startup_seconds": 0.0,
         "disk_bps": disk_write_bps(disk_dir, megabytes=DISK_PROBE_MEGABYTES),
         "micro_batches": training.micro_batches,
-        "warmup_seconds": training.warmup_extra,  # paid once per run (allocation, lazy initialisation)
+        "warmup_seconds": training.warmup_extra,  # paid once per run (allocation, lazy initialisation, compilation)
+        "peak_memory_bytes": peak_memory_bytes(bench.cuda),
+        "device_memory_bytes": device_memory_bytes(bench.cuda),
     }
+
+
+def peak_memory_bytes(cuda: bool) -> int:
+    """The most memory the steps held: torch's allocator peak on a GPU, the process's peak RSS on a CPU."""
+    import torch
+
+    if cuda:
+        return int(torch.cuda.max_memory_reserved())
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss if sys.platform == "darwin" else rss * 1024)  # bytes on macOS, KiB on Linux
+
+
+def device_memory_bytes(cuda: bool) -> int:
+    """What there is to fit into: the GPU's memory, else the machine's."""
+    import torch
+
+    if cuda:
+        return int(torch.cuda.get_device_properties(0).total_memory)
+    import psutil
+
+    return int(psutil.virtual_memory().total)
 
 
 def main(argv: list[str]) -> int:

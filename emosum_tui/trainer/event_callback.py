@@ -2,15 +2,15 @@
 
 One `StepBegin` per optimizer step (the Trainer calls `on_step_begin` on the first micro-batch
 of each accumulation), one `StepEnd` with the raw loss from the `StepMeter`, the step's wall
-time, rows/s and non-padding tokens/s. A NaN/inf loss ends the run at once with `nan-loss`
-(the Trainer would otherwise average it away). A stop request makes the Trainer save a
+time from the previous step's end (`StepTimer`: the loader included; evaluation, checkpoint and
+compilation taken out and reported apart), rows/s and non-padding tokens/s. A NaN/inf loss ends
+the run at once with `nan-loss` (the Trainer would otherwise average it away). A stop request makes the Trainer save a
 checkpoint after this step and stop.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +21,17 @@ from emosum_tui.core.rundir import stop_requested
 from emosum_tui.trainer.health import NanLossError
 from emosum_tui.trainer.reporter import Reporter
 from emosum_tui.trainer.step_meter import StepMeter
+from emosum_tui.trainer.step_timer import StepTimer
 
 
 class EventCallback(TrainerCallback):
-    def __init__(self, reporter: Reporter, meter: StepMeter, plan: dict[str, Any], run_dir: Path) -> None:
+    def __init__(self, reporter: Reporter, meter: StepMeter, plan: dict[str, Any], run_dir: Path,
+                 timer: StepTimer | None = None) -> None:
         self.reporter = reporter
         self.meter = meter
         self.plan = plan  # train_rows, eval_rows, device, precision: what the Trainer cannot tell us
         self.run_dir = Path(run_dir)
-        self.step_started = 0.0
+        self.timer = timer or StepTimer()
         self.learning_rate: float | None = None
         self.stopped = False
         self.losses: list[float] = []
@@ -50,9 +52,10 @@ class EventCallback(TrainerCallback):
             )
         )
         self.reporter.emit(Phase(name="training"))
+        self.timer.start()
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.step_started = time.perf_counter()
+        self.timer.begin()
         self.reporter.emit(StepBegin(step=state.global_step + 1, epoch=float(state.epoch or 0.0)))
 
     def on_optimizer_step(self, args: Any, state: Any, control: Any, optimizer: Any = None, **kwargs: Any) -> None:
@@ -60,7 +63,8 @@ class EventCallback(TrainerCallback):
             self.learning_rate = float(optimizer.param_groups[0].get("lr", 0.0))
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        seconds = time.perf_counter() - self.step_started
+        timing = self.timer.lap()
+        seconds = timing.step_seconds
         totals = self.meter.take()
         self.steps_run += 1
         self.train_seconds += seconds
@@ -77,6 +81,8 @@ class EventCallback(TrainerCallback):
                 step_seconds=seconds,
                 samples_per_second=totals.samples / seconds if seconds > 0 else 0.0,
                 tokens_per_second=totals.tokens / seconds if seconds > 0 else 0.0,
+                compute_seconds=timing.compute_seconds,
+                paused_seconds=timing.paused_seconds,
             )
         )
         if totals.loss is not None and not math.isfinite(totals.loss):

@@ -4,7 +4,9 @@ Real failures (a NaN loss, CUDA out of memory, a full disk, a frozen step) are h
 demand on a small CPU machine, so tests ask for them: `nan@3` makes the loss of optimizer step 3 NaN
 (through the real backward pass), `oom@2` raises torch's CUDA out-of-memory error in step 2,
 `sleep@3:8` sleeps 8 s inside step 3, `disk-full` (or `disk-full@4`) raises ENOSPC when the
-checkpoint of step 4 (default: the first) is saved, `die-in-save@4` SIGKILLs the trainer inside
+checkpoint of step 4 (default: the first) is saved, `slow-loader@3:2` makes the training
+collator (the real DataLoader's collate function, in the trainer process) take 2 s more for every
+batch of step 3 and after (no step: from the start), `die-in-save@4` SIGKILLs the trainer inside
 the save of step 4's checkpoint, after the weights and before the optimizer and trainer state
 (the torn checkpoint a power cut or an OOM killer leaves). Several faults are joined with commas.
 Unset, nothing here changes behaviour.
@@ -19,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 ENV = "EMOSUM_FAULT"
-KINDS = ("nan", "oom", "sleep", "disk-full", "die-in-save")
+KINDS = ("nan", "oom", "sleep", "disk-full", "slow-loader", "die-in-save")
 DEFAULT_SLEEP_SECONDS = 5.0  # `sleep@3` without seconds
 
 
@@ -43,7 +45,7 @@ def parse_faults(text: str | None) -> list[Fault]:
             raise ValueError(f"{ENV}={text!r}: unknown fault {kind!r} (known: {', '.join(KINDS)})")
         try:
             step = int(step_text) if step_text else None
-            seconds = float(seconds_text) if seconds_text else (DEFAULT_SLEEP_SECONDS if kind == "sleep" else 0.0)
+            seconds = float(seconds_text) if seconds_text else (DEFAULT_SLEEP_SECONDS if kind in ("sleep", "slow-loader") else 0.0)
         except ValueError:
             raise ValueError(f"{ENV}={text!r}: {item!r} is not KIND@STEP[:SECONDS]") from None
         faults.append(Fault(kind, step, seconds))
@@ -79,6 +81,16 @@ class FaultPlan:
             raise torch.cuda.OutOfMemoryError(
                 "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 7.79 GiB total capacity) [injected by EMOSUM_FAULT]"
             )
+
+    def loader_delay(self, step: int) -> float:
+        """Seconds a training batch for optimizer step `step` (1-based) waits in the collator;
+        a slow loader stays slow, so it fires for its step and every later one."""
+        return sum(f.seconds for f in self.faults if f.kind == "slow-loader" and (f.step is None or step >= f.step))
+
+    def slow_loader(self, step: int) -> None:
+        delay = self.loader_delay(step)
+        if delay > 0:
+            time.sleep(delay)
 
     def poison_loss(self, step: int) -> bool:
         """True when this step's loss must become NaN."""

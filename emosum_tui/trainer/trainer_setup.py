@@ -19,7 +19,7 @@ from emosum_tui.trainer.environment import DeviceChoice
 from emosum_tui.trainer.event_callback import EventCallback
 from emosum_tui.trainer.faults import FaultPlan
 from emosum_tui.trainer.reporter import Reporter
-from emosum_tui.trainer.speed import SpeedChoice, choose_speed
+from emosum_tui.trainer.speed import SpeedChoice, choose_speed, speed_arguments
 from emosum_tui.trainer.step_meter import IGNORE_INDEX, StepMeter
 
 FINAL_DIR = "final"
@@ -55,9 +55,7 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
         learning_rate=preset["train.learning_rate"],
         warmup_steps=preset["train.warmup_steps"],
         weight_decay=preset["train.weight_decay"],
-        optim=speed.optimizer,
-        tf32=True if speed.tf32 else None,  # None: torch's own default (the Trainer refuses True without a GPU that has it)
-        torch_compile=speed.compile,
+        **speed_arguments(speed),
         max_grad_norm=preset["train.grad_clip"],
         bf16=precision == "bf16",
         fp16=precision == "fp16",

@@ -132,6 +132,11 @@ class PresetsScreen(Screen):
         self.sub_title = "presets"
         for error in self.load_errors:
             self.notify(error, title="preset not loaded", severity="error", timeout=15)
+        from emosum_tui.core.sample_notice import sample_notice
+
+        notice = sample_notice(self.saved)
+        if notice:
+            self.notify(notice, title="no data in this workspace", severity="warning", timeout=20)
         if not self.saved:
             self.query_one("#preset-description", Static).update(
                 Text("No preset loads: fix or remove the files in presets/ named in the errors (see README).", style="bold")

@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from emosum_tui.alerts.notifier import RunAlerts
-from emosum_tui.core.estimate_record import read_estimate_seconds
+from emosum_tui.core.estimate_record import read_estimate_kind, read_estimate_seconds
 from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_status, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
@@ -81,7 +81,7 @@ class TrainingScreen(ModelKeysScreen):
         policy = policy or policy_from_env()
         self.explicit_stall_after = policy.stall_after  # --stall-after / env: wins over the preset's
         self.preset_read = False  # preset.toml has been read (a run started elsewhere may not have it yet)
-        self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir))
+        self.clock = StepClock(policy, estimate_seconds=read_estimate_seconds(self.run_dir), estimate_kind=read_estimate_kind(self.run_dir))
         self._preset_threshold()
         self.pid: int | None = process.pid if process is not None else None
         self.started_t: float | None = None

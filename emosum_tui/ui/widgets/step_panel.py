@@ -47,9 +47,10 @@ def step_text(r: ClockReading) -> str:
     if r.estimate_seconds:
         actual = r.median_seconds
         versus = f" → actual x{actual / r.estimate_seconds:.2f}" if actual else ""
-        rows.append(("estimate", f"{_per_step(r.estimate_seconds)}{versus}"))
+        kind = f"  [dim]({r.estimate_kind})[/dim]" if r.estimate_kind else ""
+        rows.append(("estimate", f"{_per_step(r.estimate_seconds)}{versus}{kind}"))
     else:
-        rows.append(("estimate", "[dim]no calibrated estimate for this run[/dim]"))
+        rows.append(("estimate", "[dim]no estimate kept with this run[/dim]"))
     return "\n".join(f"[dim]{label:<{LABEL_WIDTH}}[/dim]{value}" for label, value in rows)
 
 

@@ -268,6 +268,23 @@ async def test_command_palette_selects_a_preset(console_home: Path) -> None:
         await wait_for(pilot, estimated(app))
 
 
+async def test_the_palette_screenshot_saves_into_the_workspace(console_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "no-downloads"))  # a user with no Downloads folder
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    app = EmosumApp(s_per_step=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n.title == "screenshot" for n in app._notifications))
+        saved = list((console_home / "screenshots").glob("*.svg"))
+        assert len(saved) == 1 and saved[0].read_text(encoding="utf-8").startswith("<svg")
+        assert any(str(saved[0]) in n.message for n in app._notifications)
+
+
 async def test_calibrate_shows_progress_and_c_cancels(console_home: Path) -> None:
     app = EmosumApp(s_per_step=1.0)
     async with app.run_test(size=SIZE) as pilot:

@@ -77,6 +77,8 @@ def show_text(preset: Preset) -> str:
             mark = "default"
         else:
             mark = f"inherited from {origin.stem}"
+        if _spec.shown(value) != value:
+            mark += f"; 0 = {_spec.zero}"
         lines.append(f"{name + ' = ' + format_toml_value(value):<60} # {mark}")
     return "\n".join(lines)
 

@@ -20,6 +20,11 @@ class Field:
     help: str
     check: Callable[[Any], str | None] | None = None
     choices: tuple[str, ...] = ()
+    zero: str = ""  # what 0 means, in a word or two, shown instead of "0" ("all", "auto")
+
+    def shown(self, value: Any) -> Any:
+        """The value as a person reads it: 0 becomes what it means where it means something else."""
+        return self.zero if self.zero and value == 0 and not isinstance(value, bool) else value
 
     def coerce(self, value: Any) -> Any | None:
         """The value in the field's type, or None when TOML gave something else."""

@@ -175,6 +175,21 @@ class EmosumApp(App[int]):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen())
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": an SVG in the workspace's screenshots/ (Textual's default,
+        the Downloads folder, is missing on many machines and servers), and say where it went."""
+        from emosum_tui.core.paths import workspace
+
+        folder = Path(path) if path else workspace() / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder), time_format)
+        except OSError as exc:
+            self.notify(f"could not save the screenshot in {folder}: {exc}", title="screenshot", severity="error")
+            return None
+        self.notify(f"saved {saved}", title="screenshot", timeout=10)
+        return saved
+
     async def action_quit(self) -> None:
         """Quit; when a run launched here is alive, ask: leave it running, or stop it."""
         alive = self.running()

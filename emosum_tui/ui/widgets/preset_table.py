@@ -22,6 +22,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from emosum_tui.core.preset_fields import Field
 from emosum_tui.core.presets import Preset, iter_keys
 from emosum_tui.ui.format import change_text, value_text
 from emosum_tui.ui.widgets.columns import reveal_span
@@ -29,12 +30,14 @@ from emosum_tui.ui.widgets.columns import reveal_span
 MAX_VALUE_WIDTH = 16
 
 
-def cell_text(value: object, base: object, is_baseline: bool) -> tuple[str, bool]:
-    """The cell's words and whether it differs from the baseline."""
-    text = value_text(value)
+def cell_text(value: object, base: object, is_baseline: bool, spec: Field | None = None) -> tuple[str, bool]:
+    """The cell's words and whether it differs from the baseline; a 0 that means "all" or
+    "automatic" reads so, and is not a ratio of anything."""
+    shown, base_shown = (spec.shown(value), spec.shown(base)) if spec else (value, base)
+    text = value_text(shown)
     if is_baseline or value == base:
         return text, False
-    change = change_text(base, value)
+    change = change_text(base, value) if shown is value and base_shown is base else ""
     return (f"{text} {change}" if change else text), True
 
 
@@ -118,7 +121,7 @@ class PresetTable(ScrollView, can_focus=True):
                 rows.append((f"[{section}]", [("", False, False)] * len(presets)))
             cells = []
             for preset in presets:
-                text, differs = cell_text(preset.values[key], base.values[key], preset is base)
+                text, differs = cell_text(preset.values[key], base.values[key], preset is base, _spec)
                 own_edit = preset.name in edited and preset.parent is not None and preset.parent.values[key] != preset.values[key]
                 cells.append((text, differs, own_edit))
             rows.append((key, cells))

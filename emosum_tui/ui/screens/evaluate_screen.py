@@ -43,6 +43,13 @@ class EvaluationProgress(Message):
 
 
 @dataclass
+class EvaluationStatus(Message):
+    """What the evaluation is doing now (loading, predicting, scoring)."""
+
+    text: str
+
+
+@dataclass
 class EvaluationEnded(Message):
     """The report (ROUGE beside the baseline) or, `ok` False, why there is none."""
 
@@ -107,8 +114,8 @@ class EvaluateScreen(Screen):
             return EvaluationEnded(problem, ok=False)
         beams = int(choice.preset_value("eval.num_beams", 1))
         skipped = f", {rows.bad_rows} bad rows skipped" if rows.bad_rows else ""
-        self.call_from_thread(self.status, f"{choice.resolved.describe()}\n{len(pairs)} rows of {rows.path}{skipped}; "
-                              f"loading the model…")
+        self.post_message(EvaluationStatus(f"{choice.resolved.describe()}\n{len(pairs)} rows of {rows.path}{skipped}; "
+                                           "loading the model…"))
         self.client = client = GenerationClient(choice.resolved.model_dir, max_new_tokens=choice.max_new_tokens(None), num_beams=beams,
                                                 batch_size=EVALUATE_BATCH, max_source_tokens=choice.max_source_tokens()).start()
         try:
@@ -138,8 +145,8 @@ class EvaluateScreen(Screen):
         while not worker.is_cancelled:
             event = client.next_event(EVENT_WAIT_SECONDS)
             if isinstance(event, Ready):
-                self.call_from_thread(self.status, f"model ready on {event.device} in {event.seconds:.1f} s; predicting "
-                                      f"{len(pairs)} rows, up to {event.max_new_tokens} tokens x {event.num_beams} beam(s)")
+                self.post_message(EvaluationStatus(f"model ready on {event.device} in {event.seconds:.1f} s; predicting "
+                                                   f"{len(pairs)} rows, up to {event.max_new_tokens} tokens x {event.num_beams} beam(s)"))
             elif isinstance(event, Prediction) and isinstance(event.id, int):
                 predictions[event.id] = event.prediction
                 self.post_message(EvaluationProgress(len(predictions) + failed, len(pairs)))
@@ -150,9 +157,13 @@ class EvaluateScreen(Screen):
             elif isinstance(event, WorkerExited):
                 if event.code != 0 or not predictions:
                     return f"the generation worker exited with code {event.code} after {len(predictions)} rows: {event.stderr_tail[-300:]}"
-                self.call_from_thread(self.status, f"{len(predictions)} rows predicted in {time.monotonic() - started:.0f} s; scoring…")
+                self.post_message(EvaluationStatus(f"{len(predictions)} rows predicted in {time.monotonic() - started:.0f} s; scoring…"))
                 return predictions
         return "stopped"
+
+    @on(EvaluationStatus)
+    def status_read(self, message: EvaluationStatus) -> None:
+        self.status(message.text)
 
     @on(EvaluationProgress)
     def progress(self, message: EvaluationProgress) -> None:

@@ -20,13 +20,23 @@ The bundled sample has 400 train rows, so runs are short (fast: 50 steps; full: 
 cut to 1 epoch, 50 steps); full and original evaluate loss only (see OVERRIDES); the step
 shapes are the presets' own.
 
-    python bench/bench_gpu.py [--presets fast full original] [--tiny]
+`--before-after` trains each preset twice: "before" with the speed switches off as they were
+before they existed (no compile, no TF32, unfused AdamW; padding to 8 came with bf16), then
+"after" with the defaults (compile with the length ladder, TF32, fused AdamW, padding to 8);
+`--tune` then measures the preset's micro-batch sizes at the same effective batch
+(`estimate --tune`'s probe) and trains the pick as "tuned". Only "after" is calibrated. Each
+run reports s/step, non-padding tokens/s, MFU, GPU busy %, memory and compile time; the last
+line is `RESULT ...`. One command for a GPU session:
+
+    python bench/bench_gpu.py --before-after --tune --presets fast full --rows 200
+    python bench/bench_gpu.py [--presets fast full original lean] [--tiny]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -40,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_estimate import CalibrationJobRunner, DiskSampler, folder_bytes, private_home
+from bench_throughput import merge
 
 H100_BF16_DENSE = 989.4e12  # NVIDIA H100 SXM datasheet, dense bf16 tensor-core peak
 TOKENIZER_VOCAB = 4000
@@ -54,9 +65,11 @@ tokenizer_vocab_size = {TOKENIZER_VOCAB}
 # Per run: the preset it extends and what is changed so the run fits a lease (the step shape is
 # never changed, except in `full-wide`: full's effective batch of 8 as 8 x 1 instead of 2 x 4,
 # the doctor's advice when the GPU waits on the CPU's kernel launches).
-BASES = {"fast": "fast", "full": "full", "original": "original", "full-wide": "full"}
+BASES = {"fast": "fast", "full": "full", "original": "original", "full-wide": "full", "lean": "lean"}
+BEFORE = '[train]\ncompile = "off"\ntf32 = false\nfused_optimizer = false\npad_to_multiple_of = 8\n'
 OVERRIDES = {
     "fast": "",
+    "lean": "[eval]\npredict_with_generate = false\n",
     # A generation eval of random weights never meets EOS: 100 rows x 512 new tokens, ~10 min
     # on its own (the estimate prices it so). Loss-only evaluation keeps the lease for training.
     "full": "[eval]\npredict_with_generate = false\n",
@@ -151,22 +164,22 @@ class GpuSampler(threading.Thread):
             time.sleep(0.25)
 
 
-def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, float]:
+def run_preset(home: Path, name: str, peak_measured: float | None, calibrate: bool = True) -> dict[str, float]:
     from emosum_tui.core import calibration as cal
     from emosum_tui.core.cost_model import estimate
     from emosum_tui.core.estimate_record import compare, measured, write_estimate
-    from emosum_tui.core.events import EVENTS_FILE, StepBegin, StepEnd, read_events
+    from emosum_tui.core.events import EVENTS_FILE, Phase, StepBegin, StepEnd, read_events
     from emosum_tui.core.presets import load_preset
 
     preset = load_preset(name)
     device = cal.measure_device(use_cache=False)
     started = time.perf_counter()
-    job = CalibrationJobRunner(preset).run()
+    job = CalibrationJobRunner(preset).run() if calibrate else None
     calibration_s = time.perf_counter() - started
     predicted = estimate(preset, calibration=job, device=device)
     prior = estimate(preset, device=device)
-    print(f"{name}: prior {prior.seconds_per_step:.3f} s/step ({device.matmul_flops / 1e12:.1f} TFLOP/s fp32 probe), "
-          f"calibrated {predicted.seconds_per_step:.3f} s/step in {calibration_s:.0f} s on {job.device}")
+    print(f"{name}: prior {prior.seconds_per_step:.3f} s/step ({device.matmul_flops / 1e12:.1f} TFLOP/s fp32 probe)"
+          + (f", calibrated {predicted.seconds_per_step:.3f} s/step in {calibration_s:.0f} s on {job.device}" if job else ""))
     run_dir = home / "runs" / name
     write_estimate(run_dir, predicted)
     output = preset.output_dir
@@ -199,9 +212,12 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
     step_flops = preset["train.grad_accum"] * predicted.details["train_flops_per_micro_batch"]
     achieved = step_flops / s_step
     used = max(gpu.memory, default=0) - gpu.baseline
+    phases = [e for e in events if isinstance(e, Phase)]
+    compile_s = sum(b.t - a.t for a, b in itertools.pairwise(phases) if a.name == "compiling")
     final_disk = folder_bytes(output)
     print(f"  {got.steps_done} steps, median {s_step:.3f} s/step, {tokens:,.0f} non-padding tokens/s, "
-          f"{step_flops / 1e12:.2f} TFLOP/step -> {achieved / 1e12:.1f} TFLOP/s = MFU {achieved / H100_BF16_DENSE:.1%} of 989"
+          f"{step_flops / 1e12:.2f} TFLOP/step -> {achieved / 1e12:.1f} TFLOP/s = MFU {achieved / H100_BF16_DENSE:.1%} of 989, "
+          f"compiling {compile_s:.0f} s"
           + (f", {achieved / peak_measured:.1%} of the measured bf16 matmul" if peak_measured else ""))
     print(f"  GPU ({gpu.name}): util while stepping median {statistics.median(busy) if busy else float('nan'):.0f}% "
           f"(max {max(busy, default=float('nan')):.0f}%, {len(busy)} readings), memory used {used / 2**30:.1f} GiB over idle vs predicted peak "
@@ -215,6 +231,8 @@ def run_preset(home: Path, name: str, peak_measured: float | None) -> dict[str, 
         f"{short}_tokens_per_s_abs": tokens,
         f"{short}_mfu_pct": 100 * achieved / H100_BF16_DENSE,
         f"{short}_gpu_busy_pct": statistics.median(busy) if busy else float("nan"),
+        f"{short}_memory_gib_abs": used / 2**30,
+        f"{short}_compile_s_abs": compile_s,
         f"{short}_s_step": s_step / predicted.seconds_per_step,
         f"{short}_prior_s_step": s_step / prior.seconds_per_step,
         f"{short}_total": rows["total_seconds"].ratio or float("nan"),
@@ -231,6 +249,9 @@ def main() -> int:
     parser.add_argument("--presets", nargs="+", default=["fast", "full", "original"], choices=sorted(OVERRIDES))
     parser.add_argument("--tiny", action="store_true", help="a toy shape instead of mt5-small/base: checks the plumbing on a CPU")
     parser.add_argument("--keep", type=Path, help="copy each preset's figures and estimate (JSON) here")
+    parser.add_argument("--before-after", action="store_true", help="train each preset with the speed switches off, then on")
+    parser.add_argument("--tune", action="store_true", help="then measure its micro-batch sizes and train the fastest that fits")
+    parser.add_argument("--rows", type=int, default=0, help="training rows per run (0 = every row of the sample)")
     args = parser.parse_args()
     import torch
 
@@ -262,9 +283,15 @@ def main() -> int:
                 print(f"built {shape.name} as {folder.name} in {time.perf_counter() - started:.0f} s "
                       f"({folder_bytes(folder) / 1e9:.2f} GB)")
                 folders[shape.key()] = folder
-            text = f'extends = "{BASES[name]}"\n[model]\nname = {json.dumps(str(folders[shape.key()]))}\n' + OVERRIDES[name]
+            text = merge(f'extends = "{BASES[name]}"\n[model]\nname = {json.dumps(str(folders[shape.key()]))}\n',
+                         OVERRIDES[name], f"[data]\ntrain_samples = {args.rows}\n" if args.rows else "")
+            if args.before_after:
+                (home / "presets" / f"gpu-{name}-before.toml").write_text(merge(text, BEFORE), encoding="utf-8")
+                figures.update(run_preset(home, f"gpu-{name}-before", peak, calibrate=False))
             (home / "presets" / f"gpu-{name}.toml").write_text(text, encoding="utf-8")
             figures.update(run_preset(home, f"gpu-{name}", peak))
+            if args.tune:
+                figures.update(tune_and_run(home, name, text, peak))
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copy(home / f"{name}.json", args.keep / f"{name}.json")
@@ -272,7 +299,47 @@ def main() -> int:
              for k, v in figures.items()]
     where = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     print(f"GPU figures ({where}; ratios measured/predicted): " + " | ".join(parts))
+    if args.before_after or args.tune:
+        print_side_by_side(args.presets, figures, where)
     return 0
+
+
+def tune_and_run(home: Path, name: str, text: str, peak: float | None) -> dict[str, float]:
+    """`estimate --tune`'s measurement of gpu-NAME, then a run of the pick (or the preset's own)."""
+    from emosum_tui.core.presets import load_preset
+    from emosum_tui.core.tuning import tune
+
+    started = time.perf_counter()
+    result = tune(load_preset(f"gpu-{name}"))
+    print(f"gpu-{name} tuned in {time.perf_counter() - started:.0f} s: {result.verdict}")
+    for c in result.candidates:
+        print(f"  {c.batch_size} x {c.grad_accum}: {c.step_seconds or float('nan'):.3f} s/step, "
+              f"{c.tokens_per_second or 0:,.0f} tokens/s, peak {c.peak_memory_bytes / 2**30:.1f} GiB, fits {c.fits} {c.error or ''}")
+    pick = result.pick
+    changes = f"[train]\nbatch_size = {pick.batch_size}\ngrad_accum = {pick.grad_accum}\n" if pick else ""
+    (home / "presets" / f"gpu-{name}-tuned.toml").write_text(merge(text, changes), encoding="utf-8")
+    return run_preset(home, f"gpu-{name}-tuned", peak, calibrate=False)
+
+
+def print_side_by_side(presets: list[str], figures: dict[str, float], where: str) -> None:
+    """tokens/s, s/step, MFU, GPU busy, memory and compile time per variant; then the RESULT line."""
+    variants = [v for v in ("before", "", "tuned") if any(f"{p}{'-' + v if v else ''}_tokens_per_s_abs" in figures for p in presets)]
+    print(f"\n{'run':<16}{'tokens/s':>12}{'s/step':>9}{'MFU':>7}{'GPU busy':>10}{'memory':>10}{'compile':>9}")
+    parts = []
+    for preset in presets:
+        for variant in variants:
+            key = f"{preset}-{variant}" if variant else preset
+            if f"{key}_tokens_per_s_abs" not in figures:
+                continue
+            f = {k.removeprefix(key + "_"): v for k, v in figures.items() if k.startswith(key + "_")}
+            print(f"{key:<16}{f['tokens_per_s_abs']:>12,.0f}{f['s_step_abs']:>9.3f}{f['mfu_pct']:>6.1f}%{f['gpu_busy_pct']:>9.0f}%"
+                  f"{f['memory_gib_abs']:>7.1f} GiB{f['compile_s_abs']:>8.0f} s")
+            parts.append(f"{key} {f['tokens_per_s_abs']:,.0f} tok/s MFU {f['mfu_pct']:.1f}%")
+        before, after = figures.get(f"{preset}-before_tokens_per_s_abs"), figures.get(f"{preset}_tokens_per_s_abs")
+        best = figures.get(f"{preset}-tuned_tokens_per_s_abs", after)
+        if before and best:
+            parts.append(f"{preset} best/before x{best / before:.2f}")
+    print(f"RESULT bench_gpu ({where}): " + " | ".join(parts))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--headless", action="store_true", help="one plain line per logging step (servers, nohup), no progress bar")
     parser.add_argument("--run-dir", type=Path, help="run folder to write (default: runs/<timestamp>-<preset>/)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the preset's output dir")
+    from emosum_tui.commands.train_group import add_group_arguments
+
+    add_group_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -36,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     except PresetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from emosum_tui.commands.train_group import launch_if_wanted
+
+    code = launch_if_wanted(args, preset)  # several processes: a torchrun group, supervised from here
+    if code is not None:
+        return code
     from emosum_tui.trainer.run import run_training
 
     return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)

@@ -17,9 +17,11 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.batch_profile import BatchProfile, batch_profile
+from emosum_tui.core.cost_processes import priced_processes, process_cost
 from emosum_tui.core.device_speed import GPU_LAYER_DISPATCH_S, Speed, dispatch_floor, prior_step_seconds
 from emosum_tui.core.model_flops import decode_step_flops, decoder_weight_count, param_count
 from emosum_tui.core.model_shapes import ModelShape, shape_for
+from emosum_tui.core.process_plan import plan_processes
 from emosum_tui.core.run_bytes import FP32, CheckpointBytes, as_gpu_counter_shows, checkpoint_bytes, training_memory
 from emosum_tui.core.sampling import rows_for
 from emosum_tui.core.step_counts import checkpoint_saves, evaluations, optimizer_steps
@@ -112,10 +114,14 @@ def _count_steps(preset: Preset, lengths: TokenLengths, train_rows: int | None, 
     total_val = validation_rows if validation_rows is not None else lengths.validation_total
     val_rows = rows_for(total_val, preset["data.validation_samples"], 1.0)
     b, ga, epochs = preset["train.batch_size"], preset["train.grad_accum"], preset["train.epochs"]
-    steps = optimizer_steps(rows, b, ga, epochs)
+    n = priced_processes(preset["train.processes"])[0]
+    ga = plan_processes(b, ga, n).grad_accum  # per process; each of the n processes takes ceil(rows / n) rows
+    steps = optimizer_steps(math.ceil(rows / n), b, ga, epochs)
     view = f"{rows:,} of {total_train:,} rows" + (" (--train-rows)" if train_rows is not None else "")
-    basis["optimizer_steps"] = (f"{view}, batch {b} x grad-accum {ga}, {epochs:g} epochs: "
-                                f"ceil(ceil({rows}/{b})/{ga}) x {epochs:g} as transformers' Trainer counts")
+    per = f"batch {b} per device x grad-accum {ga} x {n} processes" if n > 1 else f"batch {b} x grad-accum {ga}"
+    split = f"ceil({rows}/{n})" if n > 1 else f"{rows}"
+    basis["optimizer_steps"] = (f"{view}, {per}, {epochs:g} epochs: "
+                                f"ceil(ceil({split}/{b})/{ga}) x {epochs:g} as transformers' Trainer counts")
     return _Counts(present_train, total_train, rows, val_rows, steps)
 
 
@@ -165,7 +171,8 @@ def _time_step(preset: Preset, shape: ModelShape, lengths: TokenLengths, speed: 
                calibration: CalibrationResult | None, basis: dict[str, str]) -> _StepTiming:
     """Seconds per optimizer step: the user's measurement, else a calibration, else the prior."""
     checkpointing = preset["model.gradient_checkpointing"]
-    ga = preset["train.grad_accum"]
+    processes = priced_processes(preset["train.processes"])[0]
+    ga = plan_processes(preset["train.batch_size"], preset["train.grad_accum"], processes).grad_accum  # per process
     profile = batch_profile(shape, lengths.train, preset["train.batch_size"], checkpointing,
                             preset["train.group_by_length"], preset["data.seed"])
     micro, update = prior_step_seconds(shape, profile, preset, speed)
@@ -298,6 +305,13 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
 
     counts = _count_steps(preset, lengths, train_rows, validation_rows, basis)
     timing = _time_step(preset, shape, lengths, Speed.from_profile(device), s_per_step, calibration, basis)
+    processes = process_cost(preset["train.processes"], preset["train.batch_size"], preset["train.grad_accum"],
+                             param_count(shape), timing.speed.on_gpu)
+    basis["processes"] = processes.basis
+    if processes.allreduce_seconds and s_per_step is None:  # a measured s/step already holds it
+        timing = replace(timing, step_seconds=timing.step_seconds * processes.shared_device + processes.allreduce_seconds)
+        shared = f" x {processes.shared_device} (processes sharing the CPU)" if processes.shared_device > 1 else ""
+        basis["seconds_per_step"] += f"{shared}; + {processes.allreduce_seconds:.3g} s gradient all-reduce across {processes.plan.processes} processes"
     train_seconds = counts.steps * timing.step_seconds
     basis["train_seconds"] = f"{counts.steps:,} optimizer steps x {timing.step_seconds:.3g} s/step"
     n_evals, eval_seconds = _time_evaluations(preset, shape, lengths, counts, timing, calibration, basis)
@@ -328,6 +342,9 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
         basis=basis,
         details={
             "shape": shape.as_dict(),
+            "processes": processes.plan.processes,
+            "grad_accum_per_process": processes.plan.grad_accum,
+            "allreduce_seconds": processes.allreduce_seconds,
             "mean_padded_source": timing.profile.source,
             "mean_padded_target": timing.profile.target,
             "train_flops_per_micro_batch": timing.profile.train_flops,

@@ -36,6 +36,7 @@ ERROR_CLASSES = (
     "bad-data",
     "disk-full",
     "interrupted",
+    "rank-lost",  # a torchrun rank ended without a word (killed); the launcher records it
     "other",
 )
 DONE_REASONS = ("completed", "stopped", "failed")
@@ -70,6 +71,7 @@ class RunStart(Event):
     pid: int = 0
     resumed_from: str | None = None
     environment: Environment = field(default_factory=Environment)
+    world_size: int = 1  # trainer processes (torchrun ranks); rank 0 writes this log
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> RunStart:

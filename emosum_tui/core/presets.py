@@ -17,6 +17,7 @@ from typing import Any
 from emosum_tui.builtin import BUILTIN_PRESETS, BUILTIN_ROOT
 from emosum_tui.core.paths import presets_dir, workspace
 from emosum_tui.core.preset_fields import Field, fraction, model_config, non_empty, non_negative, path_list, positive, str_list
+from emosum_tui.core.process_plan import check_processes
 from emosum_tui.core.tracking import report_to_names
 
 if sys.version_info >= (3, 11):
@@ -67,6 +68,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "grad_clip": Field(float, 1.0, "max gradient norm; 0 = no clipping (the Trainer default is 1.0)", non_negative, zero="none"),
         "group_by_length": Field(bool, False, "batch rows of similar length together (less padding)"),
         "dataloader_workers": Field(int, 0, "DataLoader worker processes", non_negative, zero="main process"),
+        "processes": Field((int, str), 1, 'trainer processes through torchrun: N or "auto" (one per visible GPU, 1 on a CPU)', check_processes),
         "compile": Field(str, "auto", "torch.compile the model: auto = on a GPU, off on a CPU", choices=("auto", "on", "off")),
         "tf32": Field(bool, True, "TF32 matmuls on GPUs that have them (Ampere and newer)"),
         "fused_optimizer": Field(bool, True, "fused AdamW kernel on a GPU (adamw_torch_fused)"),

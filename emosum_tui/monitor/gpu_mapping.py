@@ -65,3 +65,16 @@ class GpuSelection:
             by_uuid = {g.uuid: g for g in gpus if g.uuid}
             return tuple(by_uuid[u] for u in self.uuids if u in by_uuid)
         return visible_gpus(self.visible, gpus)
+
+
+def visible_gpu_count() -> int:
+    """How many GPUs a trainer started from here would see: NVML's, less what CUDA_VISIBLE_DEVICES hides (0 without NVML)."""
+    import os
+
+    from emosum_tui.monitor.nvml import Nvml
+
+    nvml = Nvml()
+    try:
+        return len(visible_gpus(os.environ.get("CUDA_VISIBLE_DEVICES"), nvml.readings()))
+    finally:
+        nvml.close()

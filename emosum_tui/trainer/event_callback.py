@@ -18,6 +18,7 @@ from transformers import TrainerCallback
 
 from emosum_tui.core.events import EvalResult, Phase, StepBegin, StepEnd, TrainPlan
 from emosum_tui.core.rundir import stop_requested
+from emosum_tui.trainer.distributed import agree_step
 from emosum_tui.trainer.health import NanLossError
 from emosum_tui.trainer.reporter import Reporter
 from emosum_tui.trainer.step_meter import StepMeter
@@ -65,7 +66,7 @@ class EventCallback(TrainerCallback):
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         timing = self.timer.lap()
         seconds = timing.step_seconds
-        totals = self.meter.take()
+        totals, stop = agree_step(self.meter.take(), stop_requested(self.run_dir))  # every rank: one all-reduce
         self.steps_run += 1
         self.train_seconds += seconds
         self.tokens += totals.tokens
@@ -89,7 +90,7 @@ class EventCallback(TrainerCallback):
             raise NanLossError(state.global_step, totals.loss)
         if totals.loss is not None:
             self.losses.append(totals.loss)
-        if stop_requested(self.run_dir) and not self.stopped:
+        if stop and not self.stopped:
             self.stopped = True
             control.should_save = True
             control.should_training_stop = True

@@ -37,6 +37,7 @@ from emosum_tui.core.rundir import (
 )
 from emosum_tui.core.tracking import prepare_tracking
 from emosum_tui.trainer.control import OutputLock
+from emosum_tui.trainer.distributed import RankBeatThread, RankInfo, exit_on_group_teardown, process_plan
 from emosum_tui.trainer.faults import FaultPlan
 from emosum_tui.trainer.headless import HeadlessPrinter
 from emosum_tui.trainer.health import classify
@@ -116,6 +117,9 @@ class TrainingRun:
         self.headless = headless
         self.resume = resume
         self.run_dir = Path(run_dir) if run_dir else new_run_dir(preset.name)
+        self.ranks, self.shared_run_dir = RankInfo.from_env(), self.run_dir  # under torchrun, ranks 1+ write ranks/rank-<n>/
+        self.run_dir = self.ranks.files_dir(self.run_dir)
+        self.rank_beat: RankBeatThread | None = None
         (self.run_dir / CONTROL_DIR).mkdir(parents=True, exist_ok=True)
         clear_stale_stop_request(self.run_dir, older_than=_process_birth())
         self.log_handler = _stderr_to_file(self.run_dir)
@@ -131,7 +135,9 @@ class TrainingRun:
             write_run_preset(self.run_dir, preset)
         self.estimate_note = keep_estimate(preset, self.run_dir)
         self.heartbeat = HeartbeatThread(self.writer, self.reporter.where, also=self.reporter.save_status)
-        self.restore_signals = install_stop_signals(self.run_dir)  # Ctrl+C, SIGTERM, SIGBREAK, SIGHUP: a clean stop
+        # Ctrl+C, SIGTERM, SIGBREAK, SIGHUP: a clean stop; under torchrun the launcher turns them into the stop file,
+        # and a SIGTERM from torchrun means the group is going down.
+        self.restore_signals = exit_on_group_teardown(self.reporter) if self.ranks.distributed else install_stop_signals(self.run_dir)
         self.lock = OutputLock(preset.output_dir, self.run_dir)
         self.started = time.perf_counter()
         self.callback: EventCallback | None = None
@@ -161,12 +167,17 @@ class TrainingRun:
         write_json_atomic(self.run_dir / ENVIRONMENT_FILE, facts.to_dict())
         checkpoint = _last_checkpoint(preset.output_dir) if self.resume else None
         emit(RunStart(preset=preset.name, run_dir=str(self.run_dir), output_dir=str(preset.output_dir), pid=os.getpid(),
-                      resumed_from=checkpoint, environment=facts))
+                      resumed_from=checkpoint, environment=facts, world_size=self.ranks.world_size))
         self.heartbeat.start()
+        if self.ranks.distributed:
+            self.rank_beat = RankBeatThread(self.shared_run_dir, self.ranks, self.reporter.where).start()
         if self.estimate_note:
             emit(Warn(code="estimate", message=self.estimate_note))
-        self.lock.acquire()
-        if self.resume:  # only now: another trainer's save in progress is not ours to rename
+        if self.ranks.distributed:
+            emit(Warn(code="processes", message=process_plan(preset, self.ranks).note()))
+        if self.ranks.is_main:  # one lock per run: ranks 1+ train into rank 0's output dir
+            self.lock.acquire()
+        if self.resume and self.ranks.is_main:  # only now: another trainer's save in progress is not ours to rename
             set_aside = set_aside_incomplete_checkpoints(preset.output_dir)
             if set_aside:
                 emit(Warn(code="incomplete-checkpoint",
@@ -224,6 +235,9 @@ class TrainingRun:
         if callback.stopped and (output is None or steps < trainer.state.max_steps):
             emit(Done(reason="stopped", steps=steps, seconds=self._seconds(), train_loss=self._recent_loss(), totals=totals))
             return EXIT_OK
+        if not self.ranks.is_main:  # rank 0 saves the final model
+            emit(Done(reason="completed", steps=steps, seconds=self._seconds(), train_loss=self._recent_loss(), totals=totals))
+            return EXIT_OK
         output_dir = self.preset.output_dir
         emit(Phase(name="saving", detail=str(output_dir / FINAL_DIR)))
         final = save_final(trainer, loaded.tokenizer, loaded.spiece, output_dir)
@@ -253,6 +267,8 @@ class TrainingRun:
     def _close(self) -> None:
         self.restore_signals()
         self.heartbeat.stop()
+        if self.rank_beat is not None:
+            self.rank_beat.stop()
         self.lock.release()
         self.reporter.save_status()
         self.writer.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 from emosum_tui.core.presets import Preset
 from emosum_tui.core.tracking import TENSORBOARD_VARIABLE
+from emosum_tui.trainer.distributed import process_plan
 from emosum_tui.trainer.environment import DeviceChoice
 from emosum_tui.trainer.event_callback import EventCallback
 from emosum_tui.trainer.faults import FaultPlan
@@ -36,6 +37,8 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
     # transformers 5 replaced `group_by_length=True` with `train_sampling_strategy="group_by_length"`.
     names = {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments)}
     version_specific: dict[str, Any] = {}
+    if "average_tokens_across_devices" in names:  # MT5's loss is a plain mean: scaled by the ranks, its gradient doubles under torchrun
+        version_specific["average_tokens_across_devices"] = False
     if "logging_dir" in names and os.environ.get(TENSORBOARD_VARIABLE):  # transformers 4 reads the argument, 5 the variable
         version_specific["logging_dir"] = os.environ[TENSORBOARD_VARIABLE]
     if "activation_checkpointing" in names:
@@ -51,7 +54,8 @@ def training_arguments(preset: Preset, precision: str, use_cpu: bool, has_eval: 
         num_train_epochs=float(preset["train.epochs"]),
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=preset["eval.batch_size"] or batch,
-        gradient_accumulation_steps=preset["train.grad_accum"],
+        gradient_accumulation_steps=process_plan(preset).grad_accum,  # divided among torchrun's ranks where it divides
+        ddp_find_unused_parameters=False,  # mT5 uses every parameter: no extra pass over the graph per step under torchrun
         learning_rate=preset["train.learning_rate"],
         warmup_steps=preset["train.warmup_steps"],
         weight_decay=preset["train.weight_decay"],

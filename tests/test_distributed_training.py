@@ -178,3 +178,21 @@ def test_a_killed_rank_fails_the_run_named_and_leaves_no_process(home: Path) -> 
     time.sleep(0.5)
     left = [pid for pid in group if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert left == [], left
+
+
+def test_the_console_hears_once_of_a_rank_whose_process_is_gone_and_not_of_one_that_finished(tmp_path: Path) -> None:
+    from emosum_tui.core.rank_beats import write_rank_beat
+    from emosum_tui.core.rundir import RunStatus, write_status
+    from emosum_tui.monitor.rank_watch import READ_SECONDS, RankWatch
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    now = time.time()
+    me = psutil.Process().create_time()
+    write_rank_beat(tmp_path, RankBeat(0, 3, os.getpid(), "a", 5, "training", now, me))
+    write_rank_beat(tmp_path, RankBeat(1, 3, gone.pid, "a", 4, "training", now, now - 5))
+    write_rank_beat(tmp_path, RankBeat(2, 3, gone.pid, "a", 9, "done", now, now - 5))
+    write_status(tmp_path / "ranks" / "rank-2", RunStatus(state="finished", step=9))
+    watch = RankWatch(tmp_path)
+    assert [s.text for s in watch.news(0.0)] == [f"rank 1 silent: its process (pid {gone.pid}) is gone, last seen at step 4"]
+    assert watch.news(READ_SECONDS + 1) == []  # said once

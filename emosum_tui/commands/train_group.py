@@ -25,9 +25,9 @@ from pathlib import Path
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, StepBegin, read_events
 from emosum_tui.core.rank_beats import RankBeat, rank_files_dir, read_rank_beats
 from emosum_tui.core.rundir import CONTROL_DIR, RunStatus, new_run_dir, pid_alive, read_status, write_status
+from emosum_tui.monitor.rank_watch import rank_ended
 
 POLL_SECONDS = 0.2  # a lost rank is seen before torchrun has ended the others (it checks every 0.1 s)
-ENDED_STATES = ("finished", "stopped", "failed")
 LOCAL_ADDRESS = "127.0.0.1"
 
 
@@ -79,11 +79,6 @@ def _step_of(run_dir: Path, rank: int) -> int:
     return begun[-1] if begun else 0
 
 
-def _rank_ended(run_dir: Path, rank: int) -> bool:
-    status = read_status(rank_files_dir(run_dir, rank))
-    return status is not None and status.state in ENDED_STATES
-
-
 def _alive(beat: RankBeat) -> bool:
     return pid_alive(beat.pid, beat.started)
 
@@ -129,7 +124,7 @@ class GroupSupervisor:
             pass
         if self.lost is None:
             for beat in read_rank_beats(self.run_dir):
-                if not _alive(beat) and not _rank_ended(self.run_dir, beat.rank):
+                if not _alive(beat) and not rank_ended(self.run_dir, beat.rank):
                     self.lost = LostRank(beat.rank, beat.pid, _step_of(self.run_dir, beat.rank), time.time())
                     print(f"error: {self.lost.message}", file=sys.stderr, flush=True)
                     break

@@ -18,6 +18,7 @@ from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.events import EVENTS_FILE, EventReader, RunStart
 from emosum_tui.core.rundir import RunStatus, pid_alive, read_status
 from emosum_tui.doctor.live import LiveDiagnoser, run_preset
+from emosum_tui.monitor.rank_watch import RankWatch
 from emosum_tui.monitor.step_clock import DEAD, FAILED, FINISHED, STOPPED, ClockReading, StallPolicy, StepClock
 
 if TYPE_CHECKING:  # psutil and NVML are imported when sampling starts
@@ -52,6 +53,7 @@ class HeadlessWatch:
         self.next_sample = float("-inf")
         self.state = ""
         self.fresh_events = False
+        self.ranks = RankWatch(self.run_dir)
 
     def _sampler(self) -> ResourceSampler:
         from emosum_tui.monitor.resources import ResourceSampler
@@ -83,6 +85,8 @@ class HeadlessWatch:
         if reading.state != self.state:
             self.state = reading.state
             self.out(f"{time.strftime('%H:%M:%S')} {reading.message}")
+        for silent in self.ranks.news():
+            self.out(f"{time.strftime('%H:%M:%S')} {silent.text}")
         if self.alerts is not None:
             self.alerts.observe(reading, alive)
         return reading

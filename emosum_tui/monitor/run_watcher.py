@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from emosum_tui.core.events import EVENTS_FILE, Event, EventReader, RunStart
+from emosum_tui.core.events import EVENTS_FILE, Event, EventReader, RunStart, Warn
 from emosum_tui.monitor.gpu_mapping import GpuSelection
+from emosum_tui.monitor.rank_watch import RankWatch
 
 if TYPE_CHECKING:  # psutil is imported when sampling starts, not with the console
     from emosum_tui.monitor.resources import ResourceSample, ResourceSampler
@@ -72,6 +73,7 @@ class RunWatcher:
         self.reader = EventReader(run_dir / EVENTS_FILE)
         self.pid: int | None = None
         self.gpus = GpuSelection()  # the run's GPUs, from its last start's environment
+        self.ranks = RankWatch(run_dir)  # a multi-process run: which rank went silent
 
     def run(self, is_cancelled: Callable[[], bool]) -> None:
         sampler = self._sampler() if self.sample_seconds else None
@@ -89,6 +91,9 @@ class RunWatcher:
                                 sampler.set_pid(event.pid)
                                 sampler.disk_path = Path(event.output_dir or self.disk_path)
                     self.target.post_message(EventsRead(events))
+                silent = self.ranks.news()
+                if silent:  # the console's own observation, shown with the run's events (not written to its log)
+                    self.target.post_message(EventsRead([Warn(code="rank-silent", message=s.text) for s in silent]))
                 now = time.monotonic()
                 if sampler is not None and now >= next_sample:
                     next_sample = now + (self.sample_seconds or SAMPLE_SECONDS)

@@ -4,13 +4,18 @@
 run's first step (and the first step of a new length bucket) can take minutes. Dynamo calls
 its start and end callbacks around each outermost compilation; this turns them into
 `Phase("compiling")` and back, so the console's stall alarm gives the compilation a budget of
-its own instead of calling the step stalled, and the step timer takes it out of s/step.
+its own instead of calling the step stalled, and the step timer takes it out of s/step. It is one
+of the Trainer's callbacks so that it unregisters itself when training ends (a process may train
+more than once, as the tests do); a run that ends in an exception leaves it registered, and a
+later compilation in that process then finds its log closed, which it lets go.
 """
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
+
+from transformers import TrainerCallback
 
 from emosum_tui.core.events import Phase
 from emosum_tui.trainer.reporter import Reporter
@@ -19,8 +24,8 @@ from emosum_tui.trainer.step_timer import StepTimer
 COMPILING = "compiling"
 
 
-class CompileWatch:
-    """Registered with dynamo's callback handler from `start()` until `close()`."""
+class CompileWatch(TrainerCallback):
+    """Registered with dynamo's callback handler from `start()` until `close()` (or training's end)."""
 
     def __init__(self, reporter: Reporter, timer: StepTimer) -> None:
         self.reporter = reporter
@@ -43,13 +48,20 @@ class CompileWatch:
             with contextlib.suppress(ValueError):  # never registered, or removed already
                 remove(callback)
 
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.close()
+
+    def _emit(self, phase: Phase) -> None:
+        with contextlib.suppress(OSError):  # the run that registered this watch has closed its log
+            self.reporter.emit(phase)
+
     def _on_start(self, args: Any) -> None:
         self.compilations += 1
         phase = self.reporter.status.phase
         self.resume_phase = phase if phase != COMPILING else self.resume_phase
         self.timer.pause_begin("compile")
-        self.reporter.emit(Phase(name=COMPILING, detail=f"torch.compile, compilation {self.compilations}"))
+        self._emit(Phase(name=COMPILING, detail=f"torch.compile, compilation {self.compilations}"))
 
     def _on_end(self, args: Any) -> None:
         self.timer.pause_end()
-        self.reporter.emit(Phase(name=self.resume_phase))
+        self._emit(Phase(name=self.resume_phase))

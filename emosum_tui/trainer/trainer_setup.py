@@ -149,7 +149,7 @@ def build_trainer(preset: Preset, loaded: Any, data: Any, device: DeviceChoice, 
         timer=timer,
     )
     if speed.compile:
-        CompileWatch(reporter, timer).start()  # for the process's life: a run is one process
+        trainer.add_callback(CompileWatch(reporter, timer).start())  # a "compiling" phase per compilation, until training ends
     if headless:
         trainer.remove_callback(PrinterCallback)  # our printer says it once, with s/step and ETA
     return trainer, callback

@@ -93,10 +93,13 @@ def test_save_new_preset_writes_only_the_changes_and_never_overwrites(home: Path
     assert saved.parent is not None and saved.parent.name == "demo"
     assert saved.changed_from_parent() == {"train.epochs": (2, 3), "eval.predict_with_generate": (False, True)}
 
-    before = (home / "presets" / "fast.toml").read_bytes()
+    before = path.read_bytes()
     with pytest.raises(PresetError, match="already exists"):
+        save_new_preset(demo, {"train.epochs": 4}, "demo-gen")
+    assert path.read_bytes() == before
+    with pytest.raises(PresetError, match="built-in preset 'fast' already exists"):  # it would shadow the built-in
         save_new_preset(demo, {"train.epochs": 4}, "fast")
-    assert (home / "presets" / "fast.toml").read_bytes() == before
+    assert not (home / "presets" / "fast.toml").exists()
     assert "use letters" in (check_new_name("my preset") or "")
     assert "use letters" in (check_new_name("../escape") or "")
 

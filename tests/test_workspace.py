@@ -55,9 +55,10 @@ def test_the_workspace_data_wins_over_the_sample(home: Path) -> None:
     demo = load_preset("demo")
     assert demo.train_file == home / "data" / "train" / "Emotion_Summary.jsonl"
     assert sample_notice([demo]) is None
-    (home / "data" / "validation" / "Emotion_Summary.jsonl").unlink()  # per file: the missing one is said
-    notice = sample_notice([load_preset("demo")]) or ""
-    assert "validation" in notice and "/train/" not in notice.replace("\\", "/")
+    (home / "data" / "validation" / "Emotion_Summary.jsonl").unlink()  # the user's data and the sample never mix:
+    demo = load_preset("demo")  # a missing file of the user's stays where it is expected
+    assert demo.validation_file == home / "data" / "validation" / "Emotion_Summary.jsonl"
+    assert sample_notice([demo]) is None
 
 
 def test_a_workspace_preset_shadows_the_builtin_and_extends_it_by_name(empty: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -203,6 +203,16 @@ def workspace_or_sample(text: str) -> Path:
 SAMPLE_PATH_KEYS = ("data.train_file", "data.validation_file")
 
 
+def _sample_paths(flat: dict[str, Any]) -> dict[str, str]:
+    """A built-in file's data paths as the bundled sample's, when the workspace has none of them.
+    They fall back together: once any of the user's files is there, a missing one is an error
+    naming where it is expected, so the user's data and the sample never mix in one run."""
+    keys = [key for key in SAMPLE_PATH_KEYS if key in flat and not Path(flat[key]).expanduser().is_absolute()]
+    if not keys or any(resolve_path(flat[key]).exists() for key in keys):
+        return {}
+    return {key: (BUILTIN_ROOT / flat[key]).as_posix() for key in keys if (BUILTIN_ROOT / flat[key]).exists()}
+
+
 def is_builtin(path: Path) -> bool:
     """True for a preset file shipped in the package."""
     return path.parent == BUILTIN_PRESETS
@@ -317,8 +327,7 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
     else:
         values, origin = defaults(), dict.fromkeys(defaults(), None)
     if is_builtin(path):
-        flat.update({key: workspace_or_sample(flat[key]).as_posix() for key in SAMPLE_PATH_KEYS if key in flat
-                     and workspace_or_sample(flat[key]) != resolve_path(flat[key])})
+        flat.update(_sample_paths(flat))
     values.update(flat)
     origin.update(dict.fromkeys(flat, path))
     _check_together(path, values)

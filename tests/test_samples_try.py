@@ -1,7 +1,7 @@
 """What the model writes: sample predictions at each evaluation, the Samples pane, Try and Evaluate screens.
 
 The fast tests draw recorded run dirs (the real event writer) with the real screens. The slow
-ones train the real demo once (`emosum-tui train` in a subprocess, eval every 20 steps, 16 new
+ones train the real demo once (`emosum-tui train` in a subprocess, 40 steps, eval every 10, 16 new
 tokens so samples are quick), then read its events, watch it again in a new console, stream a
 reflection on the Try screen and evaluate it from the runs screen, all against the real model.
 """
@@ -107,8 +107,11 @@ async def test_a_run_from_before_samples_says_it_has_none(tmp_path: Path) -> Non
 # Slow: the real demo, trained once.
 
 DEMO_WITH_SAMPLES = """extends = "demo"
-description = "the demo, samples of 16 tokens at each evaluation"
+description = "the demo on 160 rows (40 steps), an evaluation every 10 steps with samples of 16 tokens"
+[data]
+train_samples = 160
 [eval]
+steps = 10
 generation_max_tokens = 16
 samples = 3
 """

@@ -19,9 +19,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
+
+if TYPE_CHECKING:
+    from emosum_tui.core.presets import Preset
 
 DEFAULT_DATA = Path("data/validation/Emotion_Summary.jsonl")
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -39,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def data_file(args: argparse.Namespace, preset: Any) -> Path:
+def data_file(args: argparse.Namespace, preset: Preset | None) -> Path:
     if args.data:
         return Path(args.data)
     if preset is not None:

@@ -39,14 +39,6 @@ def run(args: argparse.Namespace) -> int:
     except PresetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from emosum_tui.commands.train_group import launch_if_wanted
-
-    code = launch_if_wanted(args, preset)  # several processes: a torchrun group, supervised from here
-    if code is not None:
-        return code
-    from emosum_tui.trainer.run import run_training
-
-    return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)
     from emosum_tui.core.sample_notice import print_sample_notice
 
     print_sample_notice([preset])
@@ -55,3 +47,6 @@ def run(args: argparse.Namespace) -> int:
     code = launch_if_wanted(args, preset)  # several processes: a torchrun group, supervised from here
     if code is not None:
         return code
+    from emosum_tui.trainer.run import run_training
+
+    return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)

@@ -20,7 +20,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.model_shapes import shape_for
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.probe_job import ProbeJob, ProbeProgress
+from emosum_tui.core.run_facts import known_fields
 from emosum_tui.core.token_stats import TokenLengths
 
 if TYPE_CHECKING:
@@ -53,8 +54,7 @@ class DeviceProfile:
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> DeviceProfile:
         """A profile from a probe's result or the cache (keys it does not know are left out)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in body.items() if k in known})
+        return cls(**known_fields(cls, body))
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,7 @@ class CalibrationResult:
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> CalibrationResult:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in body.items() if k in known})
+        return cls(**known_fields(cls, body))
 
 
 @dataclass(frozen=True)

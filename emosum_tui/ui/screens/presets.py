@@ -1,14 +1,9 @@
 """The first screen: presets side by side, what each will cost, and why one is faster than another.
 
 Everything slow (token counting, the cost model, preflight, a calibration probe) runs in thread
-workers that post messages; the screen draws the presets table on its first frame and the side
-panel (`PresetsSide`) fills its figures in as they arrive. Keys: 1-9 / arrows / tab pick the
-preset, `b` makes it the baseline, `e` edits a value (re-estimated at once), `w` saves the
-edits as a new preset, `s` starts a run, `c` calibrates (and `c` again cancels), `f` moves the
-focus (and so up/down scrolling) between the presets table and the side panel.
-
-`s` starts a run once the selected preset's preflight is known: at once when it has no error,
-after asking (naming the error) when it has one. The start itself is a `StartRun` for the app.
+workers that post messages: the table is drawn on the first frame and the side panel
+(`PresetsSide`) fills in as figures arrive; the footer lists the keys. `s` starts a run once the
+preset's preflight is known (asking first when it has an error): a `StartRun` for the app.
 """
 
 from __future__ import annotations

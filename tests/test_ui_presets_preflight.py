@@ -316,7 +316,7 @@ async def test_pinned_figures_check_only_the_presets_files_and_the_alarm_section
         table = screen.query_one(PresetTable)
         assert str(table.get_cell("[alarm]", "parameter")) == "[alarm]"
         assert str(table.get_cell("alarm.stall_after_seconds", "parameter")).strip() == "stall_after_seconds"
-        assert str(table.get_cell("alarm.stall_after_seconds", "fast")) == "0"
+        assert str(table.get_cell("alarm.stall_after_seconds", "fast")) == "auto"  # 0 means automatic
 
 
 async def test_start_on_the_command_line_does_not_wait_for_preflight(console_home: Path):

@@ -453,13 +453,15 @@ def test_step_panel_reads_like_the_issue(tmp_path: Path):
     clock = StepClock(estimate_seconds=0.2)
     clock.feed(RunStart(t=0, pid=1))
     clock.feed(TrainPlan(t=0, total_steps=50))
+    t = 0.0  # steps back to back: a step's time runs from the previous step's end
     for n, seconds in enumerate([2.0, 0.3, 0.3, 0.3], start=1):
-        clock.feed(StepBegin(t=n * 10, step=n))
-        clock.feed(StepEnd(t=n * 10 + seconds, step=n, total_steps=50, step_seconds=seconds, samples_per_second=26.7,
+        clock.feed(StepBegin(t=t, step=n))
+        t += seconds
+        clock.feed(StepEnd(t=t, step=n, total_steps=50, step_seconds=seconds, samples_per_second=26.7,
                            tokens_per_second=6666.7))
-    clock.feed(StepBegin(t=50, step=5))
+    clock.feed(StepBegin(t=t, step=5))
     panel = StepPanel()
-    reading = clock.reading(50.4, alive=True)
+    reading = clock.reading(t + 0.4, alive=True)
     panel.show_reading(reading)
     from rich.text import Text
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ def fake_model(path: Path, config: dict | None = None, tokenizer: bool = True) -
     """A folder that looks like a saved seq2seq model to the resolver (it reads files, not weights)."""
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps(config or {"model_type": "mt5", "is_encoder_decoder": True}))
-    (path / "model.safetensors").write_bytes(b"")
+    (path / "model.safetensors").write_bytes(struct.pack("<Q", 2) + b"{}")  # a whole (empty) safetensors file
+    (path / "trainer_state.json").write_text("{}")
     if tokenizer:
         (path / "tokenizer.json").write_text("{}")
     return path
@@ -66,6 +68,8 @@ def test_a_run_without_a_final_model_means_its_latest_checkpoint_and_says_so(tmp
     output = tmp_path / "model" / "demo"
     for step in (5, 40, 100):
         fake_model(output / f"checkpoint-{step}")
+    fake_model(output / "checkpoint-120")
+    (output / "checkpoint-120" / "trainer_state.json").unlink()  # a save cut short: never the model to use
     resolved = resolve_model_dir(fake_run(tmp_path / "run", output))
     assert resolved.model_dir == output / "checkpoint-100" and resolved.kind == "checkpoint" and resolved.step == 100
     assert "no final model" in resolved.note and "checkpoint-100" in resolved.note

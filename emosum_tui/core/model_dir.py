@@ -10,17 +10,16 @@ a bad path is one clear message naming it before any subprocess imports torch. T
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.core.checkpoints import checkpoint_problem, checkpoints
 from emosum_tui.core.rundir import PRESET_FILE, is_run_dir, read_run
 
 FINAL_DIR = "final"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "spiece.model", "sentencepiece.bpe.model", "vocab.json", "vocab.txt")
-_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
 class ModelDirError(ValueError):
@@ -70,13 +69,12 @@ def check_model_dir(path: Path) -> None:
 
 
 def latest_checkpoint(output_dir: Path) -> tuple[Path, int] | None:
-    """The `checkpoint-N` folder with the highest N under `output_dir`, with N."""
-    if not output_dir.is_dir():
+    """The newest complete `checkpoint-N` under `output_dir`, with N: a save cut short is
+    skipped, as `--resume` skips it (core.checkpoints)."""
+    complete = [(step, path) for step, path in checkpoints(output_dir) if checkpoint_problem(path) is None]
+    if not complete:
         return None
-    found = [(int(m[1]), p) for p in output_dir.iterdir() if p.is_dir() and (m := _CHECKPOINT.match(p.name))]
-    if not found:
-        return None
-    step, path = max(found)
+    step, path = complete[-1]
     return path, step
 
 

@@ -111,6 +111,14 @@ class CalibrationSpec:
     fused_optimizer: bool = True
     pad_to_multiple_of: int = 0  # 0 = 8 on a GPU, none on a CPU
 
+    @classmethod
+    def read(cls, path: Path) -> CalibrationSpec:
+        """The spec a launcher wrote as JSON (lists back to the tuples they were)."""
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+        body["rows"] = [tuple(r) for r in body["rows"]]
+        body["eval_rows"] = [tuple(r) for r in body["eval_rows"]]
+        return cls(**body)
+
     def key(self) -> str:
         body = asdict(self)
         for name in ("micro_batches", "warmup", "budget_seconds", "learning_rate"):  # no effect on speed

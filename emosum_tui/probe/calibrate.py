@@ -13,7 +13,6 @@ multiple), and the peak memory of the training steps is reported (what `estimate
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import time
@@ -323,10 +322,7 @@ def device_memory_bytes(cuda: bool) -> int:
 
 def main(argv: list[str]) -> int:
     try:
-        body = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-        body["rows"] = [tuple(r) for r in body["rows"]]
-        body["eval_rows"] = [tuple(r) for r in body["eval_rows"]]
-        spec = CalibrationSpec(**body)
+        spec = CalibrationSpec.read(Path(argv[0]))
         emit("result", **run(spec, Path(argv[1]) if len(argv) > 1 else Path(".")))
     except Exception as exc:  # reported to the launcher as a value
         emit("error", message=f"{type(exc).__name__}: {exc}")

@@ -84,11 +84,8 @@ def run(spec: CalibrationSpec, candidates: list[tuple[int, int]]) -> dict[str, A
 
 def main(argv: list[str]) -> int:
     try:
-        body = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-        body["rows"] = [tuple(r) for r in body["rows"]]
-        body["eval_rows"] = [tuple(r) for r in body["eval_rows"]]
         candidates = [tuple(c) for c in json.loads(Path(argv[1]).read_text(encoding="utf-8"))]
-        emit("result", **run(CalibrationSpec(**body), candidates))
+        emit("result", **run(CalibrationSpec.read(Path(argv[0])), candidates))
     except Exception as exc:  # reported to the launcher as a value
         emit("error", message=f"{type(exc).__name__}: {exc}")
         return 1

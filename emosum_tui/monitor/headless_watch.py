@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.events import EVENTS_FILE, EventReader, RunStart
-from emosum_tui.core.rundir import RunStatus, pid_alive, read_status
+from emosum_tui.core.rundir import RunStatus, pid_alive
 from emosum_tui.doctor.live import LiveDiagnoser, run_preset
+from emosum_tui.monitor.ended_status import EndedStatus
 from emosum_tui.monitor.rank_watch import RankWatch
 from emosum_tui.monitor.step_clock import DEAD, FAILED, FINISHED, STOPPED, ClockReading, StallPolicy, StepClock
 
@@ -48,8 +49,7 @@ class HeadlessWatch:
         self.pid: int | None = None
         self.started_t: float | None = None
         self.alive_read: tuple[float, bool | None] = (float("-inf"), None)
-        self.status_when_gone: RunStatus | None = None
-        self.status_read = False
+        self.ended_status = EndedStatus(self.run_dir)
         self.next_sample = float("-inf")
         self.state = ""
         self.fresh_events = False
@@ -120,14 +120,7 @@ class HeadlessWatch:
         return alive
 
     def _status_when_gone(self, alive: bool | None) -> RunStatus | None:
-        """status.json once the trainer is gone without a readable `done` (as the training screen)."""
-        if alive is not False or self.clock.done is not None:
-            self.status_when_gone, self.status_read = None, False
-            return None
-        if not self.status_read:
-            self.status_read = True
-            self.status_when_gone = read_status(self.run_dir)
-        return self.status_when_gone
+        return self.ended_status.when_gone(alive, self.clock.done is not None)
 
     def close(self) -> None:
         if self.sampler is not None:

@@ -24,8 +24,9 @@ from textual.widgets import Footer
 from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.estimate_record import read_estimate_kind, read_estimate_seconds
 from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, read_status, request_stop
+from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, request_stop
 from emosum_tui.doctor.live import LiveDiagnoser
+from emosum_tui.monitor.ended_status import EndedStatus
 from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher
 from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.collections_hold import CollectionsHold
@@ -90,8 +91,7 @@ class TrainingScreen(ModelKeysScreen):
         self.device = ""
         self.events_seen = 0
         self.reading: ClockReading | None = None
-        self.status_when_gone: RunStatus | None = None  # status.json as read once the trainer was gone without a `done`
-        self.status_read = False
+        self.ended_status = EndedStatus(self.run_dir)
         self.frame_drawn = float("-inf")  # time.monotonic() of the last frame
         self.frame_seconds = FRAME_SECONDS  # BUSY_FRAME_SECONDS while the machine's CPU is busy
         self.tick_timer: Timer | None = None
@@ -205,17 +205,7 @@ class TrainingScreen(ModelKeysScreen):
             self.phase_pending = None
 
     def _status_when_gone(self, alive: bool | None) -> RunStatus | None:
-        """status.json, once the trainer is gone and no `done` event was read: the trainer writes it
-        after `done` and replaces it whole, so it still says how a run ended whose last log line is
-        corrupt (the clock would otherwise call it dead). Read once per absence, not on every tick;
-        forgotten when the process is back (a resume) or a `done` arrives."""
-        if alive is not False or self.clock.done is not None:
-            self.status_when_gone, self.status_read = None, False
-            return None
-        if not self.status_read:
-            self.status_read = True
-            self.status_when_gone = read_status(self.run_dir)
-        return self.status_when_gone
+        return self.ended_status.when_gone(alive, self.clock.done is not None)
 
     def diagnose(self, paced: bool = True) -> None:
         """Run the doctor's live rules over what arrived since the last time (if anything did), when

@@ -23,7 +23,7 @@ from typing import Any
 from emosum_tui.core.calibration import CalibrationSpec
 from emosum_tui.core.model_flops import forward_flops, param_count, train_flops
 from emosum_tui.core.model_shapes import ModelShape
-from emosum_tui.probe import emit
+from emosum_tui.probe import emit, report
 
 LARGE = 20_000_000  # parameters above which the model is built without random initialisation
 # Token ids 0-2 are mT5's pad, EOS and UNK: random rows draw from the rest.
@@ -321,13 +321,7 @@ def device_memory_bytes(cuda: bool) -> int:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        spec = CalibrationSpec.read(Path(argv[0]))
-        emit("result", **run(spec, Path(argv[1]) if len(argv) > 1 else Path(".")))
-    except Exception as exc:  # reported to the launcher as a value
-        emit("error", message=f"{type(exc).__name__}: {exc}")
-        return 1
-    return 0
+    return report(lambda: run(CalibrationSpec.read(Path(argv[0])), Path(argv[1]) if len(argv) > 1 else Path(".")))
 
 
 if __name__ == "__main__":

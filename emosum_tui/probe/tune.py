@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.calibration import CalibrationSpec
-from emosum_tui.probe import emit
+from emosum_tui.probe import emit, report
 from emosum_tui.probe.calibrate import Bench, device_memory_bytes, peak_memory_bytes
 
 ROUNDS = 6  # timed micro-batches per candidate, at most
@@ -83,13 +83,11 @@ def run(spec: CalibrationSpec, candidates: list[tuple[int, int]]) -> dict[str, A
 
 
 def main(argv: list[str]) -> int:
-    try:
+    def measure() -> dict[str, Any]:
         candidates = [tuple(c) for c in json.loads(Path(argv[1]).read_text(encoding="utf-8"))]
-        emit("result", **run(CalibrationSpec.read(Path(argv[0])), candidates))
-    except Exception as exc:  # reported to the launcher as a value
-        emit("error", message=f"{type(exc).__name__}: {exc}")
-        return 1
-    return 0
+        return run(CalibrationSpec.read(Path(argv[0])), candidates)
+
+    return report(measure)
 
 
 if __name__ == "__main__":

@@ -317,3 +317,19 @@ def test_a_bigger_batch_does_not_make_a_sample_cheaper(project: Path) -> None:
     (factor,) = decompose(base, other, train_rows=16_485)
     assert factor.key == "batch"
     assert factor.factor >= 0.98
+
+
+def test_a_trimmed_vocabulary_is_priced_as_its_own_factor(home: Path) -> None:
+    """`lean` against `fast`: fewer parameters and a smaller checkpoint, each with its basis,
+    and trimming as a factor of its own in the decomposition."""
+    fast, lean = load_preset("fast"), load_preset("lean")
+    trimmed = with_values(fast, {"model.trim_vocabulary": True})
+    before, after = estimate(fast), estimate(trimmed)
+    assert after.vocab_size < before.vocab_size == 250_112
+    assert before.params >= 3 * after.params
+    assert after.checkpoint_bytes * 3 <= before.checkpoint_bytes
+    assert "trimmed model can write only these pieces" in after.basis["vocab_size"]
+    assert after.seconds_per_step < before.seconds_per_step
+    factors = decompose(fast, lean)
+    vocabulary = next(f for f in factors if f.key == "vocabulary")
+    assert vocabulary.factor < 1 and "250,112 →" in vocabulary.label

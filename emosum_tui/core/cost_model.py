@@ -20,7 +20,7 @@ from emosum_tui.core.batch_profile import BatchProfile, batch_profile
 from emosum_tui.core.cost_processes import priced_processes, process_cost
 from emosum_tui.core.device_speed import GPU_LAYER_DISPATCH_S, Speed, dispatch_floor, prior_step_seconds
 from emosum_tui.core.model_flops import decode_step_flops, decoder_weight_count, param_count
-from emosum_tui.core.model_shapes import ModelShape, shape_for
+from emosum_tui.core.model_shapes import ModelShape, shape_for, vocabulary_basis
 from emosum_tui.core.process_plan import plan_processes
 from emosum_tui.core.run_bytes import FP32, CheckpointBytes, as_gpu_counter_shows, checkpoint_bytes, training_memory
 from emosum_tui.core.sampling import rows_for
@@ -300,8 +300,7 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
         lengths = TokenLengths.for_preset(preset)
     tied = "tied LM head" if shape.tied_lm_head else f"untied LM head ({shape.vocab_size:,} x {shape.d_model})"
     basis: dict[str, str] = {"params": f"{shape_basis}; {tied}", "tokens": lengths.basis}
-    basis["vocab_size"] = (shape_basis.split("trimmed vocabulary: ", 1)[1] + "; a trimmed model can write only these pieces "
-                           "(model.trim_extra_files adds texts)") if preset["model.trim_vocabulary"] else f"{shape.vocab_size:,} pieces"
+    basis["vocab_size"] = vocabulary_basis(shape, shape_basis)
 
     counts = _count_steps(preset, lengths, train_rows, validation_rows, basis)
     timing = _time_step(preset, shape, lengths, Speed.from_profile(device), s_per_step, calibration, basis)

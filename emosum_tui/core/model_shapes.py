@@ -118,6 +118,17 @@ def demo_vocab_size(preset: Preset) -> tuple[int, str]:
     return size, f"vocab {size} from model.tokenizer_vocab_size (tokenizer not built yet)"
 
 
+TRIMMED_MARK = "trimmed vocabulary: "  # in a shape's basis, before how the kept pieces were counted
+
+
+def vocabulary_basis(shape: ModelShape, shape_basis: str) -> str:
+    """How the vocabulary size was found: the kept count's basis for a trimmed preset."""
+    if TRIMMED_MARK not in shape_basis:
+        return f"{shape.vocab_size:,} pieces"
+    return (shape_basis.split(TRIMMED_MARK, 1)[1] + "; a trimmed model can write only these pieces "
+            "(model.trim_extra_files adds texts)")
+
+
 def shape_for(preset: Preset) -> tuple[ModelShape, str]:
     """The preset's model shape and where it came from (the basis shown to the user); with
     `model.trim_vocabulary`, the vocabulary is the pieces its data keeps."""
@@ -130,7 +141,7 @@ def shape_for(preset: Preset) -> tuple[ModelShape, str]:
         kept = kept_count(preset, shape.vocab_size)
     except TrimError as exc:
         raise ShapeError(str(exc)) from None
-    return replace(shape, vocab_size=kept.size), f"{basis}; trimmed vocabulary: {kept.basis}"
+    return replace(shape, vocab_size=kept.size), f"{basis}; {TRIMMED_MARK}{kept.basis}"
 
 
 def source_shape(preset: Preset) -> tuple[ModelShape, str]:

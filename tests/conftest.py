@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.project import CHECKOUT, copy_project
+
+# The suite reads English unless a test asks for Chinese: the machine's own locale must not decide.
+os.environ["EMOSUM_LANG"] = "en"
 
 SHARED_DATA = CHECKOUT.parent / "shared" / "data" / "longemotion_es_eval150.jsonl"
 

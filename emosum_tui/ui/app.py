@@ -20,7 +20,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
-from emosum_tui.ui.messages import StartRun
+from emosum_tui.i18n import CHINESE, ENGLISH, N_, _, language, set_language
+from emosum_tui.ui.messages import LanguageChanged, StartRun
 from emosum_tui.ui.run_launch import LaunchError, launch_run
 from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.runs import RunsScreen
@@ -64,9 +65,10 @@ class EmosumApp(App[int]):
     TITLE = "emosum-tui"
     COMMANDS = App.COMMANDS | {console_commands}
     BINDINGS = [  # noqa: RUF012
-        Binding("p", "presets", "presets"),
-        Binding("r", "runs", "runs"),
-        Binding("q", "quit", "quit"),
+        Binding("p", "presets", N_("presets")),
+        Binding("r", "runs", N_("runs")),
+        Binding("q", "quit", N_("quit")),
+        Binding("l", "switch_language", "中文/English"),  # in both languages: the reader of either finds it
     ]
 
     def __init__(
@@ -108,7 +110,7 @@ class EmosumApp(App[int]):
         the first frame); the run's training screen shows it once the process exists, or a
         notification says why it does not."""
         if message.resume_in is None:
-            self.notify(f"starting {message.preset.name}…", timeout=3)
+            self.notify(_("starting {preset}…").format(preset=message.preset.name), timeout=3)
         self._launch(message)
 
     @work(thread=True, group="launch")
@@ -122,7 +124,7 @@ class EmosumApp(App[int]):
 
     def on_run_launched(self, message: RunLaunched) -> None:
         if message.run_dir is None or message.process is None:
-            self.notify(message.note, title="cannot start", severity="error", timeout=15)
+            self.notify(message.note, title=_("cannot start"), severity="error", timeout=15)
             watching = self.training_screen_of(message.request.resume_in) if message.request.resume_in else None
             if watching is not None:
                 watching.attach(None)
@@ -137,8 +139,8 @@ class EmosumApp(App[int]):
             self.show_training(message.run_dir, message.process)
         else:
             watching.attach(message.process)
-            self.notify(f"Resuming {message.run_dir.name} from its last checkpoint with {message.request.preset.name} "
-                        f"(pid {message.process.pid}).")
+            self.notify(_("Resuming {run} from its last checkpoint with {preset} (pid {pid}).").format(
+                run=message.run_dir.name, preset=message.request.preset.name, pid=message.process.pid))
 
     def training_screen_of(self, run_dir: Path) -> TrainingScreen | None:
         """The training screen on the stack that follows `run_dir`, if any."""
@@ -158,7 +160,7 @@ class EmosumApp(App[int]):
     # ---- app-wide keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("presets", "runs", "quit") and isinstance(self.screen, ModalScreen):
+        if action in ("presets", "runs", "quit", "switch_language") and isinstance(self.screen, ModalScreen):
             return False  # a dialog is open: its own keys only
         if action == "presets":
             return not isinstance(self.screen, PresetsScreen)
@@ -175,6 +177,21 @@ class EmosumApp(App[int]):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen())
 
+    def action_switch_language(self) -> None:
+        """English <-> Chinese, live: every screen on the stack redraws in the new language."""
+        from emosum_tui.ui.widgets.footer import Footer
+
+        target = set_language(CHINESE if language() == ENGLISH else ENGLISH)
+        for screen in self.screen_stack:
+            screen.post_message(LanguageChanged(target))
+            for widget in screen.walk_children():
+                widget.post_message(LanguageChanged(target))
+                if isinstance(widget, Footer):
+                    widget.recompose()
+                else:
+                    widget.refresh(layout=True)
+        self.notify(_("Interface language: English"), timeout=3)
+
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
         """The palette's "Screenshot": an SVG in the workspace's screenshots/ (Textual's default,
         the Downloads folder, is missing on many machines and servers), and say where it went."""
@@ -185,9 +202,10 @@ class EmosumApp(App[int]):
             folder.mkdir(parents=True, exist_ok=True)
             saved = self.save_screenshot(filename, str(folder), time_format)
         except OSError as exc:
-            self.notify(f"could not save the screenshot in {folder}: {exc}", title="screenshot", severity="error")
+            self.notify(_("could not save the screenshot in {folder}: {error}").format(folder=folder, error=exc),
+                        title=_("screenshot"), severity="error")
             return None
-        self.notify(f"saved {saved}", title="screenshot", timeout=10)
+        self.notify(_("saved {path}").format(path=saved), title=_("screenshot"), timeout=10)
         return saved
 
     async def action_quit(self) -> None:

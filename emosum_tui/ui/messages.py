@@ -30,3 +30,13 @@ class StartRun(Message):
     preset: Preset
     estimate: Estimate | None = None
     resume_in: Path | None = None
+
+
+@dataclass
+class LanguageChanged(Message):
+    """The app switched the interface to `language`; posted to every screen and widget on the
+    stack (it does not bubble). A handler redraws the text it set itself (`Static.update`,
+    titles, table headers); what a widget's `render` draws follows on the next refresh."""
+
+    bubble = False
+    language: str

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from emosum_tui.commands.terminal_text import error
+from emosum_tui.i18n import _
 
 
 def run(args: argparse.Namespace) -> int:
@@ -11,7 +13,7 @@ def run(args: argparse.Namespace) -> int:
     preset = getattr(args, "preset", None)
     start = bool(getattr(args, "start", False))
     if start and not preset:
-        print("error: --start needs --preset NAME (which preset to train)", file=sys.stderr)
+        error(_("--start needs --preset NAME (which preset to train)"))
         return 2
     if preset:
         from emosum_tui.core.presets import PresetError, load_preset
@@ -19,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             load_preset(preset)
         except PresetError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            error(exc)
             return 2
     from emosum_tui.core.priority import yield_to_trainers
     from emosum_tui.ui.app import EmosumApp

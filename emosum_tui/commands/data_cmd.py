@@ -12,26 +12,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.commands.terminal_text import error, ljust, shown
 from emosum_tui.core.data import PairFields, Problem, ReadResult, count_by_reason, ids_shared, read_pairs
 from emosum_tui.core.diversity import DiversityReport, target_diversity
 from emosum_tui.core.presets import Preset, PresetError, load_preset, resolve_path
 from emosum_tui.core.sampling import LengthStats, subsample_indices
+from emosum_tui.i18n import _
 
 MAX_LISTED = 50  # bad lines printed per file; the JSON always has them all
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("data", help="check data files: bad lines, duplicates, lengths, truncation, diversity")
+    parser = subparsers.add_parser("data", help=_("check data files: bad lines, duplicates, lengths, truncation, diversity"))
     sub = parser.add_subparsers(dest="data_action", metavar="ACTION", required=True)
-    check = sub.add_parser("check", help="validate JSON-lines files and print a report")
-    check.add_argument("paths", nargs="*", type=Path, help="files to check (default: the preset's train and validation files)")
-    check.add_argument("--preset", help="preset whose fields, view and max lengths apply (name or .toml path)")
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check = sub.add_parser("check", help=_("validate JSON-lines files and print a report"))
+    check.add_argument("paths", nargs="*", type=Path, help=_("files to check (default: the preset's train and validation files)"))
+    check.add_argument("--preset", help=_("preset whose fields, view and max lengths apply (name or .toml path)"))
+    check.add_argument("--json", action="store_true", help=_("print the report as JSON"))
     check.set_defaults(handler=run)
 
 
@@ -84,53 +85,58 @@ def view_report(preset: Preset, result: ReadResult) -> dict[str, Any]:
 
 
 def _stats_line(label: str, stats: dict[str, float]) -> str:
-    return f"  {label:<14} p50 {stats['p50']:>7,.0f}  p90 {stats['p90']:>7,.0f}  p99 {stats['p99']:>7,.0f}  max {stats['max']:>7,.0f}"
+    figures = {name: f"{stats[name]:>7,.0f}" for name in ("p50", "p90", "p99", "max")}
+    return f"  {ljust(label, 14)} " + _("p50 {p50}  p90 {p90}  p99 {p99}  max {max}").format(**figures)
 
 
 def print_report(report: dict[str, Any]) -> None:
     for item in report["files"]:
+        path = item["path"]
         if item["file_problem"]:
-            print(f"error: {item['path']}: {item['file_problem']}", file=sys.stderr)
+            error(f"{path}: {shown(item['file_problem'])}")
             continue
-        print(f"{item['path']}: {item['good_rows']:,} good rows, {item['bad_rows']:,} bad")
+        print(_("{path}: {good} good rows, {bad} bad").format(path=path, good=f"{item['good_rows']:,}", bad=f"{item['bad_rows']:,}"))
         if item["encoding"] != "UTF-8":
-            print(f"  read as {item['encoding']} (the file is left as it is)")
+            print("  " + _("read as {encoding} (the file is left as it is)").format(encoding=shown(item["encoding"])))
         for problem in item["problems"][:MAX_LISTED]:
-            print(f"  {item['path']}:{problem['line']}: {problem['reason']}")
+            print(f"  {path}:{problem['line']}: {shown(problem['reason'])}")
         if item["bad_rows"] > MAX_LISTED:
-            print(f"  … {item['bad_rows'] - MAX_LISTED} more (use --json for all)")
+            print("  " + _("… {n} more (use --json for all)").format(n=item["bad_rows"] - MAX_LISTED))
         for dup in item["duplicates"][:10]:
-            print(f"  warning: {item['path']}:{dup['line']}: {dup['reason']}")
+            print("  " + _("warning: {message}").format(message=f"{path}:{dup['line']}: {shown(dup['reason'])}"))
         if len(item["duplicates"]) > 10:
-            print(f"  warning: … {len(item['duplicates']) - 10} more repeated rows")
+            more = _("… {n} more repeated rows").format(n=len(item["duplicates"]) - 10)
+            print("  " + _("warning: {message}").format(message=more))
         if item["blank_lines"]:
-            print(f"  {item['blank_lines']} blank line(s) skipped")
-        print(_stats_line("source chars", item["source_chars"]))
-        print(_stats_line("target chars", item["target_chars"]))
-        print(f"  {item['diversity']['message']}")
+            print("  " + _("{n} blank line(s) skipped").format(n=item["blank_lines"]))
+        print(_stats_line(_("source chars"), item["source_chars"]))
+        print(_stats_line(_("target chars"), item["target_chars"]))
+        print(f"  {shown(item['diversity']['message'])}")
     for shared in report["shared_ids"][:10]:
-        print(f"warning: {shared}")
+        print(_("warning: {message}").format(message=shown(shared)))
     if len(report["shared_ids"]) > 10:
-        print(f"warning: … {len(report['shared_ids']) - 10} more ids shared between train and validation")
+        more = _("… {n} more ids shared between train and validation").format(n=len(report["shared_ids"]) - 10)
+        print(_("warning: {message}").format(message=more))
     view = report.get("view")
     if view:
-        print(f"view ({report['preset']}): {view['rows_used']:,} of {view['rows_in_file']:,} rows, seed {view['seed']} (files untouched)")
-        print(_stats_line("before source", view["before"]["source_chars"]))
-        print(_stats_line("after  source", view["after"]["source_chars"]))
-        print(_stats_line("before target", view["before"]["target_chars"]))
-        print(_stats_line("after  target", view["after"]["target_chars"]))
+        print(_("view ({preset}): {used} of {total} rows, seed {seed} (files untouched)").format(
+            preset=report["preset"], used=f"{view['rows_used']:,}", total=f"{view['rows_in_file']:,}", seed=view["seed"]))
+        print(_stats_line(_("before source"), view["before"]["source_chars"]))
+        print(_stats_line(_("after  source"), view["after"]["source_chars"]))
+        print(_stats_line(_("before target"), view["before"]["target_chars"]))
+        print(_stats_line(_("after  target"), view["after"]["target_chars"]))
     tokens = report.get("tokens")
     if tokens:
-        print(f"tokens ({tokens['basis']}):")
-        print(_stats_line("source tokens", tokens["source"]))
-        print(_stats_line("target tokens", tokens["target"]))
-        print(
-            f"  at {tokens['max_source_tokens']}/{tokens['max_target_tokens']} tokens: "
-            f"source cut in {tokens['source_rows_cut']:.0%} of rows ({tokens['source_tokens_cut']:.0%} of tokens lost), "
-            f"target cut in {tokens['target_rows_cut']:.0%} of rows ({tokens['target_tokens_cut']:.0%} of tokens lost)"
-        )
+        print(_("tokens ({basis}):").format(basis=shown(tokens["basis"])))
+        print(_stats_line(_("source tokens"), tokens["source"]))
+        print(_stats_line(_("target tokens"), tokens["target"]))
+        print("  " + _("at {source_max}/{target_max} tokens: source cut in {source_rows} of rows ({source_lost} of tokens "
+                       "lost), target cut in {target_rows} of rows ({target_lost} of tokens lost)").format(
+            source_max=tokens["max_source_tokens"], target_max=tokens["max_target_tokens"],
+            source_rows=f"{tokens['source_rows_cut']:.0%}", source_lost=f"{tokens['source_tokens_cut']:.0%}",
+            target_rows=f"{tokens['target_rows_cut']:.0%}", target_lost=f"{tokens['target_tokens_cut']:.0%}"))
     elif report.get("preset") is None:
-        print("(pass --preset NAME for the subsample view, token lengths and truncation at its max lengths)")
+        print(_("(pass --preset NAME for the subsample view, token lengths and truncation at its max lengths)"))
 
 
 def build_report(paths: list[Path], preset: Preset | None) -> dict[str, Any]:
@@ -143,7 +149,7 @@ def build_report(paths: list[Path], preset: Preset | None) -> dict[str, Any]:
     report: dict[str, Any] = {
         "preset": preset.name if preset else None,
         "files": [f.as_dict() for f in files],
-        "shared_ids": [str(p) for p in shared],
+        "shared_ids": shared,  # Problems: str() (English) in the JSON, `shown()` in the report
     }
     if preset is not None and not any(r.file_problem for r in results):
         if results and results[0].path == preset.train_file:
@@ -160,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             preset = load_preset(args.preset)
         except PresetError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            error(exc)
             return 2
     if args.paths:
         paths = [p.resolve() for p in args.paths]
@@ -170,9 +176,11 @@ def run(args: argparse.Namespace) -> int:
         paths = [resolve_path("data/train/Emotion_Summary.jsonl"), resolve_path("data/validation/Emotion_Summary.jsonl")]
     for path in paths:
         if not path.is_file():
-            hint = "" if args.paths else (" (put your data there: `emosum-tui init` writes the layout;"
-                                          " the bundled sample: emosum-tui data check --preset demo)")
-            print(f"error: {path}: no such file{hint}", file=sys.stderr)
+            if args.paths:
+                error(_("{path}: no such file").format(path=path))
+            else:
+                error(_("{path}: no such file (put your data there: `emosum-tui init` writes the layout; "
+                        "the bundled sample: emosum-tui data check --preset demo)").format(path=path))
             return 2
     if preset is not None:
         from emosum_tui.core.sample_notice import print_sample_notice
@@ -180,10 +188,10 @@ def run(args: argparse.Namespace) -> int:
         print_sample_notice([preset])
     report = build_report(paths, preset)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         for item in report["files"]:
             if item["file_problem"]:
-                print(f"error: {item['path']}: {item['file_problem']}", file=sys.stderr)
+                error(f"{item['path']}: {shown(item['file_problem'])}")
     else:
         print_report(report)
     if any(item["file_problem"] for item in report["files"]):

@@ -15,24 +15,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from emosum_tui.commands.terminal_text import error, ljust, shown
+from emosum_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from emosum_tui.doctor.findings import Finding
 
 SYMBOL = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
+SEVERITY = {"error": N_("ERROR"), "warning": N_("WARNING"), "info": N_("INFO"), "ok": N_("OK")}
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("doctor", help="preflight: torch build vs GPU, memory, disk, precision, model, data")
-    parser.add_argument("--preset", help="preset to check (name or .toml path); default: every preset in presets/")
-    parser.add_argument("--json", action="store_true", help="print the findings and the facts as JSON")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when any finding is an error")
-    parser.add_argument("--run", metavar="RUN", help="explain a run instead (its folder, its name under runs/, or 'latest')")
-    parser.add_argument("--apply", action="store_true", help="with --run: apply the fix and resume the run, when that is safe")
+    parser = subparsers.add_parser("doctor", help=_("preflight: torch build vs GPU, memory, disk, precision, model, data"))
+    parser.add_argument("--preset", help=_("preset to check (name or .toml path); default: every preset in presets/"))
+    parser.add_argument("--json", action="store_true", help=_("print the findings and the facts as JSON"))
+    parser.add_argument("--strict", action="store_true", help=_("exit 1 when any finding is an error"))
+    parser.add_argument("--run", metavar="RUN", help=_("explain a run instead (its folder, its name under runs/, or 'latest')"))
+    parser.add_argument("--apply", action="store_true",
+                        help=_("with --run: apply the fix and resume the run, when that is safe"))
     parser.set_defaults(handler=run)
 
 
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         return explain_run(args)
     if args.apply:
-        print("error: --apply needs --run RUN", file=sys.stderr)
+        error(_("--apply needs --run RUN"))
         return 2
     from emosum_tui.core.presets import PresetError, load_all, load_preset
     from emosum_tui.doctor.findings import worst_first
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         presets = [load_preset(args.preset)] if args.preset else load_all()[0]
     except PresetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
     from emosum_tui.core.sample_notice import print_sample_notice
 
@@ -89,16 +93,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_text(machine: list[Finding], per_preset: dict[str, list[Finding]], symbol: dict[str, str]) -> None:
     def show(finding: Finding) -> None:
-        print(f"  {symbol[finding.severity]} {finding.severity.upper():7} {finding.title}")
-        print(f"      evidence: {finding.evidence}")
+        print(f"  {symbol[finding.severity]} {ljust(_(SEVERITY[finding.severity]), 7)} {finding.title}")
+        print("      " + _("evidence: {evidence}").format(evidence=finding.evidence))
         if finding.fix:
-            print(f"      fix: {finding.fix}")
+            print("      " + _("fix: {fix}").format(fix=finding.fix))
 
-    print("This machine")
+    print(_("This machine"))
     for finding in machine:
         show(finding)
     for name, found in per_preset.items():
-        print(f"\nPreset {name}")
+        print("\n" + _("Preset {name}").format(name=name))
         for finding in found:
             show(finding)
 
@@ -111,7 +115,7 @@ def explain_run(args: argparse.Namespace) -> int:
 
     found = resolve_run_dir(args.run)
     if isinstance(found, str):
-        print(f"error: {found}", file=sys.stderr)
+        error(found)
         return 2
     diagnoses = read_diagnoses(found)
     advice = advise(found)
@@ -122,22 +126,33 @@ def explain_run(args: argparse.Namespace) -> int:
                               "can_resume": advice.can_resume}
         print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
     else:
-        print(f"Run {found.name}")
-        if diagnoses:
-            print("Diagnosed while it ran:")
-            for finding in diagnoses:
-                print(f"  {SYMBOL[finding.severity]} {finding.title}\n      evidence: {finding.evidence}\n      fix: {finding.fix}")
-        if advice is None:
-            print("It has not failed.")
-        else:
-            print(f"Failed: {advice.title}\n  what happened: {advice.happened}\n  smallest fix: {advice.fix}")
-            if advice.can_resume:
-                changes = ", ".join(f"{k} = {v!r}" for k, v in advice.changes.items()) or "no change"
-                print(f"  apply and resume ({changes}) from {advice.checkpoint}: emosum-tui doctor --run {args.run} --apply")
+        _print_run(found.name, diagnoses, advice, args.run)
     if args.apply:
         if advice is None or not advice.can_resume:
-            print("error: nothing to apply: " + ("the run has not failed" if advice is None else "this fix needs a new run"), file=sys.stderr)
+            error(_("nothing to apply: the run has not failed") if advice is None
+                  else _("nothing to apply: this fix needs a new run"))
             return 1
         preset_path, process = apply_and_resume(found, advice)
-        print(f"resuming {found.name} with {preset_path.name} (trainer pid {process.pid}); follow it: emosum-tui watch {found}")
+        print(_("resuming {run} with {preset_file} (trainer pid {pid}); follow it: emosum-tui watch {run_dir}").format(
+            run=found.name, preset_file=preset_path.name, pid=process.pid, run_dir=found))
     return 0
+
+
+def _print_run(name: str, diagnoses: list[Finding], advice: Any, ref: str) -> None:
+    print(_("Run {name}").format(name=name))
+    if diagnoses:
+        print(_("Diagnosed while it ran:"))
+        for finding in diagnoses:
+            print(f"  {SYMBOL[finding.severity]} {finding.title}")
+            print("      " + _("evidence: {evidence}").format(evidence=finding.evidence))
+            print("      " + _("fix: {fix}").format(fix=finding.fix))
+    if advice is None:
+        print(_("It has not failed."))
+        return
+    print(_("Failed: {title}").format(title=shown(advice.title)))
+    print("  " + _("what happened: {happened}").format(happened=shown(advice.happened)))
+    print("  " + _("smallest fix: {fix}").format(fix=shown(advice.fix)))
+    if advice.can_resume:
+        changes = ", ".join(f"{k} = {v!r}" for k, v in advice.changes.items()) or _("no change")
+        print("  " + _("apply and resume ({changes}) from {checkpoint}: emosum-tui doctor --run {run} --apply").format(
+            changes=changes, checkpoint=advice.checkpoint, run=ref))

@@ -21,6 +21,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from emosum_tui.commands.terminal_text import error, ljust, rjust, shown, warning
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import human_bytes, human_duration
 
 if TYPE_CHECKING:
@@ -30,18 +32,23 @@ if TYPE_CHECKING:
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("estimate", help="price presets: steps, time, memory, checkpoint and disk, with their basis")
-    parser.add_argument("presets", nargs="*", metavar="PRESET", help="preset names or .toml paths (default: every preset)")
-    parser.add_argument("--calibrate", action="store_true", help="measure a few real steps of each preset's shape on this machine")
-    parser.add_argument("--s-per-step", type=float, metavar="X", help="seconds per optimizer step you measured (replaces the model's)")
-    parser.add_argument("--train-rows", type=int, metavar="N", help="price a training file of N rows (the preset's view applies)")
-    parser.add_argument("--validation-rows", type=int, metavar="N", help="price a validation file of N rows")
-    parser.add_argument("--vs", metavar="BASE", help="decompose each preset's time ratio against BASE, factor by factor")
-    parser.add_argument("--run", metavar="RUN_DIR", help="estimate vs actual for a run directory")
-    parser.add_argument("--no-probe", action="store_true", help="do not run the quick throughput probe (use an assumed prior)")
-    parser.add_argument("--json", action="store_true", help="print JSON (an object keyed by preset name)")
-    parser.add_argument("--tune", action="store_true", help="measure micro-batch x grad-accum at the same effective batch; offer the fastest")
-    parser.add_argument("--yes", action="store_true", help="with --tune: write the offered preset without asking")
+    parser = subparsers.add_parser("estimate", help=_("price presets: steps, time, memory, checkpoint and disk, with their basis"))
+    parser.add_argument("presets", nargs="*", metavar="PRESET", help=_("preset names or .toml paths (default: every preset)"))
+    parser.add_argument("--calibrate", action="store_true",
+                        help=_("measure a few real steps of each preset's shape on this machine"))
+    parser.add_argument("--s-per-step", type=float, metavar="X",
+                        help=_("seconds per optimizer step you measured (replaces the model's)"))
+    parser.add_argument("--train-rows", type=int, metavar="N",
+                        help=_("price a training file of N rows (the preset's view applies)"))
+    parser.add_argument("--validation-rows", type=int, metavar="N", help=_("price a validation file of N rows"))
+    parser.add_argument("--vs", metavar="BASE", help=_("decompose each preset's time ratio against BASE, factor by factor"))
+    parser.add_argument("--run", metavar="RUN_DIR", help=_("estimate vs actual for a run directory"))
+    parser.add_argument("--no-probe", action="store_true",
+                        help=_("do not run the quick throughput probe (use an assumed prior)"))
+    parser.add_argument("--json", action="store_true", help=_("print JSON (an object keyed by preset name)"))
+    parser.add_argument("--tune", action="store_true",
+                        help=_("measure micro-batch x grad-accum at the same effective batch; offer the fastest"))
+    parser.add_argument("--yes", action="store_true", help=_("with --tune: write the offered preset without asking"))
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +56,8 @@ def _positive(args: argparse.Namespace) -> str | None:
     for name in ("s_per_step", "train_rows", "validation_rows"):
         value = getattr(args, name)
         if value is not None and (value <= 0 or (isinstance(value, float) and not math.isfinite(value))):
-            return f"--{name.replace('_', '-')} = {value!r}: must be a positive number"
+            return _("{option} = {value}: must be a positive number").format(option=f"--{name.replace('_', '-')}",
+                                                                              value=repr(value))
     return None
 
 
@@ -60,7 +68,7 @@ def _positive(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     problem = _positive(args)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        error(problem)
         return 2
     if args.run:
         return show_run(args)
@@ -75,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         presets = [load_preset(name) for name in args.presets] if args.presets else load_all()[0]
         base = load_preset(args.vs) if args.vs else None
     except PresetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
     from emosum_tui.core.sample_notice import print_sample_notice
 
@@ -104,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 factors = decompose(base, preset, train_rows=args.train_rows, validation_rows=args.validation_rows, device=device)
         except (ShapeError, PresetError, OSError) as exc:
             failed = True
-            print(f"error: {preset.name}: {exc}", file=sys.stderr)
+            error(f"{preset.name}: {exc}")
             continue
         results[preset.name] = (result, factors)
     if args.json:
@@ -112,8 +120,7 @@ def run(args: argparse.Namespace) -> int:
         for name, (result, factors) in results.items():
             body[name] = result.as_dict()
             if factors is not None:
-                body[name]["speedup_vs"] = {"base": base.name if base else None,
-                                            "factors": [{"key": f.key, "label": f.label, "factor": f.factor} for f in factors]}
+                body[name]["speedup_vs"] = {"base": base.name if base else None, "factors": [_factor_json(f) for f in factors]}
         print(json.dumps(body, indent=1, ensure_ascii=False))
     else:
         for name, (result, factors) in results.items():
@@ -124,13 +131,19 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _factor_json(factor: Any) -> dict[str, Any]:
+    """A factor for `--json`: English whatever the interface's language (core's `to_dict` where it has one)."""
+    to_dict = getattr(factor, "to_dict", None)
+    return to_dict() if callable(to_dict) else {"key": factor.key, "label": factor.label, "factor": factor.factor}
+
+
 def _progress(args: argparse.Namespace) -> Callable[[ProbeProgress], None] | None:
     if args.json:
         return None
 
     def show(step: ProbeProgress) -> None:
         total = f"/{step.total}" if step.total else ""
-        print(f"  … {step.what} {step.done}{total}", file=sys.stderr, flush=True)
+        print(f"  … {shown(step.what)} {step.done}{total}", file=sys.stderr, flush=True)
 
     return show
 
@@ -138,7 +151,7 @@ def _progress(args: argparse.Namespace) -> Callable[[ProbeProgress], None] | Non
 def _calibrate(preset: Preset, args: argparse.Namespace) -> CalibrationResult | None:
     from emosum_tui.core.calibration import CalibrationJob
 
-    print(f"calibrating {preset.name} on this machine (Ctrl+C cancels)…", file=sys.stderr, flush=True)
+    print(_("calibrating {preset} on this machine (Ctrl+C cancels)…").format(preset=preset.name), file=sys.stderr, flush=True)
     job = CalibrationJob(preset, use_cache=False, on_progress=_progress(args)).start()
     try:
         result = job.wait()
@@ -146,42 +159,48 @@ def _calibrate(preset: Preset, args: argparse.Namespace) -> CalibrationResult | 
         job.cancel()
         raise
     if result is None:
-        print(f"warning: calibration of {preset.name} failed: {job.error}", file=sys.stderr)
+        warning(_("calibration of {preset} failed: {error}").format(preset=preset.name, error=job.error))
     return result
 
 
 FIGURES = (
-    ("params", "params", lambda v: f"{v:,}"),
-    ("optimizer steps", "optimizer_steps", lambda v: f"{v:,}"),
+    (N_("params"), "params", lambda v: f"{v:,}"),
+    (N_("optimizer steps"), "optimizer_steps", lambda v: f"{v:,}"),
     ("s/step", "seconds_per_step", lambda v: f"{v:.3g} s"),
-    ("training", "train_seconds", human_duration),
-    ("evaluation", "eval_seconds", human_duration),
-    ("saving", "save_seconds", human_duration),
-    ("total time", "total_seconds", human_duration),
-    ("peak memory", "peak_memory_bytes", human_bytes),
-    ("checkpoint", "checkpoint_bytes", human_bytes),
-    ("peak disk", "peak_disk_bytes", human_bytes),
-    ("final disk", "final_disk_bytes", human_bytes),
+    (N_("training"), "train_seconds", human_duration),
+    (N_("evaluation"), "eval_seconds", human_duration),
+    (N_("saving"), "save_seconds", human_duration),
+    (N_("total time"), "total_seconds", human_duration),
+    (N_("peak memory"), "peak_memory_bytes", human_bytes),
+    (N_("checkpoint"), "checkpoint_bytes", human_bytes),
+    (N_("peak disk"), "peak_disk_bytes", human_bytes),
+    (N_("final disk"), "final_disk_bytes", human_bytes),
 )
 
 
 def text_report(result: Any) -> str:
-    lines = [f"{result.preset}  ({result.train_rows:,} training rows, {result.validation_rows:,} validation rows)"]
+    lines = [_("{preset}  ({train_rows} training rows, {validation_rows} validation rows)").format(
+        preset=result.preset, train_rows=f"{result.train_rows:,}", validation_rows=f"{result.validation_rows:,}")]
     for label, key, show in FIGURES:
-        basis = result.basis.get(key, "")
-        lines.append(f"  {label:<16} {show(getattr(result, key)):>12}   {basis}")
-    lines.append(f"  {'tokens':<16} {'':>12}   {result.basis.get('tokens', '')}")
+        basis = shown(result.basis.get(key, ""))
+        lines.append(f"  {ljust(_(label), 16)} {rjust(show(getattr(result, key)), 12)}   {basis}")
+    tokens = ljust(_("tokens"), 16)
+    lines.append(f"  {tokens} {'':>12}   {shown(result.basis.get('tokens', ''))}")
     return "\n".join(lines)
 
 
 def decomposition_text(base: str, other: str, factors: list[Any]) -> str:
-    lines = [f"  why {other} vs {base} (each factor = time after / before that change; they multiply to the total):"]
+    lines = ["  " + _("why {other} vs {base} (each factor = time after / before that change; they multiply to the total):").format(
+        other=other, base=base)]
     product = 1.0
     for factor in factors:
         product *= factor.factor
-        lines.append(f"    {factor.label:<86} x{factor.factor:.3g}   (so far x{product:.3g})")
-    speed = 1 / product if product else float("inf")
-    lines.append(f"    {'total time ratio':<86} x{product:.3g}   = {speed:.3g}x {'faster' if product < 1 else 'slower'}")
+        so_far = _("(so far x{ratio})").format(ratio=f"{product:.3g}")
+        lines.append(f"    {ljust(shown(factor.label), 86)} x{factor.factor:.3g}   {so_far}")
+    speed = f"{1 / product if product else float('inf'):.3g}"
+    verdict = (_("= {speed}x faster") if product < 1 else _("= {speed}x slower")).format(speed=speed)
+    total = ljust(_("total time ratio"), 86)
+    lines.append(f"    {total} x{product:.3g}   {verdict}")
     return "\n".join(lines)
 
 
@@ -192,11 +211,11 @@ def show_run(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run)
     if not run_dir.is_dir():
-        print(f"error: --run {run_dir}: no such run directory", file=sys.stderr)
+        error(_("--run {run_dir}: no such run directory").format(run_dir=run_dir))
         return 2
     if read_estimate(run_dir) is None:
-        print(f"error: {run_dir / 'estimate.json'}: this run kept no estimate (started before estimates were recorded?)",
-              file=sys.stderr)
+        error(_("{path}: this run kept no estimate (started before estimates were recorded?)").format(
+            path=run_dir / "estimate.json"))
         return 1
     rows = compare(run_dir)
     if args.json:
@@ -204,9 +223,11 @@ def show_run(args: argparse.Namespace) -> int:
                            "ratio": r.ratio, "note": r.note} for r in rows], indent=1))
         return 0
     show = {"s": human_duration, "bytes": human_bytes, "steps": lambda v: f"{v:,.0f}" if v is not None else "—"}
-    print(f"estimate vs actual: {run_dir}")
-    print(f"  {'figure':<20} {'predicted':>12} {'measured':>12} {'measured/predicted':>20}")
+    print(_("estimate vs actual: {run_dir}").format(run_dir=run_dir))
+    print("  " + " ".join([ljust(_("figure"), 20), rjust(_("predicted"), 12), rjust(_("measured"), 12),
+                           rjust(_("measured/predicted"), 20)]))
     for row in rows:
         ratio = f"x{row.ratio:.3g}" if row.ratio is not None else "—"
-        print(f"  {row.figure:<20} {show[row.unit](row.predicted):>12} {show[row.unit](row.measured):>12} {ratio:>20}   {row.note}")
+        print(f"  {ljust(shown(row.figure), 20)} {rjust(show[row.unit](row.predicted), 12)} {rjust(show[row.unit](row.measured), 12)} "
+              f"{ratio:>20}   {shown(row.note)}")
     return 0

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
+from emosum_tui.commands.terminal_text import error, ljust, rjust
+from emosum_tui.i18n import _
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -31,14 +33,15 @@ PREDICTIONS_FILE = "predictions.jsonl"
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("evaluate", help="ROUGE of a trained model on validation rows, beside the constant-template baseline")
+    parser = subparsers.add_parser("evaluate",
+                                   help=_("ROUGE of a trained model on validation rows, beside the constant-template baseline"))
     add_model_arguments(parser)
-    parser.add_argument("--data", metavar="FILE", help="JSON-lines rows with targets (default: the run's validation file)")
-    parser.add_argument("--limit", type=int, metavar="N", help="the first N good rows only")
-    parser.add_argument("--batch-size", type=int, default=8, metavar="B", help="rows generated together (default 8)")
-    parser.add_argument("--num-beams", type=int, metavar="K", help="beam width (default: the run's eval.num_beams, else 1)")
-    parser.add_argument("--out", metavar="FILE", help="predictions JSON lines (default: <model>/predictions.jsonl)")
-    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    parser.add_argument("--data", metavar="FILE", help=_("JSON-lines rows with targets (default: the run's validation file)"))
+    parser.add_argument("--limit", type=int, metavar="N", help=_("the first N good rows only"))
+    parser.add_argument("--batch-size", type=int, default=8, metavar="B", help=_("rows generated together (default 8)"))
+    parser.add_argument("--num-beams", type=int, metavar="K", help=_("beam width (default: the run's eval.num_beams, else 1)"))
+    parser.add_argument("--out", metavar="FILE", help=_("predictions JSON lines (default: <model>/predictions.jsonl)"))
+    parser.add_argument("--json", action="store_true", help=_("print the scores as JSON"))
     parser.set_defaults(handler=run)
 
 
@@ -66,11 +69,12 @@ def looks_like_data(path: Path, fields: Any) -> bool:
 def out_problem(out: Path, data: Path, fields: Any) -> str | None:
     """Why predictions may not be written to `out` (None when they may)."""
     if out.exists() and data.exists() and out.resolve() == data.resolve():
-        return f"--out {out} is the data file: predictions never overwrite data"
+        return _("--out {path} is the data file: predictions never overwrite data").format(path=out)
     if out.is_dir():
-        return f"--out {out} is a folder"
+        return _("--out {path} is a folder").format(path=out)
     if out.exists() and looks_like_data(out, fields):
-        return f"--out {out} holds data rows (a '{fields.target_field}' field): predictions never overwrite data"
+        return _("--out {path} holds data rows (a '{field}' field): predictions never overwrite data").format(
+            path=out, field=fields.target_field)
     return None
 
 
@@ -91,9 +95,10 @@ class Progress:
             return
         elapsed = time.monotonic() - self.started
         left = elapsed / done * (self.total - done) if done else None
-        text = f"predicted {done}/{self.total}, {self.human_duration(elapsed)} so far, {self.human_duration(left)} left"
+        text = _("predicted {done}/{total}, {elapsed} so far, {left} left").format(
+            done=done, total=self.total, elapsed=self.human_duration(elapsed), left=self.human_duration(left))
         if self.tty:
-            print("\r" + text.ljust(72), end="\n" if done == self.total else "", file=sys.stderr, flush=True)
+            print("\r" + ljust(text, 72), end="\n" if done == self.total else "", file=sys.stderr, flush=True)
         else:
             print(text, file=sys.stderr, flush=True)
 
@@ -114,7 +119,7 @@ def generate_all(client: Any, pairs: list[Any]) -> tuple[dict[int, str], list[st
             progress.update(len(predictions) + len(errors))
         elif isinstance(event, WorkerError):
             line = pairs[event.id].line if isinstance(event.id, int) and event.id < len(pairs) else None
-            errors.append(f"line {line}: {event.message}" if line else event.message)
+            errors.append(_("line {line}: {message}").format(line=line, message=event.message) if line else event.message)
         elif isinstance(event, WorkerExited) and event.code != 0:
             return predictions, errors, event.code
     return predictions, errors, None
@@ -133,15 +138,16 @@ def write_predictions(out: Path, pairs: list[Any], predictions: dict[int, str]) 
 
 def text_report(summary: Any, rows: int, out: Path) -> str:
     model, base = summary.model, summary.baseline.scores
-    lines = [f"{rows} rows; predictions in {out}",
-             f"  {'':<26} {'model':>8} {'baseline':>9}",
+    mean_length, distinct = ljust(_("mean length (tokens)"), 26), ljust(_("distinct predictions"), 26)
+    lines = [_("{rows} rows; predictions in {path}").format(rows=rows, path=out),
+             f"  {'':<26} " + rjust(_("model"), 8) + " " + rjust(_("baseline"), 9),
              *(f"  {label:<26} {getattr(model, key):>8.4f} {getattr(base, key):>9.4f}"
                for label, key in (("ROUGE-1 F1", "rouge1"), ("ROUGE-2 F1", "rouge2"), ("ROUGE-L F1", "rougeL"))),
-             f"  {'mean length (tokens)':<26} {summary.mean_generated_tokens:>8.1f} {summary.mean_reference_tokens:>9.1f}",
-             f"  {'distinct predictions':<26} {summary.distinct_share:>8.0%} {1 / rows:>9.0%}"]
+             f"  {mean_length} {summary.mean_generated_tokens:>8.1f} {summary.mean_reference_tokens:>9.1f}",
+             f"  {distinct} {summary.distinct_share:>8.0%} {1 / rows:>9.0%}"]
     if max(base.rouge1, base.rougeL) >= max(model.rouge1, model.rougeL):
-        lines.append("  the constant baseline scores as high: ROUGE here does not show the model reading the dialogue")
-    lines.append(f"  baseline = always the most typical target (reference {summary.baseline.index + 1}):")
+        lines.append("  " + _("the constant baseline scores as high: ROUGE here does not show the model reading the dialogue"))
+    lines.append("  " + _("baseline = always the most typical target (reference {n}):").format(n=summary.baseline.index + 1))
     lines.append(f"    {summary.baseline.text[:160]}{'…' if len(summary.baseline.text) > 160 else ''}")
     return "\n".join(lines)
 
@@ -156,21 +162,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         read = read_pairs(data, choice.fields)
     except OSError as exc:
-        print(f"error: {data}: {exc.strerror or exc}", file=sys.stderr)
+        error(f"{data}: {exc.strerror or exc}")
         return 2
     if read.file_problem:
-        print(f"error: {read.file_error()}", file=sys.stderr)
+        error(read.file_error())
         return 2
     report_problems(read.problems)
     pairs = read.pairs[: args.limit] if args.limit else read.pairs
     if not pairs:
-        print(f"error: {data}: no usable rows (fields {', '.join(choice.fields.source_fields)} -> {choice.fields.target_field})",
-              file=sys.stderr)
+        error(_("{path}: no usable rows (fields {sources} -> {target})").format(
+            path=data, sources=", ".join(choice.fields.source_fields), target=choice.fields.target_field))
         return 2
     out = Path(args.out) if args.out else choice.resolved.model_dir / PREDICTIONS_FILE
     problem = out_problem(out, data, choice.fields)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        error(problem)
         return 2
     beams = args.num_beams or int(choice.preset_value("eval.num_beams", 1))
     client = start_worker(choice, args.max_new_tokens, beams, args.batch_size)
@@ -184,10 +190,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         client.close()
     for message in errors:
-        print(f"error: {message}", file=sys.stderr)
+        error(message)
     if died is not None:
-        print(f"error: the generation worker exited with code {died} after {len(predictions)} of {len(pairs)} rows",
-              file=sys.stderr)
+        error(_("the generation worker exited with code {code} after {done} of {total} rows").format(
+            code=died, done=len(predictions), total=len(pairs)))
     if not predictions:
         return 2
     write_predictions(out, pairs, predictions)
@@ -203,5 +209,5 @@ def run(args: argparse.Namespace) -> int:
         print(text_report(summary, len(kept), out))
     skipped = len(read.problems) + len(errors) + (len(pairs) - len(kept))
     if skipped:
-        print(f"{skipped} rows skipped (bad rows or failed generations): see above", file=sys.stderr)
+        print(_("{n} rows skipped (bad rows or failed generations): see above").format(n=skipped), file=sys.stderr)
     return 1 if skipped else 0

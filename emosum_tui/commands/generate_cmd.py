@@ -18,14 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
+from emosum_tui.commands.terminal_text import error, shown
+from emosum_tui.i18n import _
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("generate", help="generate reflections for JSON-lines rows (stdin or a file) with a trained model")
+    parser = subparsers.add_parser("generate",
+                                   help=_("generate reflections for JSON-lines rows (stdin or a file) with a trained model"))
     add_model_arguments(parser)
-    parser.add_argument("--input", default="-", metavar="FILE|-", help="JSON-lines rows to generate for (default: stdin)")
-    parser.add_argument("--num-beams", type=int, default=1, metavar="K", help="beam width (default 1: greedy)")
-    parser.add_argument("--batch-size", type=int, default=4, metavar="B", help="rows generated together (default 4)")
+    parser.add_argument("--input", default="-", metavar="FILE|-", help=_("JSON-lines rows to generate for (default: stdin)"))
+    parser.add_argument("--num-beams", type=int, default=1, metavar="K", help=_("beam width (default 1: greedy)"))
+    parser.add_argument("--batch-size", type=int, default=4, metavar="B", help=_("rows generated together (default 4)"))
     parser.set_defaults(handler=run)
 
 
@@ -39,12 +42,12 @@ def read_input(text: str, fields: Any) -> Any:
     try:
         raw = Path(text).read_bytes()
     except OSError as exc:
-        print(f"error: --input {text}: {exc.strerror or exc}", file=sys.stderr)
+        error(f"--input {text}: {exc.strerror or exc}")
         return None
     decoded = decode_data(raw, Path(text))  # UTF-16 is read; an empty file, an array, GB18030 are named
     problem = decoded.problem or shape_problem(decoded.body, Path(text))
     if problem:
-        print(f"error: --input {text}: {problem}", file=sys.stderr)
+        error(f"--input {text}: {shown(problem)}")
         return None
     return read_sources(decoded.body.splitlines(keepends=True), text, fields)
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report_problems(read.problems)
     if not read.rows:
-        print(f"error: {read.label}: no rows to generate for", file=sys.stderr)
+        error(_("{label}: no rows to generate for").format(label=read.label))
         return 2 if not read.problems else 1
     client = start_worker(choice, args.max_new_tokens, args.num_beams, args.batch_size)
     if client is None:
@@ -76,10 +79,13 @@ def run(args: argparse.Namespace) -> int:
                       flush=True)
             elif isinstance(event, WorkerError):
                 failed += 1
-                where = f"row {read.rows[event.id].line}: " if isinstance(event.id, int) and event.id < len(read.rows) else ""
-                print(f"error: {where}{event.message}", file=sys.stderr)
+                if isinstance(event.id, int) and event.id < len(read.rows):
+                    error(_("row {line}: {message}").format(line=read.rows[event.id].line, message=event.message))
+                else:
+                    error(event.message)
             elif isinstance(event, WorkerExited) and event.code != 0:
-                print(f"error: the generation worker exited with code {event.code}: {event.stderr_tail}", file=sys.stderr)
+                error(_("the generation worker exited with code {code}: {output}").format(code=event.code,
+                                                                                          output=event.stderr_tail))
                 return 2
     except KeyboardInterrupt:
         client.kill()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from emosum_tui.commands.terminal_text import error
+from emosum_tui.i18n import _
 
 STARTER_PRESET = '''# Your plan: it starts from the built-in `full` (mt5-base, 80% of the rows, 3 epochs, batch 2 x 4)
 # and changes only what is written here. Uncomment a line to change that value.
@@ -85,8 +87,8 @@ STARTER_FOLDERS = ("presets", "data/train", "data/validation", "runs", "model")
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("init", help="write a starter workspace (never overwrites a file)")
-    parser.add_argument("folder", nargs="?", default=".", metavar="DIR", help="the workspace folder (default: the current one)")
+    parser = subparsers.add_parser("init", help=_("write a starter workspace (never overwrites a file)"))
+    parser.add_argument("folder", nargs="?", default=".", metavar="DIR", help=_("the workspace folder (default: the current one)"))
     parser.set_defaults(handler=run)
 
 
@@ -111,14 +113,15 @@ def write_workspace(root: Path) -> list[tuple[Path, bool]]:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.folder).expanduser()
     if root.exists() and not root.is_dir():
-        print(f"error: {root}: exists and is not a folder", file=sys.stderr)
+        error(_("{path}: exists and is not a folder").format(path=root))
         return 2
     try:
         results = write_workspace(root)
     except OSError as exc:
-        print(f"error: {root}: cannot write the workspace: {exc}", file=sys.stderr)
+        error(_("{path}: cannot write the workspace: {problem}").format(path=root, problem=exc))
         return 2
     for path, written in results:
-        print(f"{'wrote' if written else 'kept '} {path}" + ("" if written else " (already there, not changed)"))
-    print(f"workspace ready: {root.resolve()}\nnext: put your data in data/ (see data/README.md), then run emosum-tui there")
+        print(_("wrote {path}").format(path=path) if written else _("kept  {path} (already there, not changed)").format(path=path))
+    print(_("workspace ready: {path}").format(path=root.resolve()))
+    print(_("next: put your data in data/ (see data/README.md), then run emosum-tui there"))
     return 0

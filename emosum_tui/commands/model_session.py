@@ -13,7 +13,9 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from emosum_tui.commands.terminal_text import error, note, shown, warning
 from emosum_tui.core.data import PairFields
+from emosum_tui.i18n import _
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -49,8 +51,10 @@ class ModelChoice:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="RUN_DIR|MODEL_DIR", help="a run directory (its final model, else its latest checkpoint) or a model folder")
-    parser.add_argument("--max-new-tokens", type=int, metavar="T", help="most tokens to generate (default: the run's target length, else 256)")
+    parser.add_argument("model", metavar="RUN_DIR|MODEL_DIR",
+                        help=_("a run directory (its final model, else its latest checkpoint) or a model folder"))
+    parser.add_argument("--max-new-tokens", type=int, metavar="T",
+                        help=_("most tokens to generate (default: the run's target length, else 256)"))
 
 
 def positive(args: argparse.Namespace, *names: str) -> str | None:
@@ -58,7 +62,7 @@ def positive(args: argparse.Namespace, *names: str) -> str | None:
     for name in names:
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            return f"--{name.replace('_', '-')} = {value}: must be at least 1"
+            return _("{option} = {value}: must be at least 1").format(option=f"--{name.replace('_', '-')}", value=value)
     return None
 
 
@@ -69,7 +73,7 @@ def choose_model(text: str) -> ModelChoice | None:
     try:
         resolved = resolve_model_dir(text)
     except ModelDirError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return None
     preset = None
     if resolved.preset_file is not None:
@@ -79,10 +83,10 @@ def choose_model(text: str) -> ModelChoice | None:
         try:
             preset = load_run_preset(resolved.preset_file)
         except PresetError as exc:
-            print(f"warning: {exc}; using the default data fields and token limits", file=sys.stderr)
+            warning(_("{problem}; using the default data fields and token limits").format(problem=shown(exc)))
     fields = PairFields.from_preset(preset) if preset is not None else PairFields()
     if resolved.note:
-        print(f"note: {resolved.note}", file=sys.stderr)
+        note(resolved.note)
     return ModelChoice(resolved, preset, fields)
 
 
@@ -90,7 +94,7 @@ def model_from_args(args: argparse.Namespace, *positive_names: str) -> ModelChoi
     """The command's model once its numeric options are checked; None (said on stderr) means exit 2."""
     problem = positive(args, *positive_names)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        error(problem)
         return None
     return choose_model(args.model)
 
@@ -103,7 +107,7 @@ def start_worker(choice: ModelChoice, max_new_tokens: int | None, num_beams: int
 
     client = GenerationClient(choice.resolved.model_dir, max_new_tokens=choice.max_new_tokens(max_new_tokens),
                               num_beams=num_beams, batch_size=batch_size, max_source_tokens=choice.max_source_tokens())
-    print(f"loading {choice.resolved.model_dir} …", file=sys.stderr, flush=True)
+    print(_("loading {model_dir} …").format(model_dir=choice.resolved.model_dir), file=sys.stderr, flush=True)
     client.start()
     return await_ready(client) if wait else client
 
@@ -116,19 +120,19 @@ def await_ready(client: Any) -> Any:
         ready = client.wait_ready()
     except GenerationFailed as exc:
         client.close()
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return None
     except KeyboardInterrupt:
         client.kill()
         raise
-    print(f"model ready on {ready.device} ({ready.dtype}) in {ready.seconds:.1f} s; up to {ready.max_new_tokens} new tokens",
-          file=sys.stderr, flush=True)
+    print(_("model ready on {device} ({dtype}) in {seconds} s; up to {n} new tokens").format(
+        device=ready.device, dtype=ready.dtype, seconds=f"{ready.seconds:.1f}", n=ready.max_new_tokens), file=sys.stderr, flush=True)
     return client
 
 
 def report_problems(problems: list[Any], shown: int = 5) -> None:
     """The first few bad rows, file:line: reason, and how many in all."""
     for problem in problems[:shown]:
-        print(f"skipped {problem}", file=sys.stderr)
+        print(_("skipped {problem}").format(problem=shown(problem)), file=sys.stderr)
     if len(problems) > shown:
-        print(f"… and {len(problems) - shown} more bad rows", file=sys.stderr)
+        print(_("… and {n} more bad rows").format(n=len(problems) - shown), file=sys.stderr)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
+from emosum_tui.commands.terminal_text import error, ljust
 from emosum_tui.core.presets import (
     Preset,
     PresetError,
@@ -17,23 +17,24 @@ from emosum_tui.core.presets import (
     shadowed_builtins,
 )
 from emosum_tui.core.sample_notice import print_sample_notice
+from emosum_tui.i18n import _
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("presets", help="list presets, or show one fully resolved")
+    parser = subparsers.add_parser("presets", help=_("list presets, or show one fully resolved"))
     parser.add_argument("action", nargs="?", choices=("list", "show"), default="list",
-                        help="list (default): every preset, one summary each; show: one preset, every value and its origin")
-    parser.add_argument("name", nargs="?", help="preset name (workspace presets/ first, then the built-ins) or path to a .toml file")
+                        help=_("list (default): every preset, one summary each; show: one preset, every value and its origin"))
+    parser.add_argument("name", nargs="?",
+                        help=_("preset name (workspace presets/ first, then the built-ins) or path to a .toml file"))
     parser.set_defaults(handler=run)
 
 
 def _summary(preset: Preset) -> str:
     samples = preset["data.train_samples"] or f"{preset['data.train_fraction']:.0%}"
-    return (
-        f"{preset['model.name']}, rows {samples}, {preset['train.epochs']} ep, "
-        f"batch {preset['train.batch_size']}x{preset['train.grad_accum']}, "
-        f"{preset['train.max_source_tokens']}/{preset['train.max_target_tokens']} tok"
-    )
+    return _("{model}, rows {rows}, {epochs} ep, batch {batch_size}x{grad_accum}, {source_tokens}/{target_tokens} tok").format(
+        model=preset["model.name"], rows=samples, epochs=preset["train.epochs"], batch_size=preset["train.batch_size"],
+        grad_accum=preset["train.grad_accum"], source_tokens=preset["train.max_source_tokens"],
+        target_tokens=preset["train.max_target_tokens"])
 
 
 def list_presets() -> int:
@@ -41,20 +42,26 @@ def list_presets() -> int:
     shadowed = set(shadowed_builtins())
     width = max((len(p.name) for p in presets), default=8)
     for preset in presets:
-        base = f" (extends {preset.parent.name})" if preset.parent else ""
-        where = "built-in" if is_builtin(preset.path) else f"{preset.path}" + (", shadows the built-in" if preset.name in shadowed else "")
+        base = " " + _("(extends {parent})").format(parent=preset.parent.name) if preset.parent else ""
+        if is_builtin(preset.path):
+            where = _("built-in")
+        elif preset.name in shadowed:
+            where = _("{path}, shadows the built-in").format(path=preset.path)
+        else:
+            where = str(preset.path)
         print(f"{preset.name:<{width}}  {_summary(preset)}{base} [{where}]")
         if preset.description:
             print(f"{'':<{width}}  {preset.description}")
-    for error in errors:
-        print(f"error: {error}", file=sys.stderr)
+    for problem in errors:
+        error(problem)
     print_sample_notice(presets)
     return 1 if errors else 0
 
 
 def show_text(preset: Preset) -> str:
     """The resolved preset as TOML, each value marked with where it came from."""
-    lines = [f"# {preset.name}: {preset.path}", f"# chain: {' -> '.join(p.stem for p in preset.chain)}"]
+    lines = [f"# {preset.name}: {preset.path}",
+             "# " + _("chain: {chain}").format(chain=" -> ".join(p.stem for p in preset.chain))]
     if preset.description:
         lines.append(f'description = {format_toml_value(preset.description)}')
     parent = preset.parent
@@ -68,18 +75,19 @@ def show_text(preset: Preset) -> str:
         origin = preset.origin[key]
         if origin == preset.path:
             if parent is not None and parent.values[key] != value:
-                mark = f"changed (was {format_toml_value(parent.values[key])} in {parent.name})"
+                mark = _("changed (was {value} in {parent})").format(value=format_toml_value(parent.values[key]),
+                                                                     parent=parent.name)
             elif parent is not None:
-                mark = f"set here, same as {parent.name}"
+                mark = _("set here, same as {parent}").format(parent=parent.name)
             else:
-                mark = "set here"
+                mark = _("set here")
         elif origin is None:
-            mark = "default"
+            mark = _("default")
         else:
-            mark = f"inherited from {origin.stem}"
+            mark = _("inherited from {preset}").format(preset=origin.stem)
         if _spec.shown(value) != value:
-            mark += f"; 0 = {_spec.zero}"
-        lines.append(f"{name + ' = ' + format_toml_value(value):<60} # {mark}")
+            mark += f"; 0 = {_(_spec.zero)}"
+        lines.append(f"{ljust(name + ' = ' + format_toml_value(value), 60)} # {mark}")
     return "\n".join(lines)
 
 
@@ -88,12 +96,12 @@ def run(args: argparse.Namespace) -> int:
         return list_presets()
     name = args.name
     if name is None:
-        print("error: `presets show` needs a preset name or path", file=sys.stderr)
+        error(_("`presets show` needs a preset name or path"))
         return 2
     try:
         preset = load_preset(name)
     except PresetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
     print(show_text(preset))
     return 0

@@ -6,10 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.i18n import _
+
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("runs", help="list runs: preset, status, steps, final loss, duration")
-    parser.add_argument("--root", type=Path, help="folder holding the runs (default: runs/ of the project)")
+    parser = subparsers.add_parser("runs", help=_("list runs: preset, status, steps, final loss, duration"))
+    parser.add_argument("--root", type=Path, help=_("folder holding the runs (default: runs/ of the project)"))
     parser.set_defaults(handler=run)
 
 
@@ -23,10 +25,10 @@ def runs_table(root: Path | None = None) -> str:
 
     runs = list_runs(root)
     if not runs:
-        return f"no runs in {root or runs_dir()} yet (start one: emosum-tui train demo)"
+        return _("no runs in {folder} yet (start one: emosum-tui train demo)").format(folder=root or runs_dir())
     table = Table(box=None, pad_edge=False)
     for column in RUN_COLUMNS:
-        table.add_column(column, no_wrap=column in ("run", "status"))
+        table.add_column(_(column), no_wrap=column in ("run", "status"))  # the runs screen marks the column names
     for summary in runs:
         table.add_row(*run_row(summary))
     console = Console(width=200, record=True, force_terminal=False, color_system=None)

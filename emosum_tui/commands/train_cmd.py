@@ -8,22 +8,20 @@ torch and transformers are imported only when the command runs, never when the C
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.commands.terminal_text import error
+from emosum_tui.i18n import _
+
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "train",
-        help="train one preset (writes a run folder under runs/)",
-        description="Train one preset with the Hugging Face Seq2SeqTrainer. The run folder holds the event log, "
-        "status and stderr; stop a run by creating <run folder>/control/stop (the console does this).",
-    )
-    parser.add_argument("preset", help="preset name in presets/ or path to a .toml file")
-    parser.add_argument("--headless", action="store_true", help="one plain line per logging step (servers, nohup), no progress bar")
-    parser.add_argument("--run-dir", type=Path, help="run folder to write (default: runs/<timestamp>-<preset>/)")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the preset's output dir")
+    parser = subparsers.add_parser("train", help=_("train one preset (writes a run folder under runs/)"))  # description: help_text
+    parser.add_argument("preset", help=_("preset name in presets/ or path to a .toml file"))
+    parser.add_argument("--headless", action="store_true",
+                        help=_("one plain line per logging step (servers, nohup), no progress bar"))
+    parser.add_argument("--run-dir", type=Path, help=_("run folder to write (default: runs/<timestamp>-<preset>/)"))
+    parser.add_argument("--resume", action="store_true", help=_("continue from the last checkpoint in the preset's output dir"))
     from emosum_tui.commands.train_group import add_group_arguments
 
     add_group_arguments(parser)
@@ -37,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         preset = load_run_preset(args.preset)
     except PresetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
     from emosum_tui.core.sample_notice import print_sample_notice
 

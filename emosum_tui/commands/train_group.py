@@ -22,13 +22,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from emosum_tui.commands.terminal_text import error
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, EventWriter, StepBegin, read_events
 from emosum_tui.core.rank_beats import RankBeat, rank_files_dir, read_rank_beats
 from emosum_tui.core.rundir import CONTROL_DIR, RunStatus, new_run_dir, pid_alive, read_status, write_status
+from emosum_tui.i18n import N_, _
 from emosum_tui.monitor.rank_watch import rank_ended
 
 POLL_SECONDS = 0.2  # a lost rank is seen before torchrun has ended the others (it checks every 0.1 s)
 LOCAL_ADDRESS = "127.0.0.1"
+RANK_LOST = N_("rank {rank} (pid {pid}) ended without a word in step {step}: killed (SIGKILL, the out-of-memory killer, "
+               "a lost node); torchrun stopped the other ranks")
 
 
 def inside_group() -> bool:
@@ -69,8 +73,13 @@ class LostRank:
 
     @property
     def message(self) -> str:
-        return (f"rank {self.rank} (pid {self.pid}) ended without a word in step {self.step}: killed (SIGKILL, the "
-                f"out-of-memory killer, a lost node); torchrun stopped the other ranks")
+        """In English: the run's log keeps it."""
+        return RANK_LOST.format(rank=self.rank, pid=self.pid, step=self.step)
+
+    @property
+    def shown(self) -> str:
+        """In the interface's language, for the terminal."""
+        return _(RANK_LOST).format(rank=self.rank, pid=self.pid, step=self.step)
 
 
 def _step_of(run_dir: Path, rank: int) -> int:
@@ -126,7 +135,8 @@ class GroupSupervisor:
             for beat in read_rank_beats(self.run_dir):
                 if not _alive(beat) and not rank_ended(self.run_dir, beat.rank):
                     self.lost = LostRank(beat.rank, beat.pid, _step_of(self.run_dir, beat.rank), time.time())
-                    print(f"error: {self.lost.message}", file=sys.stderr, flush=True)
+                    error(self.lost.shown)
+                    sys.stderr.flush()
                     break
 
     @staticmethod
@@ -185,19 +195,21 @@ def run_group(preset_ref: str, preset_name: str, run_dir: Path | None, headless:
                "-m", "emosum_tui", "train", preset_ref, "--run-dir", str(run_dir.resolve())]
     command += ["--headless"] if headless else []
     command += ["--resume"] if resume else []
-    print(f"run folder: {run_dir}  ({nproc} processes through torchrun; each rank's output in {logs})", flush=True)
+    print(_("run folder: {run_dir}  ({n} processes through torchrun; each rank's output in {logs})").format(
+        run_dir=run_dir, n=nproc, logs=logs), flush=True)
     return GroupSupervisor(command, run_dir).run()
 
 
 def add_group_arguments(parser: object) -> None:
     """`train`'s options for several processes; the multi-node ones pass through to torchrun."""
-    parser.add_argument("--nproc", metavar="N", help='trainer processes through torchrun: N or "auto" (one per visible GPU); '
-                        "default: the preset's train.processes")  # type: ignore[attr-defined]
-    group = parser.add_argument_group("multi-node (passed to torchrun; run the same command on every node)")  # type: ignore[attr-defined]
-    group.add_argument("--nnodes", type=int, default=1, help="number of machines")
-    group.add_argument("--node-rank", type=int, default=0, help="this machine's rank, 0 .. nnodes-1")
-    group.add_argument("--master-addr", default="", help="address of node 0 (default 127.0.0.1 on one node)")
-    group.add_argument("--master-port", type=int, default=0, help="port on node 0 (default: a free one on one node)")
+    parser.add_argument("--nproc", metavar="N", help=_('trainer processes through torchrun: N or "auto" (one per visible GPU); '
+                                                       "default: the preset's train.processes"))  # type: ignore[attr-defined]
+    group = parser.add_argument_group(  # type: ignore[attr-defined]
+        _("multi-node (passed to torchrun; run the same command on every node)"))
+    group.add_argument("--nnodes", type=int, default=1, help=_("number of machines"))
+    group.add_argument("--node-rank", type=int, default=0, help=_("this machine's rank, 0 .. nnodes-1"))
+    group.add_argument("--master-addr", default="", help=_("address of node 0 (default 127.0.0.1 on one node)"))
+    group.add_argument("--master-port", type=int, default=0, help=_("port on node 0 (default: a free one on one node)"))
 
 
 def launch_if_wanted(args: object, preset: object) -> int | None:
@@ -211,7 +223,7 @@ def launch_if_wanted(args: object, preset: object) -> int | None:
     if isinstance(value, str) and value != AUTO:
         value = int(value) if value.isdigit() else value
     if check_processes(value) is not None:
-        print(f'error: --nproc {wanted}: must be a positive integer or "auto"', file=sys.stderr)
+        error(_('--nproc {value}: must be a positive integer or "auto"').format(value=wanted))
         return 2
     gpus = 0
     if value == AUTO:

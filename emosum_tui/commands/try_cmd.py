@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from emosum_tui.commands.model_session import add_model_arguments, await_ready, model_from_args, start_worker
+from emosum_tui.commands.terminal_text import error
+from emosum_tui.i18n import _
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("try", help="paste a dialogue and watch a trained model's reflection stream")
+    parser = subparsers.add_parser("try", help=_("paste a dialogue and watch a trained model's reflection stream"))
     add_model_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -33,7 +35,7 @@ def pasted_texts(interactive: bool) -> Iterator[str]:
             yield text
         return
     while True:
-        print("\npaste a case description or dialogue, then an empty line (Ctrl+D quits):", file=sys.stderr, flush=True)
+        print("\n" + _("paste a case description or dialogue, then an empty line (Ctrl+D quits):"), file=sys.stderr, flush=True)
         lines: list[str] = []
         for line in sys.stdin:
             if not line.strip():
@@ -58,7 +60,7 @@ def source_text(text: str, fields: Any) -> str:
         if isinstance(row, dict):
             from emosum_tui.core.source_rows import source_of
 
-            source, _ = source_of(row, fields)
+            source, _fields_used = source_of(row, fields)
             if source:
                 return source
     return text
@@ -81,14 +83,16 @@ def stream_one(client: Any, text: str) -> int:
                 sys.stdout.write(event.prediction)
             sys.stdout.write("\n")
             sys.stdout.flush()
-            print(f"({event.tokens} tokens, {event.seconds:.1f} s)", file=sys.stderr, flush=True)
+            print(_("({n} tokens, {seconds} s)").format(n=event.tokens, seconds=f"{event.seconds:.1f}"), file=sys.stderr, flush=True)
             return 0
         elif isinstance(event, WorkerError):
-            print(f"\nerror: {event.message}", file=sys.stderr)
+            print(file=sys.stderr)
+            error(event.message)
             if event.id == request or event.fatal:
                 return 1
         elif isinstance(event, WorkerExited):
-            print(f"\nerror: the generation worker exited with code {event.code}: {event.stderr_tail}", file=sys.stderr)
+            print(file=sys.stderr)
+            error(_("the generation worker exited with code {code}: {output}").format(code=event.code, output=event.stderr_tail))
             return 2
 
 

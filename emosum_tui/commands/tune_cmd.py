@@ -13,6 +13,8 @@ import json
 import sys
 from dataclasses import asdict
 
+from emosum_tui.commands.terminal_text import error, ljust, rjust, shown
+from emosum_tui.i18n import _
 from emosum_tui.ui.format import human_bytes
 
 
@@ -20,18 +22,25 @@ def _table(result: object) -> str:
     from emosum_tui.core.tuning import TuneResult
 
     assert isinstance(result, TuneResult)
-    lines = [f"{result.preset}: micro-batch x grad-accum at effective batch {result.effective_batch}, measured on this machine",
-             f"  {'candidate':<12} {'s/step':>10} {'tokens/s':>10} {'peak memory':>12} {'fits':>6}"]
+    lines = [_("{preset}: micro-batch x grad-accum at effective batch {batch}, measured on this machine").format(
+                 preset=result.preset, batch=result.effective_batch),
+             "  " + " ".join([ljust(_("candidate"), 12), f"{'s/step':>10}", f"{'tokens/s':>10}", rjust(_("peak memory"), 12),
+                              rjust(_("fits"), 6)])]
     for c in result.candidates:
-        mark = " <- pick" if c is result.pick else (" (preset)" if (c.batch_size, c.grad_accum) == result.current else "")
+        if c is result.pick:
+            mark = " " + _("<- pick")
+        elif (c.batch_size, c.grad_accum) == result.current:
+            mark = " " + _("(preset)")
+        else:
+            mark = ""
         if c.step_seconds is None:
-            lines.append(f"  {c.batch_size:>3} x {c.grad_accum:<6} failed: {c.error}")
+            lines.append(f"  {c.batch_size:>3} x {c.grad_accum:<6} " + _("failed: {error}").format(error=shown(c.error)))
             continue
         memory = human_bytes(c.peak_memory_bytes) if c.peak_memory_bytes else "—"
         tokens = f"{c.tokens_per_second:,.0f}" if c.tokens_per_second else "—"
-        lines.append(f"  {c.batch_size:>3} x {c.grad_accum:<6} {c.step_seconds:>9.3g}s {tokens:>10} {memory:>12} "
-                     f"{'yes' if c.fits else 'no':>6}{mark}")
-    lines.append(f"  {result.verdict}")
+        fits = rjust(_("yes") if c.fits else _("no"), 6)
+        lines.append(f"  {c.batch_size:>3} x {c.grad_accum:<6} {c.step_seconds:>9.3g}s {tokens:>10} {memory:>12} {fits}{mark}")
+    lines.append(f"  {shown(result.verdict)}")
     return "\n".join(lines)
 
 
@@ -46,20 +55,20 @@ def run_tune(args: argparse.Namespace) -> int:
     from emosum_tui.core.tuning import tune, tuned_preset_text
 
     if len(args.presets) != 1:
-        print("error: --tune measures one preset: emosum-tui estimate PRESET --tune", file=sys.stderr)
+        error(_("--tune measures one preset: emosum-tui estimate PRESET --tune"))
         return 2
     try:
         preset = load_preset(args.presets[0])
     except PresetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
 
     def progress(step: ProbeProgress) -> None:
         if not args.json:
             total = f"/{step.total}" if step.total else ""
-            print(f"  … {step.what} {step.done}{total}", file=sys.stderr, flush=True)
+            print(f"  … {shown(step.what)} {step.done}{total}", file=sys.stderr, flush=True)
 
-    print(f"tuning {preset.name} on this machine (Ctrl+C cancels)…", file=sys.stderr, flush=True)
+    print(_("tuning {preset} on this machine (Ctrl+C cancels)…").format(preset=preset.name), file=sys.stderr, flush=True)
     result = tune(preset, on_progress=progress)
     target = presets_dir() / f"{offered_file(preset.name)}.toml"
     if args.json:
@@ -75,16 +84,17 @@ def run_tune(args: argparse.Namespace) -> int:
     changes = ", ".join(f"{k} = {v}" for k, v in result.changes.items())
     if not args.yes:
         if not sys.stdin.isatty():
-            print(f"  to keep it: emosum-tui estimate {preset.name} --tune --yes  (writes {target}: {changes})")
+            print("  " + _("to keep it: emosum-tui estimate {preset} --tune --yes  (writes {path}: {changes})").format(
+                preset=preset.name, path=target, changes=changes))
             return 0
-        answer = input(f"  write {target} ({changes})? [y/N] ").strip().lower()
+        answer = input("  " + _("write {path} ({changes})? [y/N] ").format(path=target, changes=changes)).strip().lower()
         if answer not in ("y", "yes"):
-            print("  nothing written")
+            print("  " + _("nothing written"))
             return 0
     if target.exists():
-        print(f"error: {target} exists; not replaced (remove it or rename it first)", file=sys.stderr)
+        error(_("{path} exists; not replaced (remove it or rename it first)").format(path=target))
         return 1
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(tuned_preset_text(preset, result), encoding="utf-8")
-    print(f"  wrote {target}: train it with  emosum-tui train {target.stem}")
+    print("  " + _("wrote {path}: train it with  emosum-tui train {preset}").format(path=target, preset=target.stem))
     return 0

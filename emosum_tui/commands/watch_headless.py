@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from emosum_tui.i18n import _
+
 
 def ring_terminal() -> None:
     """The terminal bell, on stdout when it is a terminal (a log file gets no BEL bytes)."""
@@ -34,8 +36,10 @@ def run_headless(run_dir: Path, stall_after: float | None, notify: bool) -> int:
         print(line, file=sys.stderr, flush=True)
 
     alerts = RunAlerts.for_run(run_dir, bell=ring_terminal, echo=echo) if notify else None
-    print(f"watching {run_dir} (stalled after {policy.stall_after or 'the automatic threshold'}"
-          f"{' s' if policy.stall_after else ''}; alerts {'on' if notify else 'off'})", flush=True)
+    stall = f"{policy.stall_after} s" if policy.stall_after else _("the automatic threshold")
+    watching = _("watching {run_dir} (stalled after {stall}; alerts on)") if notify else \
+        _("watching {run_dir} (stalled after {stall}; alerts off)")
+    print(watching.format(run_dir=run_dir, stall=stall), flush=True)
     watch = HeadlessWatch(run_dir, policy, alerts=alerts, out=lambda line: print(line, flush=True))
     try:
         state = watch.run()

@@ -2,9 +2,10 @@
 
 The same judgments as the console (the `StepClock` ticking on this process's own timer, the
 trainer's pid for "dead", `status.json` when the log's last line is unreadable, the doctor's live
-rules over events and resource samples), printed as one line per change of state; with alerts,
-each alert also goes out (bell, desktop, webhook), so a user with no console open still hears of
-a stall. It returns when the run ends: finished, stopped, failed or dead.
+rules over events and resource samples), printed as one line per change of state in the
+interface's language; with alerts, each alert also goes out (bell, desktop, webhook), so a user
+with no console open still hears of a stall. It returns when the run ends: finished, stopped,
+failed or dead.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ ALIVE_SECONDS = 1.0  # how often the process table is read for the trainer's pid
 SAMPLE_SECONDS = 1.0  # resource samples for the live rules
 END_STATES = (FINISHED, STOPPED, FAILED, DEAD)
 EXIT_CODES = {FINISHED: 0, STOPPED: 0, FAILED: 1, DEAD: 1}
+
+
+def _shown(text: object) -> str:
+    """The clock's and the ranks' words in the interface's language: they are English for alerts.log
+    and webhooks, with a `shown()` for a person (as is all of core's text that goes both ways)."""
+    render = getattr(text, "shown", None)
+    return render() if callable(render) else str(text)
 
 
 class HeadlessWatch:
@@ -84,9 +92,9 @@ class HeadlessWatch:
                 self.alerts.observe_findings(findings, reading.step)
         if reading.state != self.state:
             self.state = reading.state
-            self.out(f"{time.strftime('%H:%M:%S')} {reading.message}")
+            self.out(f"{time.strftime('%H:%M:%S')} {_shown(reading.message)}")
         for silent in self.ranks.news():
-            self.out(f"{time.strftime('%H:%M:%S')} {silent.text}")
+            self.out(f"{time.strftime('%H:%M:%S')} {_shown(silent.text)}")
         if self.alerts is not None:
             self.alerts.observe(reading, alive)
         return reading

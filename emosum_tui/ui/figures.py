@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from emosum_tui.core.presets import Preset, PresetError
+from emosum_tui.i18n import _
+from emosum_tui.ui.format import shown
 from emosum_tui.ui.widgets.estimate_table import EstimateCell
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ def decomposition(base: Preset, other: Preset, pinned: bool = False) -> tuple[li
         with DATA_LOCK:
             return list(decompose(base, other, device=device)), ""
     except Exception as exc:
-        return None, f"cannot decompose: {error_text(exc)}"
+        return None, _("cannot decompose: {error}").format(error=error_text(exc))
 
 
 def token_figures(preset: Preset) -> tuple[TokenReport | None, str]:
@@ -103,8 +105,10 @@ def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callab
     name = preset.name
 
     def progress(step: ProbeProgress) -> None:
-        count = f" {step.done}/{step.total}" if step.total else ""
-        report(f"calibrating {name}: {step.what}{count}")
+        if step.total:
+            report(_("calibrating {name}: {what} {done}/{total}").format(name=name, what=step.what, done=step.done, total=step.total))
+        else:
+            report(_("calibrating {name}: {what}").format(name=name, what=step.what))
 
     try:
         from emosum_tui.core.calibration import CalibrationJob
@@ -121,12 +125,13 @@ def calibrate(preset: Preset, report: Callable[[str], None], should_stop: Callab
             time.sleep(0.2)
         result = job.wait(timeout=30)
     except Exception as exc:
-        return CalibrationOutcome(f"calibration of {name} failed: {error_text(exc)}")
+        return CalibrationOutcome(_("calibration of {name} failed: {error}").format(name=name, error=error_text(exc)))
     if result is not None:
-        return CalibrationOutcome(f"calibrated {name}: {result.step_seconds:.3g} s per optimizer step on {result.device}", ok=True)
+        return CalibrationOutcome(_("calibrated {name}: {seconds} s per optimizer step on {device}").format(
+            name=name, seconds=f"{result.step_seconds:.3g}", device=result.device), ok=True)
     if stopped:
-        return CalibrationOutcome(f"calibration of {name} cancelled")
-    return CalibrationOutcome(f"calibration of {name} failed: {job.error}")
+        return CalibrationOutcome(_("calibration of {name} cancelled").format(name=name))
+    return CalibrationOutcome(_("calibration of {name} failed: {error}").format(name=name, error=shown(job.error)))
 
 
 def machine_facts(disk_path: Path, torch_facts: TorchFacts | None = None) -> tuple[MachineFacts | None, str]:
@@ -155,4 +160,4 @@ def preflight_findings(preset: Preset, facts: MachineFacts | None) -> list[Findi
                 return worst_first([*doctor.check_model_available(preset), *doctor.check_data(preset)])
             return doctor.preflight(preset, facts)
     except Exception as exc:
-        return [Finding("preflight-failed", "warning", "preflight could not finish", error_text(exc))]
+        return [Finding("preflight-failed", "warning", _("preflight could not finish"), error_text(exc))]

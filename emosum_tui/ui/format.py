@@ -10,6 +10,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len, set_cell_size
+
+from emosum_tui.i18n import _, pgettext
+
 if TYPE_CHECKING:
     from emosum_tui.core.events import Environment
 
@@ -52,7 +56,7 @@ def human_duration(seconds: float | None) -> str:
         return f"{whole} h {minutes_left:02d}"
     if hours < 200:
         return f"{hours:.0f} h"
-    return f"{hours / 24:.1f} days"
+    return _("{days} days").format(days=f"{hours / 24:.1f}")
 
 
 def human_count(value: float | None) -> str:
@@ -99,10 +103,10 @@ def speedup_text(time_factor: float | None) -> str:
     if time_factor is None or not math.isfinite(time_factor) or time_factor <= 0:
         return "?"
     if math.isclose(time_factor, 1.0, rel_tol=1e-3):
-        return "same"
+        return pgettext("speed-up", "same")
     if time_factor < 1:
-        return f"{1 / time_factor:.3g}x faster"
-    return f"{time_factor:.3g}x slower"
+        return _("{times}x faster").format(times=f"{1 / time_factor:.3g}")
+    return _("{times}x slower").format(times=f"{time_factor:.3g}")
 
 
 def value_text(value: Any) -> str:
@@ -124,6 +128,20 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+def zero_text(word: str) -> str:
+    """What a preset's 0 means ("all", "auto": the schema's `zero` word), in the interface's language."""
+    words = {
+        "all": pgettext("preset value", "all"),
+        "auto": pgettext("preset value", "auto"),
+        "none": pgettext("preset value", "none"),
+        "main process": pgettext("preset value", "main process"),
+        "target length": pgettext("preset value", "target length"),
+        "train batch": pgettext("preset value", "train batch"),
+        "tokenizer's": pgettext("preset value", "tokenizer's"),
+    }
+    return words.get(word, word)
+
+
 def percent(share: float | None) -> str:
     """0.42 -> "42%"; small shares keep a digit: 0.004 -> "0.4%"."""
     if share is None:
@@ -142,6 +160,28 @@ def torch_build_text(environment: Environment) -> str:
     if not version:
         return ""
     if environment.torch_cpu_only_build:
-        return f"{version} [b red]CPU-only build[/b red]"
+        return f"{version} [b red]" + _("CPU-only build") + "[/b red]"
     cuda = environment.torch_cuda_build
     return f"{version} (CUDA {cuda})" if cuda else version
+
+
+def shown(text: Any) -> Any:
+    """A core text as a person reads it: one that can say itself in the interface's language
+    (`shown()`: a `Phrase` or a `Translatable` of the headless core) in that language, any
+    other value as it is."""
+    show = getattr(text, "shown", None)
+    return show() if callable(show) else text
+
+
+def pad_cells(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal cells, never cut: `str.ljust` for text
+    whose characters may be two cells wide (Chinese), which `ljust` counts as one."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def fit_cells(text: str, width: int) -> str:
+    """`text` in exactly `width` cells: padded, or cut with an ellipsis (a wide character that
+    would straddle the cut becomes a space, never half a character)."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, max(0, width - 1)) + "…"

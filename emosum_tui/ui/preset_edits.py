@@ -26,6 +26,7 @@ from emosum_tui.core.presets import (
     load_preset,
     preset_reference,
 )
+from emosum_tui.i18n import _
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +53,8 @@ def parse_value(key: str, text: str) -> Any:
     except tomllib.TOMLDecodeError:
         if is_text and text:
             return text
-        raise PresetError(f"key '{key}' = {text!r}: not a value (examples: 4, 1e-4, true, \"text\", [\"a\", \"b\"])") from None
+        raise PresetError(_("key '{key}' = {text}: not a value (examples: 4, 1e-4, true, \"text\", [\"a\", \"b\"])").format(
+            key=key, text=repr(text))) from None
     return text if is_text and not isinstance(value, str) else value  # a folder named 123 is still text
 
 
@@ -70,7 +72,7 @@ def apply_changes(base: Preset, changes: dict[str, Any]) -> Preset:
         try:
             loaded = load_preset(path)
         except PresetError as exc:
-            raise PresetError(str(exc).replace(str(path), f"{base.name} (edited)")) from None
+            raise PresetError(str(exc).replace(str(path), _("{name} (edited)").format(name=base.name))) from None
     return dataclasses.replace(loaded, name=f"{base.name}*", path=base.path, parent=base, description=base.description)
 
 
@@ -87,12 +89,12 @@ def _derived_text(base: Preset, changes: dict[str, Any], description: str) -> st
 def check_new_name(name: str) -> str | None:
     """Why `name` cannot be a new preset file name, or None when it can."""
     if not NAME_PATTERN.match(name):
-        return f"'{name}': use letters, digits, '-', '_' or '.' (no spaces or slashes)"
+        return _("'{name}': use letters, digits, '-', '_' or '.' (no spaces or slashes)").format(name=name)
     target = presets_dir() / f"{name}.toml"
     if target.exists():
-        return f"{target} already exists: choose another name (existing presets are never overwritten)"
+        return _("{path} already exists: choose another name (existing presets are never overwritten)").format(path=target)
     if (BUILTIN_PRESETS / f"{name}.toml").exists():
-        return f"a built-in preset '{name}' already exists: choose another name (a file of that name would replace it)"
+        return _("a built-in preset '{name}' already exists: choose another name (a file of that name would replace it)").format(name=name)
     return None
 
 
@@ -101,6 +103,7 @@ def save_new_preset(base: Preset, changes: dict[str, Any], name: str, descriptio
     problem = check_new_name(name)
     if problem:
         raise PresetError(problem)
+    # The description is written into the preset file: English, like every file the tool writes.
     text = _derived_text(base, changes, description or f"{base.name} with {len(changes)} change(s) made in the console")
     target = presets_dir() / f"{name}.toml"
     target.parent.mkdir(parents=True, exist_ok=True)  # a new workspace has no presets/ yet

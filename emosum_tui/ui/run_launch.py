@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emosum_tui.i18n import _
 from emosum_tui.ui.messages import StartRun
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def launch_run(request: StartRun, s_per_step: float | None = None) -> Launch:
             write_run_preset(run_dir, preset)
         process = launch_trainer(preset_file, run_dir, resume=resume)
     except OSError as exc:
-        raise LaunchError(f"could not {'resume' if resume else 'start'} {preset.name}: {exc}") from exc
+        problem = _("could not resume {preset}: {error}") if resume else _("could not start {preset}: {error}")
+        raise LaunchError(problem.format(preset=preset.name, error=exc)) from exc
     return Launch(run_dir, process, note)
 
 
@@ -64,10 +66,10 @@ def keep_estimate(run_dir: Path, estimate: Estimate | None, preset: Preset, s_pe
     if estimate is None:
         cell = estimate_cell(preset, s_per_step)
         if cell.estimate is None:
-            return f"estimate not kept with the run: {cell.error}"
+            return _("estimate not kept with the run: {error}").format(error=cell.error)
         estimate = cell.estimate
     try:
         write_estimate(run_dir, estimate)
     except OSError as exc:
-        return f"estimate not kept with the run: {exc}"
+        return _("estimate not kept with the run: {error}").format(error=exc)
     return ""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from emosum_tui.commands.model_session import ModelChoice
 from emosum_tui.core.data import Pair, PairFields
+from emosum_tui.i18n import _
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,9 @@ def validation_rows(choice: ModelChoice, data: Path | None = None) -> RowsRead:
 
     path = data if data is not None else (choice.preset.validation_file if choice.preset is not None else None)
     if path is None:
-        return RowsRead(None, [], problem="a model folder without a run: no validation file known")
+        return RowsRead(None, [], problem=_("a model folder without a run: no validation file known"))
     try:
         read = read_pairs(path, choice.fields)
     except OSError as exc:
         return RowsRead(path, [], problem=f"{path}: {exc.strerror or exc}")
-    return RowsRead(path, read.pairs, len(read.problems), "" if read.pairs else f"{path}: no usable rows")
+    return RowsRead(path, read.pairs, len(read.problems), "" if read.pairs else _("{path}: no usable rows").format(path=path))

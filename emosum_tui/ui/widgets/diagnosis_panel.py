@@ -7,6 +7,7 @@ diagnoser (`emosum_tui.doctor.live.LiveDiagnoser`) or the preflight. Torch-free.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -14,7 +15,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from emosum_tui.doctor.findings import Finding, worst_first
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.widgets.live_text import LiveText
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 MARK = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
@@ -23,29 +28,41 @@ MARK = {"error": "✗", "warning": "!", "info": "·", "ok": "✓"}
 def finding_markup(finding: Finding) -> str:
     style = STYLE[finding.severity]
     lines = [f"[{style}]{MARK[finding.severity]} {escape(finding.title)}[/{style}]",
-             f"  [dim]evidence:[/dim] {escape(finding.evidence)}"]
+             "  " + _("[dim]evidence:[/dim] {evidence}").format(evidence=escape(finding.evidence))]
     if finding.fix:
-        lines.append(f"  [dim]fix:[/dim] {escape(finding.fix)}")
+        lines.append("  " + _("[dim]fix:[/dim] {fix}").format(fix=escape(finding.fix)))
     return "\n".join(lines)
 
 
 class DiagnosisPanel(VerticalScroll):
-    """Findings as text; `show([])` says that nothing is wrong as far as the doctor can see."""
+    """Findings as text; `show([])` says that nothing is wrong as far as the doctor can see.
+    `title` and `empty` are English (marked with `N_`), translated where drawn."""
 
     DEFAULT_CSS = """
     DiagnosisPanel { height: auto; max-height: 14; border: round $warning 50%; border-title-color: $warning; padding: 0 1; }
     DiagnosisPanel .diagnosis-finding { margin-bottom: 1; }
     """
 
-    def __init__(self, title: str = "why is it slow", empty: str = "nothing the doctor can see slows this run",
+    def __init__(self, title: str = N_("why is it slow"), empty: str = N_("nothing the doctor can see slows this run"),
                  **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.border_title = title
+        self.title_text = title
+        self.border_title = _(title)
         self.empty = empty
         self.findings: list[Finding] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"[dim]{escape(self.empty)}[/dim]", id="diagnosis-empty")
+        yield Static(f"[dim]{escape(_(self.empty))}[/dim]", id="diagnosis-empty")
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        self.redraw_words()
+
+    def redraw_words(self) -> None:
+        """The title, the empty line and each finding's labels, in the interface's language."""
+        self.border_title = _(self.title_text)
+        self.query_one("#diagnosis-empty", Static).update(f"[dim]{escape(_(self.empty))}[/dim]")
+        for widget, finding in zip(self.query(".diagnosis-finding").results(LiveText), self.findings, strict=False):
+            widget.show(finding_markup(finding))
 
     def show(self, findings: Sequence[Finding], *, include_ok: bool = False) -> None:
         """Replace what is shown (a no-op when nothing changed, so a 1 s feed does not flicker)."""

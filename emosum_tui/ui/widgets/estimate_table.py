@@ -16,18 +16,21 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import human_bytes, human_count, human_duration
 from emosum_tui.ui.widgets.columns import reveal_column
 
 if TYPE_CHECKING:
     from emosum_tui.core.cost_model import Estimate
+    from emosum_tui.ui.messages import LanguageChanged
 
-ESTIMATING = "estimating…"
+ESTIMATING = N_("estimating…")  # translated where shown
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One row of the table: the Estimate attribute, its label and how it reads."""
+    """One row of the table: the Estimate attribute, its label (English, marked: `_(label)` where
+    shown) and how it reads."""
 
     field: str
     label: str
@@ -35,16 +38,16 @@ class Metric:
 
 
 METRICS = (
-    Metric("params", "params", human_count),
-    Metric("optimizer_steps", "opt. steps", human_count),
-    Metric("seconds_per_step", "s/step", human_duration),
-    Metric("train_seconds", "train time", human_duration),
-    Metric("eval_seconds", "eval time", human_duration),
-    Metric("total_seconds", "total time", human_duration),
-    Metric("peak_memory_bytes", "peak memory", human_bytes),
-    Metric("checkpoint_bytes", "checkpoint", human_bytes),
-    Metric("peak_disk_bytes", "peak disk", human_bytes),
-    Metric("final_disk_bytes", "final disk", human_bytes),
+    Metric("params", N_("params"), human_count),
+    Metric("optimizer_steps", N_("opt. steps"), human_count),
+    Metric("seconds_per_step", "s/step", human_duration),  # a unit: the same in every language
+    Metric("train_seconds", N_("train time"), human_duration),
+    Metric("eval_seconds", N_("eval time"), human_duration),
+    Metric("total_seconds", N_("total time"), human_duration),
+    Metric("peak_memory_bytes", N_("peak memory"), human_bytes),
+    Metric("checkpoint_bytes", N_("checkpoint"), human_bytes),
+    Metric("peak_disk_bytes", N_("peak disk"), human_bytes),
+    Metric("final_disk_bytes", N_("final disk"), human_bytes),
 )
 
 
@@ -67,8 +70,14 @@ class EstimateTable(DataTable):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="none", show_cursor=False, fixed_columns=1, **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[list[str], dict[str, EstimateCell], int] | None = None  # `show`'s arguments, to redraw
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, names: list[str], cells: dict[str, EstimateCell], selected: int) -> None:
+        self._shown = (names, cells, selected)
         self.clear(columns=True)
         if not names:
             return
@@ -77,19 +86,19 @@ class EstimateTable(DataTable):
         error_style = self.get_component_rich_style("estimate-table--error")
         rows: list[list[Text]] = []
         for number, metric in enumerate(METRICS):
-            row: list[Text] = [Text(metric.label)]
+            row: list[Text] = [Text(_(metric.label))]
             for index, name in enumerate(names):
                 cell = cells.get(name, EstimateCell())
                 style = selected_style if index == selected else Style()
                 if cell.error:
-                    text = Text("error" if number == 0 else "", style=style + error_style)
+                    text = Text(_("error") if number == 0 else "", style=style + error_style)
                 elif cell.estimate is None:
                     text = Text("…", style=style + pending_style)
                 else:
                     text = Text(metric.show(getattr(cell.estimate, metric.field, None)), style=style, justify="right")
                 row.append(text)
             rows.append(row)
-        headers = [Text("estimate")]
+        headers = [Text(_("estimate"))]
         for index, name in enumerate(names):
             label = ("▶ " + name) if index == selected else name
             headers.append(Text(label, style=(selected_style if index == selected else Style()) + Style(bold=True)))

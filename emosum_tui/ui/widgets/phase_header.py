@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.widgets.live_text import LiveText
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 BAR_CELLS = 46
 
+# The trainer's phase identifiers (data in the event log) as the header says them; `_()` where drawn.
 PHASE_WORDS = {
-    "starting": "starting",
-    "loading_model": "loading the model",
-    "loading_data": "loading the data",
-    "tokenising": "tokenising",
-    "training": "training",
-    "evaluating": "evaluating",
-    "saving": "saving a checkpoint",
-    "done": "done",
+    "starting": N_("starting"),
+    "loading_model": N_("loading the model"),
+    "loading_data": N_("loading the data"),
+    "tokenising": N_("tokenising"),
+    "trimming_vocabulary": N_("trimming vocabulary"),
+    "training": N_("training"),
+    "evaluating": N_("evaluating"),
+    "saving": N_("saving a checkpoint"),
+    "compiling": N_("compiling"),
+    "done": N_("done"),
 }
 
 
@@ -45,11 +54,11 @@ class PhaseHeader(Vertical):
     def compose(self) -> ComposeResult:
         yield LiveText("", fixed_size=True, id="run-title")
         with Horizontal(id="phase-line"):
-            yield LiveText("phase: starting", fixed_size=True, id="phase-name")
+            yield LiveText(_("phase: starting"), fixed_size=True, id="phase-name")
             yield LiveText("", fixed_size=True, id="phase-progress")
 
     def show_run(self, run_name: str, preset: str, device: str, torch_build: str) -> None:
-        parts = [f"[b]{preset or '?'}[/b]", run_name, f"device [b]{device or '?'}[/b]"]
+        parts = [f"[b]{preset or '?'}[/b]", run_name, _("device [b]{device}[/b]").format(device=device or "?")]
         if torch_build:
             parts.append(f"torch {torch_build}")
         self.run_text = "  ·  ".join(parts)
@@ -68,6 +77,9 @@ class PhaseHeader(Vertical):
         self.draw()
         self.call_after_refresh(self.draw)
 
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        self.draw()
+
     def draw(self) -> None:
         """Show the latest figures; before the children are mounted, `on_mount` draws them."""
         titles = self.query("#run-title")
@@ -75,10 +87,10 @@ class PhaseHeader(Vertical):
             return
         titles.first(LiveText).show(self.run_text)
         phase, done, total, detail = self.phase_args
-        words = PHASE_WORDS.get(phase, phase.replace("_", " "))
+        words = _(PHASE_WORDS[phase]) if phase in PHASE_WORDS else phase.replace("_", " ")
         counts = f" {done:,} / {total:,}" if done is not None and total else ""
         extra = f" — {detail}" if detail else ""
-        self.query_one("#phase-name", LiveText).show(f"phase: [b]{words}[/b]{counts}{extra}")
+        self.query_one("#phase-name", LiveText).show(_("phase: [b]{phase}[/b]{progress}").format(phase=words, progress=counts) + extra)
         if phase == "done" and not total:
             self._show_bar(1, 1)
         elif total and (phase in ("training", "done") or not self.training_began):

@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from emosum_tui.core.presets import Preset
 from emosum_tui.doctor.findings import SEVERITIES, Finding, worst_first
+from emosum_tui.i18n import N_, _, ngettext
 from emosum_tui.ui import figures
 from emosum_tui.ui.preset_figures import FigureStore
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
@@ -32,20 +33,27 @@ if TYPE_CHECKING:
     from emosum_tui.doctor.facts import MachineFacts
     from emosum_tui.doctor.torch_probe import TorchFacts
 
-NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("note", "notes"), "ok": ("ok", "ok")}
-CLEAR = "nothing the doctor can see stands in the way of this run"
-NOT_CHECKED = "machine not checked"  # in the border; why is a finding (or: the figures are pinned)
+CLEAR = N_("nothing the doctor can see stands in the way of this run")
+NOT_CHECKED = N_("machine not checked")  # in the border; why is a finding (or: the figures are pinned)
+
+
+def count_text(severity: str, count: int) -> str:
+    """ "1 error", "2 warnings", "6 ok"."""
+    if severity == "error":
+        text = ngettext("{n} error", "{n} errors", count)
+    elif severity == "warning":
+        text = ngettext("{n} warning", "{n} warnings", count)
+    elif severity == "info":
+        text = ngettext("{n} note", "{n} notes", count)
+    else:
+        text = ngettext("{n} ok", "{n} ok", count)
+    return text.format(n=count)
 
 
 def summary(findings: Sequence[Finding]) -> str:
     """ "1 error · 1 note · 6 ok" (severities with no finding left out)."""
-    parts = []
-    for severity in SEVERITIES:
-        count = sum(f.severity == severity for f in findings)
-        if count:
-            one, many = NOUNS[severity]
-            parts.append(f"{count} {one if count == 1 else many}")
-    return " · ".join(parts)
+    counts = ((severity, sum(f.severity == severity for f in findings)) for severity in SEVERITIES)
+    return " · ".join(count_text(severity, count) for severity, count in counts if count)
 
 
 @dataclass
@@ -77,7 +85,7 @@ class PreflightPanel(DiagnosisPanel):
     def __init__(self, store: FigureStore, check_machine: bool, disk_path: Path, **kwargs: object) -> None:
         """`check_machine` False: the figures are pinned, this machine is not asked; `disk_path`
         is where the run would write (the free disk it has)."""
-        super().__init__(title="preflight", empty=CLEAR, **kwargs)
+        super().__init__(title=N_("preflight"), empty=CLEAR, **kwargs)
         self.store = store
         self.check_machine = check_machine
         self.disk_path = disk_path
@@ -109,12 +117,20 @@ class PreflightPanel(DiagnosisPanel):
         if known.preflight is not None:
             self.show_findings(preset.name, known.preflight, self.machine_note)
         elif not self.machine_known:
-            self.waiting(preset.name, "checking this machine: torch build, GPU, memory, disk…")
+            self.waiting(preset.name, _("checking this machine: torch build, GPU, memory, disk…"))
         else:
-            self.waiting(preset.name, "checking…")
+            self.waiting(preset.name, _("checking…"))
+
+    def redraw_words(self) -> None:
+        super().redraw_words()
+        if self.preset is not None:
+            self.show_preset(self.preset)  # the border, the counts, the waiting line
 
     def _title(self, preset: str, note: str = "") -> None:
-        self.border_title = f"preflight: {preset}" + (f" ({note})" if note else "")
+        if note:
+            self.border_title = _("preflight: {preset} ({note})").format(preset=preset, note=_(note))
+        else:
+            self.border_title = _("preflight: {preset}").format(preset=preset)
 
     def waiting(self, preset: str, text: str) -> None:
         """Nothing to show yet for `preset`: say what is being checked."""
@@ -129,7 +145,7 @@ class PreflightPanel(DiagnosisPanel):
         self.state = "shown"
         self._title(preset, note)
         self.border_subtitle = summary(findings)
-        self.query_one("#diagnosis-empty", Static).update(f"[dim]{escape(self.empty)}[/dim]")
+        self.query_one("#diagnosis-empty", Static).update(f"[dim]{escape(_(self.empty))}[/dim]")
         self.set_class(any(f.severity == "error" for f in findings), "has-error")
         super().show(findings)
 
@@ -152,7 +168,7 @@ class PreflightPanel(DiagnosisPanel):
     def check_preset(self, preset: Preset) -> None:
         findings = figures.preflight_findings(preset, self.machine)
         if self.machine_error:
-            not_checked = Finding("machine-not-checked", "warning", "this machine could not be checked (torch, GPU, memory, disk)",
+            not_checked = Finding("machine-not-checked", "warning", _("this machine could not be checked (torch, GPU, memory, disk)"),
                                   self.machine_error)
             findings = worst_first([not_checked, *findings])
         self.post_message(PreflightDone(preset, findings))

@@ -13,8 +13,9 @@ API), the header and the parameter column fixed: it is plain text in known width
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -24,8 +25,12 @@ from textual.strip import Strip
 
 from emosum_tui.core.preset_fields import Field
 from emosum_tui.core.presets import Preset, iter_keys
-from emosum_tui.ui.format import change_text, value_text
+from emosum_tui.i18n import _
+from emosum_tui.ui.format import change_text, fit_cells, value_text, zero_text
 from emosum_tui.ui.widgets.columns import reveal_span
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 MAX_VALUE_WIDTH = 16
 
@@ -34,7 +39,7 @@ def cell_text(value: object, base: object, is_baseline: bool, spec: Field | None
     """The cell's words and whether it differs from the baseline; a 0 that means "all" or
     "automatic" reads so, and is not a ratio of anything."""
     shown, base_shown = (spec.shown(value), spec.shown(base)) if spec else (value, base)
-    text = value_text(shown)
+    text = value_text(shown) if shown is value else zero_text(value_text(shown))
     if is_baseline or value == base:
         return text, False
     change = change_text(base, value) if shown is value and base_shown is base else ""
@@ -53,13 +58,6 @@ class Column:
     @property
     def render_width(self) -> int:
         return self.width + 2 * PADDING
-
-
-def fit(text: str, width: int) -> str:
-    """`text` in exactly `width` cells: padded, or cut with an ellipsis."""
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    return set_cell_size(text, max(0, width - 1)) + "…"
 
 
 class PresetTable(ScrollView, can_focus=True):
@@ -89,6 +87,11 @@ class PresetTable(ScrollView, can_focus=True):
         self.rows: dict[str, list[Text]] = {}  # row key -> its cells, the parameter's label first
         self._row_keys: list[str] = []
         self._strips: dict[int, Strip] = {}  # row (-1: the header) -> the whole row, drawn once
+        self._shown: tuple[list[Preset], int, int, frozenset[str]] | None = None  # `show`'s arguments, to redraw
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     # -- what tests and the screen read ------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class PresetTable(ScrollView, can_focus=True):
 
     def show(self, presets: list[Preset], selected: int, baseline: int, edited: frozenset[str] = frozenset()) -> None:
         """Redraw for these presets; `edited` names columns holding unsaved edits."""
+        self._shown = (presets, selected, baseline, edited)
         self.columns, self.rows, self._row_keys, self._strips = {}, {}, [], {}
         if not presets:
             self.virtual_size = Size(0, 0)
@@ -126,12 +130,13 @@ class PresetTable(ScrollView, can_focus=True):
                 cells.append((text, differs, own_edit))
             rows.append((key, cells))
 
-        labels = [key if key.startswith("[") or "." not in key else "  " + key.split(".", 1)[1] for key, _ in rows]
-        self.columns["parameter"] = Column("parameter", Text("parameter", style=key_style), max(map(cell_len, ["parameter", *labels])))
+        labels = [key if key.startswith("[") or "." not in key else "  " + key.split(".", 1)[1] for key, _cells in rows]
+        header = _("parameter")
+        self.columns["parameter"] = Column("parameter", Text(header, style=key_style), max(map(cell_len, [header, *labels])))
         for index, preset in enumerate(presets):
             label = preset.name
             if index == baseline:
-                label += " (base)"
+                label = _("{name} (base)").format(name=label)
             if index == selected:
                 label = "▶ " + label
             width = max(cell_len(label), *(min(cell_len(cells[index][0]), MAX_VALUE_WIDTH) for _, cells in rows))
@@ -140,7 +145,7 @@ class PresetTable(ScrollView, can_focus=True):
 
         for (key, cells), label in zip(rows, labels, strict=True):
             if key.startswith("["):
-                self.rows[key] = [Text(label, style=section_style), *(Text("") for _ in presets)]
+                self.rows[key] = [Text(label, style=section_style), *(Text("") for _preset in presets)]
             else:
                 row: list[Text] = [Text(label, style=key_style)]
                 for index, (text, differs, own_edit) in enumerate(cells):
@@ -181,7 +186,7 @@ class PresetTable(ScrollView, can_focus=True):
                     base += self.get_component_rich_style("preset-table--even-row")
                 cells = self.rows[self._row_keys[index]]
             segments = [
-                Segment(" " * PADDING + fit(cell.plain, column.width) + " " * PADDING, base + cell.style if isinstance(cell.style, Style) else base)
+                Segment(" " * PADDING + fit_cells(cell.plain, column.width) + " " * PADDING, base + cell.style if isinstance(cell.style, Style) else base)
                 for column, cell in zip(self.columns.values(), cells, strict=True)
             ]
             strip = self._strips[index] = Strip(segments, self.virtual_size.width)

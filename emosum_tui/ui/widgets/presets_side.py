@@ -20,6 +20,7 @@ from textual.widgets import Label
 from textual.worker import get_current_worker
 
 from emosum_tui.core.presets import Preset
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui import figures
 from emosum_tui.ui.preset_figures import FigureStore, TokenFigures
 from emosum_tui.ui.widgets.data_summary import DataSummary
@@ -29,7 +30,10 @@ from emosum_tui.ui.widgets.speedup_table import SpeedupTable
 
 if TYPE_CHECKING:
     from emosum_tui.core.decompose import Factor
+    from emosum_tui.ui.messages import LanguageChanged
     from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
+
+SECTION_TITLES = (N_("Estimates"), N_("Speed-up vs baseline"), N_("Data"), N_("Basis of the estimates"))
 
 
 @dataclass
@@ -97,20 +101,30 @@ class PresetsSide(VerticalScroll):
     async def _mount_tables(self) -> None:
         if not self.is_attached:
             return  # the app quit before its first frame settled
+        estimates, speedup, data, basis = (Label(_(title), classes="section-title") for title in SECTION_TITLES)
         await self.mount_all([
-            Label("Estimates", classes="section-title"),
+            estimates,
             EstimateTable(id="estimate-table"),
-            Label("Speed-up vs baseline", classes="section-title"),
+            speedup,
             SpeedupTable(id="speedup-table"),
-            Label("Data", classes="section-title"),
+            data,
             DataSummary(id="data-summary"),
-            Label("Basis of the estimates", classes="section-title"),
+            basis,
             BasisNotes(id="estimate-basis"),
         ])
         self.tables_ready = True
         self.redraw()
 
     # ---- drawing --------------------------------------------------------------------------------
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """The section titles and the baseline's note are this panel's words; the tables redraw themselves."""
+        if not self.tables_ready:
+            return
+        for label, title in zip(self.query(".section-title").results(Label), SECTION_TITLES, strict=False):
+            label.update(_(title))
+        if self.presets and self.presets[self.baseline] is self.presets[self.selected]:
+            self._draw_decomposition()
 
     def show(self, presets: list[Preset], selected: int, baseline: int) -> None:
         """The presets as the screen's columns show them, the selected one and the baseline."""
@@ -149,7 +163,8 @@ class PresetsSide(VerticalScroll):
             table.show(base.name, other.name, known.factors, known.note)
             return
         if base is other:
-            table.show(base.name, other.name, [], f"{other.name} is the baseline: pick another preset (1-9) or baseline (b)")
+            table.show(base.name, other.name, [],
+                       _("{name} is the baseline: pick another preset (1-9) or baseline (b)").format(name=other.name))
             return
         table.show(base.name, other.name, None)
         if self.working:

@@ -8,16 +8,21 @@ the trainer, and a gauge redrawn at every sample tells no more.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
+from emosum_tui.i18n import N_, _, ngettext
 from emosum_tui.monitor.gpu_mapping import GpuSelection
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
-from emosum_tui.ui.format import human_bytes
+from emosum_tui.ui.format import human_bytes, shown
 from emosum_tui.ui.widgets.live_text import LiveText
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 HISTORY = 120  # samples kept for the sparklines (about two minutes)
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -44,22 +49,27 @@ def gpu_line(gpu: GpuReading, device: str = "") -> str:
     power = f"{gpu.power_w:.0f} W" if gpu.power_w is not None else "? W"
     if gpu.power_limit_w:
         power += f" / {gpu.power_limit_w:.0f} W"
-    throttle = f"  [yellow]throttled: {', '.join(gpu.throttle_reasons)}[/yellow]" if gpu.throttle_reasons else ""
+    throttle = ""
+    if gpu.throttle_reasons:
+        throttle = "  [yellow]" + _("throttled: {reasons}").format(reasons=", ".join(gpu.throttle_reasons)) + "[/yellow]"
     label = f"GPU {gpu.index}" + (f" = {device}" if device else "")
-    return f"{label} {escape(gpu.name)}: util [b]{_pct(gpu.util_percent)}[/b]  mem {memory}  {temp}  {power}{throttle}"
+    figures = _("util [b]{util}[/b]  mem {memory}").format(util=_pct(gpu.util_percent), memory=memory)
+    return f"{label} {escape(gpu.name)}: {figures}  {temp}  {power}{throttle}"
 
 
 def gpu_lines(sample: ResourceSample, gpus: GpuSelection) -> list[str]:
     """A row per GPU the run uses (every GPU while that is not known), and how many others the machine has."""
     if not sample.gpus:
-        return [f"[b]{escape(sample.gpu_note or 'no NVIDIA GPU')}[/b]"]
+        note = shown(sample.gpu_note) or _("no NVIDIA GPU")
+        return [f"[b]{escape(note)}[/b]"]
     used = gpus.pick(sample.gpus)
     lines = [gpu_line(gpu, f"cuda:{i}" if gpus.known else "") for i, gpu in enumerate(used)]
     others = len(sample.gpus) - len(used)
     if not used:
-        lines.append(f"[b]no GPU for this run[/b] (CUDA_VISIBLE_DEVICES={escape(repr(gpus.visible))})")
+        lines.append(_("[b]no GPU for this run[/b] ({setting})").format(setting=f"CUDA_VISIBLE_DEVICES={escape(repr(gpus.visible))}"))
     if others:
-        lines.append(f"[dim]{others} other GPU{'s' * (others > 1)} on this machine, not this run's[/dim]")
+        text = ngettext("{n} other GPU on this machine, not this run's", "{n} other GPUs on this machine, not this run's", others)
+        lines.append(f"[dim]{text.format(n=others)}[/dim]")
     return lines
 
 
@@ -67,15 +77,18 @@ def resource_text(sample: ResourceSample, note: str = "", gpus: GpuSelection | N
     """The readings as lines of markup, the run's GPUs only (`gpus`); `note` (the console's own state,
     such as its frame rate) is a line of its own after them."""
     lines = gpu_lines(sample, gpus or GpuSelection())
-    trainer = "trainer —"
+    trainer = _("trainer —")
     if sample.trainer_cpu_percent is not None:
-        trainer = f"trainer [b]{sample.trainer_cpu_percent:.0f}%[/b] ({sample.trainer_cpu_percent / 100:.1f} cores)"
+        trainer = _("trainer [b]{percent}[/b] ({cores} cores)").format(
+            percent=f"{sample.trainer_cpu_percent:.0f}%", cores=f"{sample.trainer_cpu_percent / 100:.1f}")
         if sample.trainer_rss is not None:
             trainer += f", RSS {human_bytes(sample.trainer_rss)}"
         if sample.trainer_gpu_memory is not None:
-            trainer += f", GPU mem {human_bytes(sample.trainer_gpu_memory)}"
-    lines.append(f"CPU system [b]{sample.cpu_percent:.0f}%[/b] of {sample.cpu_count} cores   {trainer}")
-    lines.append(f"RAM {human_bytes(sample.ram_used)} / {human_bytes(sample.ram_total)}   disk free {human_bytes(sample.disk_free)} at the output dir")
+            trainer += ", " + _("GPU mem {size}").format(size=human_bytes(sample.trainer_gpu_memory))
+    system = _("CPU system [b]{percent}[/b] of {n} cores").format(percent=f"{sample.cpu_percent:.0f}%", n=sample.cpu_count)
+    lines.append(f"{system}   {trainer}")
+    disk = _("disk free {size} at the output dir").format(size=human_bytes(sample.disk_free))
+    lines.append(f"RAM {human_bytes(sample.ram_used)} / {human_bytes(sample.ram_total)}   {disk}")
     if note:
         lines.append(f"[dim]{escape(note)}[/dim]")
     return "\n".join(lines)
@@ -84,22 +97,23 @@ def resource_text(sample: ResourceSample, note: str = "", gpus: GpuSelection | N
 class ResourcePane(Vertical):
     """Readings as text plus sparklines of system CPU, trainer CPU (100% = all cores), RAM and the run's GPUs' mean utilisation."""
 
-    SERIES = (("cpu", "CPU"), ("trainer", "trainer"), ("ram", "RAM"), ("gpu", "GPU"))
+    SERIES = (("cpu", "CPU"), ("trainer", N_("trainer")), ("ram", "RAM"), ("gpu", "GPU"))  # labels: `_()` where drawn
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in self.SERIES}
         self.samples = 0
         self.latest: ResourceSample | None = None  # the sample `draw` shows; None once drawn
+        self.drawn: ResourceSample | None = None  # the sample shown now (a language switch redraws it)
         self.off_why = ""
         self.note = ""  # set by the screen: how often the console redraws, when it had to slow down
         self.gpus = GpuSelection()  # the run's GPUs, once its start is read
 
     def compose(self) -> ComposeResult:
-        yield LiveText("resources: waiting for the first sample", id="resource-text")
+        yield LiveText(_("resources: waiting for the first sample"), id="resource-text")
         for key, label in self.SERIES:
             with Horizontal(classes="spark-row"):
-                yield Label(label, classes="spark-label")
+                yield Label(_(label), id=f"spark-label-{key}", classes="spark-label")
                 yield LiveText("", fixed_size=True, id=f"spark-{key}", classes="spark")
 
     def show(self, sample: ResourceSample, gpus: GpuSelection | None = None) -> None:
@@ -127,11 +141,12 @@ class ResourcePane(Vertical):
         if sample is None or not self.query("#resource-text"):
             return
         self.latest = None
+        self.drawn = sample
         self.query_one("#resource-text", LiveText).show(resource_text(sample, self.note, self.gpus))
         for key, value in self.values(sample, self.gpus).items():
             spark = self.query_one(f"#spark-{key}", LiveText)
             if value is None:
-                spark.show("[dim]n/a[/dim]")
+                spark.show("[dim]" + _("n/a") + "[/dim]")
             else:
                 spark.show(f"{percent_sparkline(list(self.history[key]), spark.size.width - 6)} {value:3.0f}%")
 
@@ -146,4 +161,15 @@ class ResourcePane(Vertical):
     def draw_off(self) -> None:
         texts = self.query("#resource-text")
         if self.off_why and texts:
-            texts.first(LiveText).show(f"[dim]resources: {escape(self.off_why)}[/dim]")
+            texts.first(LiveText).show("[dim]" + _("resources: {why}").format(why=escape(_(self.off_why))) + "[/dim]")
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        for key, label in self.SERIES:
+            self.query_one(f"#spark-label-{key}", Label).update(_(label))
+        if self.off_why:
+            self.draw_off()
+        elif self.drawn is not None:
+            self.latest = self.latest or self.drawn
+            self.draw()
+        else:
+            self.query_one("#resource-text", LiveText).show(_("resources: waiting for the first sample"))

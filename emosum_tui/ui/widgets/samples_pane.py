@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -21,6 +22,10 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from emosum_tui.core.events import EVENTS_FILE, EventReader, SamplePrediction
+from emosum_tui.i18n import N_, _
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 POLL_SECONDS = 2.0  # evaluations are minutes apart: a shown pane looks for new ones every few seconds
 SOURCE_SHOWN_CHARS = 240  # enough of the dialogue to recognise the row
@@ -54,20 +59,20 @@ class SampleHistory:
 
 def change_note(sample: SamplePrediction, earlier: SamplePrediction | None) -> Text:
     if earlier is None:
-        return Text("first evaluation of this row", style="dim")
+        return Text(_("first evaluation of this row"), style="dim")
     if earlier.prediction == sample.prediction:
-        return Text(f"unchanged since step {earlier.step}", style="dim")
-    return Text(f"changed since step {earlier.step}", style="bold yellow")
+        return Text(_("unchanged since step {step}").format(step=earlier.step), style="dim")
+    return Text(_("changed since step {step}").format(step=earlier.step), style="bold yellow")
 
 
 def sample_block(sample: SamplePrediction, earlier: SamplePrediction | None) -> RenderableType:
     """One row: its id and the start of its source, then reference | prediction side by side."""
     source = sample.source if len(sample.source) <= SOURCE_SHOWN_CHARS else sample.source[:SOURCE_SHOWN_CHARS] + "…"
-    heading = Text.assemble((f"row {sample.row_id}", "bold"), "  ", (source, "dim"))
+    heading = Text.assemble((_("row {id}").format(id=sample.row_id), "bold"), "  ", (source, "dim"))
     table = Table(expand=True, show_edge=False, pad_edge=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column("reference", ratio=1, style="")
-    table.add_column(f"prediction at step {sample.step} ({sample.seconds:.1f} s)", ratio=1)
-    prediction = Text(sample.prediction) if sample.prediction else Text("(empty: nothing but special tokens)", style="italic red")
+    table.add_column(_("reference"), ratio=1, style="")
+    table.add_column(_("prediction at step {step} ({seconds} s)").format(step=sample.step, seconds=f"{sample.seconds:.1f}"), ratio=1)
+    prediction = Text(sample.prediction) if sample.prediction else Text(_("(empty: nothing but special tokens)"), style="italic red")
     table.add_row(Text(sample.reference), Group(prediction, change_note(sample, earlier)))
     return Group(heading, table, Text(""))
 
@@ -81,9 +86,9 @@ class SamplesPane(VerticalScroll):
     SamplesPane #samples-body { height: auto; }
     """
     BINDINGS = [  # noqa: RUF012
-        Binding("left", "earlier", "earlier eval"),
-        Binding("right", "later", "later eval"),
-        Binding("end", "latest", "latest eval"),
+        Binding("left", "earlier", N_("earlier eval")),
+        Binding("right", "later", N_("later eval")),
+        Binding("end", "latest", N_("latest eval")),
     ]
 
     def __init__(self, run_dir: Path, **kwargs: object) -> None:
@@ -92,7 +97,12 @@ class SamplesPane(VerticalScroll):
         self.history = SampleHistory()
         self.position: int | None = None  # index into history.steps; None follows the latest evaluation
         self.timer: Timer | None = None
-        self.border_title = "samples"
+        self.border_title = _("samples")
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        self.border_title = _("samples")
+        if self.query("#samples-heading"):
+            self.draw()
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="samples-heading")
@@ -133,15 +143,16 @@ class SamplesPane(VerticalScroll):
         body = self.query_one("#samples-body", Static)
         step = self.shown_step
         if step is None:
-            heading.update("No sample predictions in this run yet. The trainer writes them at each evaluation "
-                           "([eval] samples rows, greedy); a run with evaluation off, samples = 0, or from before "
-                           "samples existed has none.")
+            heading.update(_("No sample predictions in this run yet. The trainer writes them at each evaluation "
+                             "([eval] samples rows, greedy); a run with evaluation off, samples = 0, or from before "
+                             "samples existed has none."))
             body.update("")
             return
         steps = self.history.steps
         where = steps.index(step) + 1
-        follow = "following the latest" if self.position is None else "end: back to the latest"
-        heading.update(f"evaluation {where} of {len(steps)} at step {step} · ←/→ earlier/later evaluation · {follow}")
+        follow = _("following the latest") if self.position is None else _("end: back to the latest")
+        heading.update(_("evaluation {number} of {count} at step {step} · ←/→ earlier/later evaluation · {follow}").format(
+            number=where, count=len(steps), step=step, follow=follow))
         body.update(Group(*(sample_block(s, self.history.earlier(step, s.index)) for s in self.history.rows_at(step))))
 
     def action_earlier(self) -> None:

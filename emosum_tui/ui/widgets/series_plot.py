@@ -18,11 +18,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
+
+from emosum_tui.i18n import N_, _
+from emosum_tui.ui.format import pad_cells
+
+if TYPE_CHECKING:
+    from emosum_tui.ui.messages import LanguageChanged
 
 # Bit of each dot in a braille cell, by (row 0-3, column 0-1): U+2800 + the sum of the bits.
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -127,20 +135,31 @@ class Series:
     marker: str  # "braille": a line of 2x4 dots per cell; "dot": one "•" per point
 
 
-Cell = tuple[str, str | None]  # a character and its colour (None: the widget's own)
+Cell = tuple[str, str | None]  # a character and its colour (None: the widget's own); "": the right half of a wide one
 
 
 def chart(series: Sequence[Series], width: int, height: int, title: str, xlabel: str) -> list[list[Cell]]:
-    """The plot as `height` rows of `width` cells: title, plot area with y ticks, x axis, x ticks, x label."""
+    """The plot as `height` rows of `width` cells: title, plot area with y ticks, x axis, x ticks, x label.
+    A wide (Chinese) character takes two cells: itself, then "" (so a row still joins to `width` cells)."""
     rows: list[list[Cell]] = [[(" ", None)] * width for _ in range(height)]
 
     def put(row: int, col: int, text: str, color: str | None = None) -> None:
-        if 0 <= row < height:
-            for offset, char in enumerate(text):
-                if 0 <= col + offset < width:
-                    rows[row][col + offset] = (char, color)
+        if not 0 <= row < height:
+            return
+        cells = rows[row]
+        for char in text:
+            size = 2 if cell_len(char) == 2 else 1
+            if col >= 0 and col + size <= width:
+                if cells[col][0] == "":  # the right half of a wide character: its left half goes too
+                    cells[col - 1] = (" ", cells[col - 1][1])
+                if col + size < width and cells[col + size][0] == "":  # a wide character overwritten: its right half goes
+                    cells[col + size] = (" ", cells[col + size][1])
+                cells[col] = (char, color)
+                if size == 2:
+                    cells[col + 1] = ("", color)
+            col += size
 
-    put(0, max(0, (width - len(title)) // 2), title[:width])
+    put(0, max(0, (width - cell_len(title)) // 2), title)
     drawn = [s for s in series if s.xs]
     plot_rows = height - 4
     if not drawn or plot_rows < 2 or width < 20:
@@ -186,7 +205,7 @@ def chart(series: Sequence[Series], width: int, height: int, title: str, xlabel:
         if start >= free_from:
             put(axis_row + 1, start, label, AXIS)
             free_from = start + len(label) + 1
-    put(axis_row + 2, left + 1 + max(0, (plot_cols - len(xlabel)) // 2), xlabel)
+    put(axis_row + 2, left + 1 + max(0, (plot_cols - cell_len(xlabel)) // 2), xlabel)
 
     for one in drawn:
         if one.marker == "braille":
@@ -208,10 +227,10 @@ def chart(series: Sequence[Series], width: int, height: int, title: str, xlabel:
         else:
             for x, y in zip(one.xs, one.ys, strict=True):
                 rows[top + row_of(y, 1)][left + 1 + col_of(x, 1)] = (MARKS["dot"], one.color)
-    legend = max(len(one.name) for one in drawn) + 2
+    legend = max(cell_len(one.name) for one in drawn) + 2
     for index, one in enumerate(drawn[:plot_rows]):  # the legend, top right: a loss falls away from it
         put(top + index, width - 1 - legend, MARKS.get(one.marker, "•"), one.color)
-        put(top + index, width - legend, " " + one.name.ljust(legend - 2))
+        put(top + index, width - legend, " " + pad_cells(one.name, legend - 2))
     return rows
 
 
@@ -238,8 +257,8 @@ class SeriesPlot(Widget):
     """Named series of (x, y) points; non-finite values are counted, not drawn."""
 
     DEFAULT_CSS = "SeriesPlot { height: 1fr; }"
-    TITLE = ""
-    XLABEL = "step"
+    TITLE = ""  # the plot's title: a term or a unit ("loss", "s/step"), the same in every language
+    XLABEL = N_("step")  # translated where drawn
     COLORS = ("cyan", "dark_orange", "green")
     MARKERS = ("braille", "dot", "braille")  # a later series (eval: a few points) stays visible
 
@@ -268,15 +287,25 @@ class SeriesPlot(Widget):
             self._drawn_size = (0, 0)  # build again at the next render
             self.refresh()
 
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        self._drawn_size = (0, 0)  # build again at the next render, in the new words
+        self.refresh()
+
+    def legend(self, name: str) -> str:
+        """What the legend calls the series `name` (a subclass translates its names)."""
+        return name
+
     def title(self) -> str:
-        title = self.TITLE + (f" ({self.skipped} non-finite not drawn)" if self.skipped else "")
-        return title if any(self.series.values()) else f"{title}: no points yet"
+        title = self.TITLE
+        if self.skipped:
+            title = _("{title} ({n} non-finite not drawn)").format(title=title, n=self.skipped)
+        return title if any(self.series.values()) else _("{title}: no points yet").format(title=title)
 
     def _build(self) -> list[Strip]:
         width, height = self.size.width, self.size.height
         buckets = max(16, 2 * width)  # two braille dots per cell
         series = [
-            Series(name, *points.points(buckets), color, marker)
+            Series(self.legend(name), *points.points(buckets), color, marker)
             for (name, points), color, marker in zip(self.series.items(), self.COLORS, self.MARKERS, strict=False)
         ]
         base = self.rich_style
@@ -289,7 +318,7 @@ class SeriesPlot(Widget):
 
         return [
             Strip([Segment("".join(char for char, _ in cells), style(color)) for color, cells in groupby(row, key=itemgetter(1))], width)
-            for row in chart(series, width, height, self.title(), self.XLABEL)
+            for row in chart(series, width, height, self.title(), _(self.XLABEL))
         ]
 
     def render_line(self, y: int) -> Strip:

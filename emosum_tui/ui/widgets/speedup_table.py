@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import DataTable
 
+from emosum_tui.i18n import _
 from emosum_tui.ui.format import speedup_text
+from emosum_tui.ui.widgets.estimate_table import ESTIMATING
 
 if TYPE_CHECKING:
     from emosum_tui.core.decompose import Factor
+    from emosum_tui.ui.messages import LanguageChanged
 
 
 class SpeedupTable(DataTable):
@@ -39,13 +42,16 @@ class SpeedupTable(DataTable):
         if self._shown is not None:
             self.show(*self._shown)
 
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        self.on_resize()
+
     def show(self, base: str, other: str, factors: list[Factor] | None, note: str = "") -> None:
         """`factors`: the cost model's Factor list (key, label, factor = time ratio), None while pending."""
         self.clear(columns=True)
         self._shown = (base, other, factors, note)
         rows: list[tuple[str, list[Text]]] = []
         if factors is None or not factors:
-            placeholder = "estimating…" if factors is None else "same plan: nothing to decompose"
+            placeholder = _(ESTIMATING) if factors is None else _("same plan: nothing to decompose")
             rows.append(("__note__", [Text(""), Text(""), Text(note or placeholder)]))
         else:
             faster = self.get_component_rich_style("speedup-table--faster")
@@ -63,7 +69,7 @@ class SpeedupTable(DataTable):
                 [
                     Text(speedup_text(product), style=total, justify="right"),
                     Text(f"x{product:.3g}", style=total, justify="right"),
-                    Text("total time (the product of the factors)", style=total),
+                    Text(_("total time (the product of the factors)"), style=total),
                 ],
             ))
         # Figures get the width they need (measured here, not by the table's lazy auto-width);
@@ -71,8 +77,8 @@ class SpeedupTable(DataTable):
         time_width = max(4, *(cells[0].cell_len for _, cells in rows))
         so_far_width = max(6, *(cells[1].cell_len for _, cells in rows))
         label_width = max(20, (self.size.width or 64) - time_width - so_far_width - 2 * 3 * self.cell_padding - 1)
-        self.add_column("time", key="ratio", width=time_width)
-        self.add_column("so far", key="product", width=so_far_width)
-        self.add_column(f"{other} vs {base}: change", key="factor", width=label_width)
+        self.add_column(_("time"), key="ratio", width=time_width)
+        self.add_column(_("so far"), key="product", width=so_far_width)
+        self.add_column(_("{other} vs {base}: change").format(other=other, base=base), key="factor", width=label_width)
         for key, cells in rows:
             self.add_row(*cells, key=key, height=None)

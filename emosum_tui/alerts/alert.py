@@ -3,6 +3,9 @@
 An alert is news: a state entered while this watcher watched, not a fact of the run's history.
 A finished run opened days later must not ring, so end states (finished, failed, dead) alert
 only once the trainer process has been seen alive; a state alerts again only after it was left.
+What a person reads (`title`, `text`: the notification, the webhook's message) is drawn in the
+interface's language when sent; `kind` and `message` stay English for `alerts.log` and the
+webhook's other fields.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from emosum_tui.core.phrase import Phrase, phrase, shown
 from emosum_tui.doctor.findings import Finding
+from emosum_tui.i18n import N_, pgettext
+from emosum_tui.i18n import gettext as _
 from emosum_tui.monitor.step_clock import DEAD, FAILED, FINISHED, FROZEN, STALLED, ClockReading
 
 NAN = "nan"
@@ -29,16 +35,30 @@ class Alert:
     kind: str  # one of ALERT_KINDS
     run: str  # the run directory's name
     step: int
-    message: str
+    message: str  # English: what alerts.log keeps
     t: float = field(default_factory=time.time)
+    words: Phrase | None = field(default=None, compare=False)  # the message for a person (None: `message` itself)
+
+    @property
+    def state(self) -> str:
+        """The kind in the interface's language."""
+        words = {
+            STALLED: pgettext("alert", "stalled"), FROZEN: pgettext("alert", "frozen"), DEAD: pgettext("alert", "dead"),
+            FAILED: pgettext("alert", "failed"), FINISHED: pgettext("alert", "finished"), NAN: pgettext("alert", "nan"),
+        }
+        return words.get(self.kind, self.kind)
+
+    @property
+    def shown_message(self) -> str:
+        return self.words.shown() if self.words is not None else shown(self.message)
 
     @property
     def title(self) -> str:
-        return f"emosum-tui: {self.run} {self.kind}"
+        return _("emosum-tui: {run} {state}").format(run=self.run, state=self.state)
 
     @property
     def text(self) -> str:
-        return f"[emosum-tui] {self.run}: {self.message}"[:MESSAGE_LIMIT]
+        return _("[emosum-tui] {run}: {message}").format(run=self.run, message=self.shown_message)[:MESSAGE_LIMIT]
 
     def webhook_body(self) -> dict[str, str | int | float]:
         """The JSON a webhook receives: Slack reads `text`, Discord `content`, ntfy shows the body;
@@ -70,4 +90,5 @@ class AlertTracker:
         if nan is None or self.nan_alerted or not self.seen_alive:
             return []
         self.nan_alerted = True
-        return [Alert(NAN, self.run_name, step, f"{nan.title}: {nan.evidence}")]
+        words = Phrase(N_("{title}: {evidence}"), title=phrase(nan.title_words), evidence=phrase(nan.evidence_words))
+        return [Alert(NAN, self.run_name, step, str(words), words=words)]

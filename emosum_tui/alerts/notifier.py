@@ -2,7 +2,8 @@
 
 `alert_settings` reads the run's `[alerts]` table (the preset as run) and `EMOSUM_WEBHOOK`, which
 wins: a machine's own hook needs no preset edit. `RunAlerts` is what a watcher holds: the tracker
-that decides and the notifier that sends, fed one clock reading at a time.
+that decides and the notifier that sends, fed one clock reading at a time. `alerts.log` is
+English; the same line echoed to a terminal reads in the interface's language.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from emosum_tui.alerts.desktop import notify_desktop
 from emosum_tui.alerts.webhook import RetryPolicy, WebhookSender
 from emosum_tui.core.rundir import PRESET_FILE
 from emosum_tui.doctor.findings import Finding
+from emosum_tui.i18n import gettext as _
 from emosum_tui.monitor.step_clock import ClockReading
 
 WEBHOOK_ENV = "EMOSUM_WEBHOOK"
@@ -67,11 +69,13 @@ class Notifier:
         self.echo = echo
         self.webhook = WebhookSender(settings.webhook, self.log, retry) if settings.webhook else None
 
-    def log(self, line: str) -> None:
-        """One line in `<run_dir>/alerts.log` (best effort: a read-only run dir drops it) and to `echo`."""
-        stamped = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}"
+    def log(self, line: str, shown: str | None = None) -> None:
+        """One line in `<run_dir>/alerts.log` (best effort: a read-only run dir drops it) and to `echo`
+        (`shown` there, when given: the line in the interface's language)."""
+        stamp = time.strftime('%Y-%m-%d %H:%M:%S')
+        stamped = f"{stamp} {line}"
         if self.echo is not None:
-            self.echo(stamped)
+            self.echo(stamped if shown is None else f"{stamp} {shown}")
         if self.run_dir is None:
             return
         try:
@@ -81,7 +85,8 @@ class Notifier:
             pass
 
     def send(self, alert: Alert) -> None:
-        self.log(f"alert {alert.kind}: {alert.message}")
+        self.log(f"alert {alert.kind}: {alert.message}",
+                 _("alert {state}: {message}").format(state=alert.state, message=alert.shown_message))
         if self.bell is not None and alert.kind in self.bell_kinds:
             with contextlib.suppress(OSError):  # a closed terminal cannot ring
                 self.bell()

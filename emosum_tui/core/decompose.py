@@ -4,7 +4,8 @@ The path from one preset to the other changes one group of keys at a time in a f
 each factor is the ratio of modelled total times before and after that change, so the factors
 multiply exactly to the total ratio and nothing is counted twice (guessed speed-ups multiplied
 together double-count). A factor depends on what was changed before it (halving tokens saves
-less once the model is small); the order is stated.
+less once the model is small); the order is stated. A factor's `label` is drawn in the
+interface's language when read; `to_dict` keeps the English (for `--json`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.cost_model import Estimate, estimate
+from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.core.presets import Preset, with_values
 from emosum_tui.core.token_stats import TokenLengths
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile
@@ -25,10 +28,18 @@ class Factor:
     """One step of the path: `factor` = time after / time before (below 1 = faster)."""
 
     key: str
-    label: str
+    words: Phrase  # what changed, in the user's words (`label`: in the interface's language)
     factor: float
     before: float = 0.0  # modelled total seconds before this change
     after: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return self.words.shown()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The factor for `--json`: the label in English, whatever the interface's language."""
+        return {"key": self.key, "label": str(self.words), "factor": self.factor}
 
 
 # The fixed order, in the user's words: the groups of keys one decision changes together.
@@ -47,52 +58,76 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _show(value: Any) -> str:
+# The groups without a label of their own: "saving: steps 500 → 1,000".
+OTHER_GROUP_LABELS = {
+    "data fields": N_("data fields: {changes}"),
+    "saving": N_("saving: {changes}"),
+    "optimizer": N_("optimizer: {changes}"),
+}
+EVAL_KINDS = {  # (predict_with_generate, every N steps)
+    (True, True): N_("generate eval every {steps}"),
+    (True, False): N_("generate eval each epoch"),
+    (False, True): N_("loss-only eval every {steps}"),
+    (False, False): N_("loss-only eval each epoch"),
+}
+
+
+def _show(value: Any) -> Phrase | str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, dict):
-        return "inline config"
+        return Phrase(N_("inline config"))
     return str(value)
 
 
+def _change(before: Any, after: Any) -> Phrase:
+    """"a → b": arrows and values only, the same in every language."""
+    return Phrase("{before} → {after}", before=before, after=after)
+
+
 def _label(group: str, before: Preset, after: Preset, changed: dict[str, tuple[Any, Any]], est_before: Estimate,
-           est_after: Estimate) -> str:
+           est_after: Estimate) -> Phrase:
     """What changed, the way the user would say it."""
     if group == "model":
-        return f"model {before['model.name'].removeprefix('google/')} → {after['model.name'].removeprefix('google/')}"
+        return Phrase(N_("model {before} → {after}"), before=before["model.name"].removeprefix("google/"),
+                      after=after["model.name"].removeprefix("google/"))
     if group == "vocabulary":
-        return f"vocabulary {est_before.vocab_size:,} → {est_after.vocab_size:,} pieces" + (
-            " (trimmed to the data)" if after["model.trim_vocabulary"] else "")
+        said = (N_("vocabulary {before} → {after} pieces (trimmed to the data)") if after["model.trim_vocabulary"]
+                else N_("vocabulary {before} → {after} pieces"))
+        return Phrase(said, before=f"{est_before.vocab_size:,}", after=f"{est_after.vocab_size:,}")
     if group == "rows":
-        return f"training rows {est_before.train_rows:,} → {est_after.train_rows:,}"
+        return Phrase(N_("training rows {before} → {after}"), before=f"{est_before.train_rows:,}", after=f"{est_after.train_rows:,}")
     if group == "epochs":
-        return f"epochs {_show(before['train.epochs'])} → {_show(after['train.epochs'])}"
+        return Phrase(N_("epochs {before} → {after}"), before=_show(before["train.epochs"]), after=_show(after["train.epochs"]))
     if group == "batch":
-        text = (f"batch {before['train.batch_size']} x {before['train.grad_accum']} → "
-                f"{after['train.batch_size']} x {after['train.grad_accum']}")
         eval_before = before["eval.batch_size"] or before["train.batch_size"]
         eval_after = after["eval.batch_size"] or after["train.batch_size"]
-        notes = ["padding to the longest row per batch"]
+        notes = [Phrase(N_("padding to the longest row per batch"))]
         if est_before.optimizer_steps != est_after.optimizer_steps:
-            notes.append(f"{est_before.optimizer_steps:,} → {est_after.optimizer_steps:,} optimizer steps")
+            notes.append(Phrase(N_("{before} → {after} optimizer steps"), before=f"{est_before.optimizer_steps:,}",
+                                after=f"{est_after.optimizer_steps:,}"))
         if eval_before != eval_after:
-            notes.append(f"eval batch {eval_before} → {eval_after}")
-        return f"{text} ({'; '.join(notes)})"
+            notes.append(Phrase(N_("eval batch {before} → {after}"), before=eval_before, after=eval_after))
+        return Phrase(N_("batch {batch} x {accum} → {new_batch} x {new_accum} ({notes})"), batch=before["train.batch_size"],
+                      accum=before["train.grad_accum"], new_batch=after["train.batch_size"], new_accum=after["train.grad_accum"],
+                      notes=Joined(N_("; "), notes))
     if group == "source tokens":
-        return f"max source tokens {before['train.max_source_tokens']} → {after['train.max_source_tokens']}"
+        return Phrase(N_("max source tokens {before} → {after}"), before=before["train.max_source_tokens"],
+                      after=after["train.max_source_tokens"])
     if group == "target tokens":
-        return f"max target tokens {before['train.max_target_tokens']} → {after['train.max_target_tokens']}"
+        return Phrase(N_("max target tokens {before} → {after}"), before=before["train.max_target_tokens"],
+                      after=after["train.max_target_tokens"])
     if group == "evaluation":
-        def kind(p: Preset) -> str:
+        def kind(p: Preset) -> Phrase:
             if p["eval.strategy"] == "no":
-                return "no eval"
-            how = "generate" if p["eval.predict_with_generate"] else "loss-only"
-            when = f"every {p['eval.steps']}" if p["eval.strategy"] == "steps" else "each epoch"
-            return f"{how} eval {when}"
-        return f"{kind(before)} → {kind(after)}"
-    return f"{group}: " + ", ".join(f"{k.split('.', 1)[1]} {_show(a)} → {_show(b)}" for k, (a, b) in changed.items())
+                return Phrase(N_("no eval"))
+            return Phrase(EVAL_KINDS[bool(p["eval.predict_with_generate"]), p["eval.strategy"] == "steps"], steps=p["eval.steps"])
+        return _change(kind(before), kind(after))
+    changes = Joined(N_(", "), [Phrase("{key} {change}", key=k.split(".", 1)[1], change=_change(_show(a), _show(b)))
+                                for k, (a, b) in changed.items()])
+    return Phrase(OTHER_GROUP_LABELS.get(group, "{group}: {changes}"), group=group, changes=changes)
 
 
 def decompose(base: Preset, other: Preset, train_rows: int | None = None, validation_rows: int | None = None,
@@ -129,6 +164,6 @@ def decompose(base: Preset, other: Preset, train_rows: int | None = None, valida
         current, est_current = following, est_following
     rest = {k: v for k, v in diff.items() if not any(k in keys for _, keys in GROUPS)}
     if rest:  # keys that do not change the cost (learning rate, warm-up...): a factor of 1, said so
-        label = "no cost effect: " + ", ".join(k.split(".", 1)[1] for k in rest)
+        label = Phrase(N_("no cost effect: {keys}"), keys=", ".join(k.split(".", 1)[1] for k in rest))
         factors.append(Factor("other", label, 1.0, est_current.total_seconds, est_current.total_seconds))
     return factors

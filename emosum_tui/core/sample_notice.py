@@ -14,6 +14,7 @@ from pathlib import Path
 from emosum_tui.builtin import BUILTIN_ROOT, SAMPLE_DATA
 from emosum_tui.core.paths import workspace
 from emosum_tui.core.presets import Preset
+from emosum_tui.i18n import gettext as _
 
 
 def sample_files(preset: Preset) -> list[Path]:
@@ -22,20 +23,24 @@ def sample_files(preset: Preset) -> list[Path]:
 
 
 def sample_notice(presets: Iterable[Preset]) -> str | None:
-    """One message naming the presets that read the sample and where the user's files go; None
-    when every preset reads the workspace's own files."""
+    """One message naming the presets that read the sample and where the user's files go, in the
+    interface's language; None when every preset reads the workspace's own files."""
     readers = [preset for preset in presets if sample_files(preset)]
     if not readers:
         return None
     expected = sorted({(workspace() / path.relative_to(BUILTIN_ROOT)).as_posix() for p in readers for path in sample_files(p)})
     names = ", ".join(preset.name for preset in readers)
-    return (f"{names}: reading the bundled sample (a few hundred rows), since the workspace has no "
-            f"{' nor '.join(expected)}. Put your data there (`emosum-tui init` writes the layout); "
-            "the sample is meant for the offline demo: emosum-tui --preset demo --start")
+    if len(expected) == 1:
+        return _("{names}: reading the bundled sample (a few hundred rows), since the workspace has no {file}. Put your data "
+                 "there (`emosum-tui init` writes the layout); the sample is meant for the offline demo: "
+                 "emosum-tui --preset demo --start").format(names=names, file=expected[0])
+    return _("{names}: reading the bundled sample (a few hundred rows), since the workspace has no {first} nor {second}. Put "
+             "your data there (`emosum-tui init` writes the layout); the sample is meant for the offline demo: "
+             "emosum-tui --preset demo --start").format(names=names, first=expected[0], second=" nor ".join(expected[1:]))
 
 
 def print_sample_notice(presets: Iterable[Preset]) -> None:
     """The notice on stderr (results stay alone on stdout), when there is one."""
     notice = sample_notice(presets)
     if notice:
-        print(f"note: {notice}", file=sys.stderr)
+        print(_("note: {message}").format(message=notice), file=sys.stderr)

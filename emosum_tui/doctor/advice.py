@@ -6,25 +6,30 @@
 step count and data position stay the same), `apply_and_resume` writes a derived preset next
 to the run (`<run_dir>/preset-<fix>.toml`, extending the preset as run) and resumes from the
 last checkpoint. Torch-free; nothing is deleted (an incomplete checkpoint is set aside by renaming).
+The advice reads in the interface's language of the moment it is made; `to_dict` and the
+derived preset keep the English.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.checkpoints import last_complete_checkpoint, set_aside_incomplete_checkpoints
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Error, RunStart, read_events
+from emosum_tui.core.phrase import Joined, Phrase, Said, english
 from emosum_tui.core.presets import Preset, PresetError, dump_toml, load_preset
 from emosum_tui.doctor.findings import Finding, gib
+from emosum_tui.i18n import N_
 from emosum_tui.monitor.resources import free_disk_at
 
 
 @dataclass(frozen=True)
 class FailureAdvice:
-    """One failed run, explained. `changes` is the preset change "apply and resume" makes ({} = none offered)."""
+    """One failed run, explained. `changes` is the preset change "apply and resume" makes ({} = none offered).
+    `title`, `happened` and `fix` are `Said`: shown as they are, English in `to_dict` and files."""
 
     classification: str
     title: str
@@ -42,6 +47,14 @@ class FailureAdvice:
 
     def as_finding(self) -> Finding:
         return Finding(self.classification, "error", self.title, self.happened, self.fix)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The advice for `--json`: English, whatever the interface's language."""
+        return {**asdict(self), "title": english(self.title), "happened": english(self.happened), "fix": english(self.fix)}
+
+
+def _advice(kind: str, title: str, happened: Said, fix: Phrase | str, **rest: Any) -> FailureAdvice:
+    return FailureAdvice(kind, Said(title), happened, Said(fix), **rest)
 
 
 def _preset_as_run(run_dir: Path) -> Preset | None:
@@ -78,8 +91,9 @@ def advise(run_dir: Path) -> FailureAdvice | None:
 def advice_for(error: Error, preset: Preset | None, checkpoint: Path | None = None, checkpoint_bytes: int | None = None,
                disk_free: int | None = None) -> FailureAdvice:
     """The smallest fix for one error (pure: tests call it with recorded errors)."""
-    where = f" at step {error.step}" if error.step else ""
-    happened = f"{error.type or 'error'}{where}: {error.message}".strip()
+    kind_of = error.type or Phrase(N_("error"))
+    happened = Said(Phrase(N_("{kind} at step {step}: {message}"), kind=kind_of, step=error.step, message=error.message) if error.step
+                    else Phrase(N_("{kind}: {message}"), kind=kind_of, message=error.message), strip=True)
     common = {"checkpoint": checkpoint, "trainer_advice": tuple(error.advice)}
     kind = error.classification
     if kind == "out-of-memory":
@@ -87,71 +101,82 @@ def advice_for(error: Error, preset: Preset | None, checkpoint: Path | None = No
     if kind == "nan-loss":
         return _nan(preset, happened, common)
     if kind == "model-not-available":
-        name = preset["model.name"] if preset else "the model"
-        return FailureAdvice(kind, "the model is not on this machine", happened,
-                             f"on a machine with internet: huggingface-cli download {name} (then copy the Hugging Face cache), "
-                             "or set model.name to a local folder that holds it", **common)
+        name = preset["model.name"] if preset else Phrase(N_("the model"))
+        return _advice(kind, N_("the model is not on this machine"), happened,
+                       Phrase(N_("on a machine with internet: huggingface-cli download {name} (then copy the Hugging Face cache), "
+                                 "or set model.name to a local folder that holds it"), name=name), **common)
     if kind == "disk-full":
         return _disk_full(preset, happened, checkpoint_bytes, disk_free, common)
     if kind == "bad-data":
-        path = preset.train_file if preset else "the data file"
-        return FailureAdvice(kind, "the data could not be used", happened, f"emosum-tui data check {path} lists every bad line",
-                             **common)
+        path = str(preset.train_file) if preset else Phrase(N_("the data file"))
+        return _advice(kind, N_("the data could not be used"), happened,
+                       Phrase(N_("emosum-tui data check {path} lists every bad line"), path=path), **common)
     if kind == "interrupted":
-        return FailureAdvice(kind, "the run was interrupted", happened, "resume it: nothing needs to change", **common)
-    return FailureAdvice(kind, "the trainer failed", happened, "see stderr.log in the run folder for the full traceback", **common)
+        return _advice(kind, N_("the run was interrupted"), happened, N_("resume it: nothing needs to change"), **common)
+    return _advice(kind, N_("the trainer failed"), happened, N_("see stderr.log in the run folder for the full traceback"), **common)
 
 
-def _oom(preset: Preset | None, happened: str, common: dict[str, Any]) -> FailureAdvice:
-    title = "out of memory"
+def _oom(preset: Preset | None, happened: Said, common: dict[str, Any]) -> FailureAdvice:
+    title = N_("out of memory")
     if preset is None:
-        return FailureAdvice("out-of-memory", title, happened, "halve train.batch_size and double train.grad_accum", **common)
+        return _advice("out-of-memory", title, happened, N_("halve train.batch_size and double train.grad_accum"), **common)
     batch, accum = preset["train.batch_size"], preset["train.grad_accum"]
     if batch > 1:
         half = batch // 2
         new_accum = accum * 2 if batch % 2 == 0 else accum * batch // half
         effective = half * new_accum
-        fix = (f"train.batch_size {batch} -> {half} and train.grad_accum {accum} -> {new_accum}: "
-               f"the effective batch stays {effective}" + ("" if effective == batch * accum else f" (was {batch * accum})")
-               + "; the same number of optimizer steps, about the same time per step")
-        return FailureAdvice("out-of-memory", title, happened, fix,
-                             changes={"train.batch_size": half, "train.grad_accum": new_accum}, suffix="halfbatch", **common)
+        figures = {"batch": batch, "half": half, "accum": accum, "new_accum": new_accum, "effective": effective}
+        if effective == batch * accum:
+            fix = Phrase(N_("train.batch_size {batch} -> {half} and train.grad_accum {accum} -> {new_accum}: the effective batch stays "
+                            "{effective}; the same number of optimizer steps, about the same time per step"), **figures)
+        else:
+            fix = Phrase(N_("train.batch_size {batch} -> {half} and train.grad_accum {accum} -> {new_accum}: the effective batch stays "
+                            "{effective} (was {was}); the same number of optimizer steps, about the same time per step"),
+                         **figures, was=batch * accum)
+        return _advice("out-of-memory", title, happened, fix,
+                       changes={"train.batch_size": half, "train.grad_accum": new_accum}, suffix="halfbatch", **common)
     if not preset["model.gradient_checkpointing"]:
-        return FailureAdvice("out-of-memory", title, happened,
-                             "train.batch_size is already 1: set model.gradient_checkpointing = true "
-                             "(much less activation memory, about 30% slower)",
-                             changes={"model.gradient_checkpointing": True}, suffix="checkpointing", **common)
+        return _advice("out-of-memory", title, happened,
+                       N_("train.batch_size is already 1: set model.gradient_checkpointing = true "
+                          "(much less activation memory, about 30% slower)"),
+                       changes={"model.gradient_checkpointing": True}, suffix="checkpointing", **common)
     source, target = preset["train.max_source_tokens"], preset["train.max_target_tokens"]
-    return FailureAdvice("out-of-memory", title, happened,
-                         f"batch 1 with gradient checkpointing still does not fit: start a new run with shorter "
-                         f"train.max_source_tokens ({source} -> {source // 2}) / max_target_tokens ({target}), or "
-                         "train.optimizer = \"adafactor\" (about half AdamW's memory)", **common)
+    return _advice("out-of-memory", title, happened,
+                   Phrase(N_("batch 1 with gradient checkpointing still does not fit: start a new run with shorter "
+                             "train.max_source_tokens ({source} -> {half}) / max_target_tokens ({target}), or "
+                             "train.optimizer = \"adafactor\" (about half AdamW's memory)"), source=source, half=source // 2, target=target),
+                   **common)
 
 
-def _nan(preset: Preset | None, happened: str, common: dict[str, Any]) -> FailureAdvice:
-    title = "the loss became NaN/inf"
+def _nan(preset: Preset | None, happened: Said, common: dict[str, Any]) -> FailureAdvice:
+    title = N_("the loss became NaN/inf")
     if preset is not None and preset["train.precision"] == "fp16":
-        return FailureAdvice("nan-loss", title, happened,
-                             "mT5 overflows in fp16: train.precision \"fp16\" -> \"auto\" (bf16 where the GPU has it, else fp32); "
-                             "the last checkpoint was saved before the NaN",
-                             changes={"train.precision": "auto"}, suffix="no-fp16", **common)
+        return _advice("nan-loss", title, happened,
+                       N_("mT5 overflows in fp16: train.precision \"fp16\" -> \"auto\" (bf16 where the GPU has it, else fp32); "
+                          "the last checkpoint was saved before the NaN"),
+                       changes={"train.precision": "auto"}, suffix="no-fp16", **common)
     lr = preset["train.learning_rate"] if preset else None
     # A resumed run restores the scheduler's learning rate from the checkpoint, so a new rate needs a new run.
-    return FailureAdvice("nan-loss", title, happened,
-                         (f"start a new run with train.learning_rate {lr:g} -> {lr / 2:g}" if lr else "lower train.learning_rate")
-                         + " and train.grad_clip = 1.0 (AdamW)", **common)
+    if lr:
+        fix: Phrase | str = Phrase(N_("start a new run with train.learning_rate {rate} -> {half} and train.grad_clip = 1.0 (AdamW)"),
+                                   rate=f"{lr:g}", half=f"{lr / 2:g}")
+    else:
+        fix = N_("lower train.learning_rate and train.grad_clip = 1.0 (AdamW)")
+    return _advice("nan-loss", title, happened, fix, **common)
 
 
-def _disk_full(preset: Preset | None, happened: str, checkpoint_bytes: int | None, disk_free: int | None,
+def _disk_full(preset: Preset | None, happened: Said, checkpoint_bytes: int | None, disk_free: int | None,
                common: dict[str, Any]) -> FailureAdvice:
-    where = preset.output_dir if preset else "the output folder"
-    need = f"each checkpoint is {gib(checkpoint_bytes)}; " if checkpoint_bytes else ""
-    fix = f"{need}{gib(disk_free)} free at {where}: free space there or set save.output_dir on a bigger disk"
+    where = str(preset.output_dir) if preset else Phrase(N_("the output folder"))
+    parts = [Phrase(N_("each checkpoint is {size}"), size=gib(checkpoint_bytes))] if checkpoint_bytes else []
+    parts.append(Phrase(N_("{free} free at {where}: free space there or set save.output_dir on a bigger disk"),
+                        free=gib(disk_free), where=where))
     changes: dict[str, Any] = {}
     if preset is not None and preset["save.checkpoints_kept"] > 1:
-        fix += f"; keep fewer checkpoints: save.checkpoints_kept {preset['save.checkpoints_kept']} -> 1"
+        parts.append(Phrase(N_("keep fewer checkpoints: save.checkpoints_kept {kept} -> 1"), kept=preset["save.checkpoints_kept"]))
         changes = {"save.checkpoints_kept": 1}
-    return FailureAdvice("disk-full", "the disk is full", happened, fix, changes=changes, suffix="fewer-checkpoints", **common)
+    return _advice("disk-full", N_("the disk is full"), happened, Joined(N_("; "), parts), changes=changes,
+                   suffix="fewer-checkpoints", **common)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,9 +203,9 @@ def prepare_resume(run_dir: Path, advice: FailureAdvice) -> Path:
     """Write the derived preset and set incomplete checkpoints aside; returns the preset file
     to resume with (the run's own `preset.toml` when the fix changes nothing)."""
     if not advice.can_resume:
-        raise ValueError(f"{run_dir}: no safe apply-and-resume for {advice.classification} ({advice.fix})")
+        raise ValueError(f"{run_dir}: no safe apply-and-resume for {advice.classification} ({english(advice.fix)})")
     if advice.changes:
-        derived = write_derived_preset(run_dir, advice.changes, advice.suffix, advice.title)
+        derived = write_derived_preset(run_dir, advice.changes, advice.suffix, english(advice.title))
     else:
         derived = Path(run_dir) / "preset.toml"
     if advice.checkpoint is not None:

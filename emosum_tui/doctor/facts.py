@@ -119,7 +119,7 @@ def plan_facts(preset: Preset, facts: MachineFacts | None = None) -> PlanFacts:
         trim = trim_offer(preset, lengths, profile)
     except Exception as exc:  # a cost model bug must not hide the other checks
         return PlanFacts(basis={"error": f"{type(exc).__name__}: {exc}"})
-    basis = {k: str(v) for k, v in est.basis.items()}
+    basis = {k: v if isinstance(v, str) else str(v) for k, v in est.basis.items()}  # a Translatable stays one: drawn translated
     if gpu_seconds is not None:
         basis["gpu_seconds_per_step"] = (f"assumed GPU: {ASSUMED_GPU_FLOPS / 1e12:.0f} TFLOP/s fp32 matmul, "
                                          f"{ASSUMED_GPU_MEMORY_BPS / 1e9:.0f} GB/s (a mid-range RTX card)")

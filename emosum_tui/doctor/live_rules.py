@@ -13,9 +13,11 @@ from collections.abc import Callable
 
 from emosum_tui.core.events import CheckpointSaved, RunStart, TrainPlan
 from emosum_tui.core.gpu_memory import VRAM_HEADROOM, vram_full
-from emosum_tui.doctor.findings import Finding, gib, worst_first
+from emosum_tui.core.phrase import Joined, Phrase
+from emosum_tui.doctor.findings import Finding, gib, same_batch_fix, worst_first
 from emosum_tui.doctor.live_loss_rules import loss_flat, loss_not_finite
 from emosum_tui.doctor.live_window import LiveWindow, gpu_text, mean_known, median_text, trainer_cpu_text
+from emosum_tui.i18n import N_
 
 GPU_IDLE_UTIL = 15.0  # % below which a GPU counts as idle
 GPU_BUSY_UTIL = 50.0  # % at or above which a GPU counts as busy (below it, it waits for the CPU)
@@ -35,16 +37,13 @@ SPILL_MIN_STEPS = 4  # measured steps before step times can look erratic
 MAX_SUGGESTED_WORKERS = 4  # DataLoader workers to suggest at most (one core stays with the trainer)
 
 
-def _batch_fix(window: LiveWindow) -> str:
+def _batch_fix(window: LiveWindow) -> Phrase:
     plan = window.plan
-    parts = []
+    parts: list[Phrase | str] = []
     if plan and plan.batch_size > 1:
-        parts.append(
-            f"train.batch_size = {plan.batch_size // 2} with train.grad_accum = {plan.grad_accum * 2} "
-            f"(same effective batch {plan.batch_size * plan.grad_accum})"
-        )
-    parts += ["model.gradient_checkpointing = true", "lower train.max_source_tokens / max_target_tokens"]
-    return "; or ".join(parts)
+        parts.append(same_batch_fix(plan.batch_size // 2, plan.grad_accum * 2, plan.batch_size * plan.grad_accum))
+    parts += ["model.gradient_checkpointing = true", Phrase(N_("lower train.max_source_tokens / max_target_tokens"))]
+    return Joined(N_("; or "), parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,12 +65,12 @@ def cpu_while_gpu_idle(window: LiveWindow) -> Finding | None:
     return Finding(
         "cpu-while-gpu-idle",
         "error",
-        "training runs on the CPU while the NVIDIA GPU is idle",
-        f"trainer device = {window.device} ({window.device_source}); {gpu_text(readings)}; {median_text(window.step_seconds())}; "
-        f"{trainer_cpu_text(window)}",
-        "torch here is a CPU-only build or cannot use CUDA: install the CUDA build "
-        "(pip install torch --index-url https://download.pytorch.org/whl/cu124; `emosum-tui doctor` gives the exact command "
-        "for this driver), then resume the run",
+        N_("training runs on the CPU while the NVIDIA GPU is idle"),
+        Phrase(N_("trainer device = {device} ({source}); {gpu}; {median}; {cpu}"), device=window.device, source=window.device_source,
+               gpu=gpu_text(readings), median=median_text(window.step_seconds()), cpu=trainer_cpu_text(window)),
+        N_("torch here is a CPU-only build or cannot use CUDA: install the CUDA build "
+           "(pip install torch --index-url https://download.pytorch.org/whl/cu124; `emosum-tui doctor` gives the exact command "
+           "for this driver), then resume the run"),
     )
 
 
@@ -79,13 +78,14 @@ def cpu_training(window: LiveWindow) -> Finding | None:
     """A CPU run on a machine without an NVIDIA GPU: expected, but it explains the step time."""
     if not window.on_cpu or any(s.gpus for s in window.samples):
         return None
-    note = next((s.gpu_note for s in reversed(window.samples) if s.gpu_note), "no NVIDIA GPU")
+    note = next((s.gpu_note for s in reversed(window.samples) if s.gpu_note), None) or Phrase(N_("no NVIDIA GPU"))
     return Finding(
         "cpu-training",
         "info",
-        "training on the CPU (no NVIDIA GPU)",
-        f"trainer device = {window.device}; {note}; {median_text(window.step_seconds())}; {trainer_cpu_text(window)}",
-        "expected on this machine; for mt5-base use a machine with an NVIDIA GPU, or a smaller preset (fast/demo) here",
+        N_("training on the CPU (no NVIDIA GPU)"),
+        Phrase(N_("trainer device = {device}; {note}; {median}; {cpu}"), device=window.device, note=note,
+               median=median_text(window.step_seconds()), cpu=trainer_cpu_text(window)),
+        N_("expected on this machine; for mt5-base use a machine with an NVIDIA GPU, or a smaller preset (fast/demo) here"),
     )
 
 
@@ -106,10 +106,12 @@ def vram_spill(window: LiveWindow) -> Finding | None:
     return Finding(
         "vram-spill",
         "warning",
-        "GPU memory is full and steps are erratic: likely spilling into shared system memory",
-        f"{readings[-1].name}: {gib(peak)} of {gib(readings[-1].memory_total)} used ({peak / readings[-1].memory_total:.0%}) "
-        f"in {len(full)}/{len(readings)} samples, util {util:.0f}% avg; step times {min(seconds):.1f}-{max(seconds):.1f} s "
-        f"(variation {cv:.0%}, {median_text(seconds)})",
+        N_("GPU memory is full and steps are erratic: likely spilling into shared system memory"),
+        Phrase(N_("{gpu}: {peak} of {total} used ({share}) in {full}/{samples} samples, util {util}% avg; step times "
+                  "{fastest}-{slowest} s (variation {variation}, {median})"),
+               gpu=readings[-1].name, peak=gib(peak), total=gib(readings[-1].memory_total), share=f"{peak / readings[-1].memory_total:.0%}",
+               full=len(full), samples=len(readings), util=f"{util:.0f}", fastest=f"{min(seconds):.1f}", slowest=f"{max(seconds):.1f}",
+               variation=f"{cv:.0%}", median=median_text(seconds)),
         _batch_fix(window),
     )
 
@@ -144,7 +146,8 @@ def input_bound(window: LiveWindow) -> Finding | None:
         return None  # that is the spill pattern, not the input pipeline
     cores = window.samples[-1].cpu_count
     workers = max(1, min(MAX_SUGGESTED_WORKERS, cores - 1))
-    evidence = f"{gpu_text(readings)}; {trainer_cpu_text(window)}, system CPU {mean_known([s.cpu_percent for s in window.samples]):.0f}%"
+    evidence = Phrase(N_("{gpu}; {cpu}, system CPU {system}%"), gpu=gpu_text(readings), cpu=trainer_cpu_text(window),
+                      system=f"{mean_known([s.cpu_percent for s in window.samples]):.0f}")
     used = max((g.memory_used or 0) for g in readings)
     total = readings[-1].memory_total or 0
     plan = window.plan
@@ -153,19 +156,21 @@ def input_bound(window: LiveWindow) -> Finding | None:
         return Finding(
             "small-batches",
             "warning",
-            f"the GPU waits for the CPU: micro-batches of {plan.batch_size} are too small for it",
-            f"{evidence}; micro-batch {plan.batch_size} x grad-accum {plan.grad_accum}, {median_text(window.step_seconds())}",
-            f"train.batch_size = {plan.batch_size * k} with train.grad_accum = {plan.grad_accum // k} (same effective batch "
-            f"{plan.batch_size * plan.grad_accum}: {k}x fewer micro-batches, so {k}x fewer kernel launches per step; "
-            f"VRAM grows with the micro-batch: keep it below {VRAM_HEADROOM:.0%})",
+            Phrase(N_("the GPU waits for the CPU: micro-batches of {size} are too small for it"), size=plan.batch_size),
+            Phrase(N_("{evidence}; micro-batch {batch} x grad-accum {accum}, {median}"), evidence=evidence, batch=plan.batch_size,
+                   accum=plan.grad_accum, median=median_text(window.step_seconds())),
+            Phrase(N_("train.batch_size = {batch} with train.grad_accum = {accum} (same effective batch {effective}: {k}x fewer "
+                      "micro-batches, so {k}x fewer kernel launches per step; VRAM grows with the micro-batch: keep it below {headroom})"),
+                   batch=plan.batch_size * k, accum=plan.grad_accum // k, effective=plan.batch_size * plan.grad_accum, k=k,
+                   headroom=f"{VRAM_HEADROOM:.0%}"),
         )
     return Finding(
         "input-bound",
         "warning",
-        "the GPU waits for the CPU: the input pipeline is the bottleneck",
+        N_("the GPU waits for the CPU: the input pipeline is the bottleneck"),
         evidence,
-        f"train.dataloader_workers = {workers} (DataLoader worker processes); train.group_by_length = true "
-        "(less padding); tokenise once before training, not per batch",
+        Phrase(N_("train.dataloader_workers = {workers} (DataLoader worker processes); train.group_by_length = true "
+                  "(less padding); tokenise once before training, not per batch"), workers=workers),
     )
 
 
@@ -184,11 +189,12 @@ def cpu_contention(window: LiveWindow) -> Finding | None:
     return Finding(
         "cpu-contention",
         "warning",
-        f"other processes use {others:.1f} of {cores} cores: the trainer competes for the CPU",
-        f"system CPU {system:.0f}% of {cores} logical cores, the trainer {trainer_cores:.1f} cores, everything else "
-        f"{others:.1f} cores (mean of {len(samples)} samples); {median_text(window.step_seconds())}",
-        "close or pause what else is running (Windows: Task Manager > Processes, sorted by CPU; Linux/macOS: top), "
-        "or wait for it to finish; this console itself uses 1-2% of one core",
+        Phrase(N_("other processes use {others} of {cores} cores: the trainer competes for the CPU"), others=f"{others:.1f}", cores=cores),
+        Phrase(N_("system CPU {system}% of {cores} logical cores, the trainer {trainer} cores, everything else {others} cores "
+                  "(mean of {samples} samples); {median}"), system=f"{system:.0f}", cores=cores, trainer=f"{trainer_cores:.1f}",
+               others=f"{others:.1f}", samples=len(samples), median=median_text(window.step_seconds())),
+        N_("close or pause what else is running (Windows: Task Manager > Processes, sorted by CPU; Linux/macOS: top), "
+           "or wait for it to finish; this console itself uses 1-2% of one core"),
     )
 
 
@@ -215,16 +221,19 @@ def checkpoint_spikes(window: LiveWindow) -> Finding | None:
     spent = sum(c for _, c in spikes)
     train_time = sum(seconds) + spent
     share = spent / train_time if train_time else 0.0
-    listed = ", ".join(f"step {s.step}: {c:.1f} s ({gib(s.bytes)})" for s, c in spikes[:4])
+    listed = Joined(N_(", "), [Phrase(N_("step {step}: {seconds} s ({size})"), step=s.step, seconds=f"{c:.1f}", size=gib(s.bytes))
+                               for s, c in spikes[:4]])
     save_steps = window.save_steps
+    rest = N_("keep fewer checkpoints (save.checkpoints_kept = 1); Adafactor checkpoints are ~1/3 the size of AdamW's; "
+              "put save.output_dir on a local SSD")
     return Finding(
         "checkpoint-spikes",
         "warning" if share >= SPIKE_WARNING_SHARE else "info",
-        "step time spikes at save steps: checkpoint writing",
-        f"saves took {listed} vs median {median:.2f} s/step; {share:.0%} of the wall time so far",
-        (f"raise save.steps (now {save_steps}); " if save_steps else "raise save.steps; ")
-        + "keep fewer checkpoints (save.checkpoints_kept = 1); Adafactor checkpoints are ~1/3 the size of AdamW's; "
-        "put save.output_dir on a local SSD",
+        N_("step time spikes at save steps: checkpoint writing"),
+        Phrase(N_("saves took {saves} vs median {median} s/step; {share} of the wall time so far"), saves=listed,
+               median=f"{median:.2f}", share=f"{share:.0%}"),
+        Phrase(N_("raise save.steps (now {steps}); {rest}"), steps=save_steps, rest=Phrase(rest)) if save_steps
+        else Phrase(N_("raise save.steps; {rest}"), rest=Phrase(rest)),
     )
 
 
@@ -239,19 +248,21 @@ def throttling(window: LiveWindow) -> Finding | None:
     reasons = sorted({r for g in throttled for r in g.throttle_reasons})
     temps = [g.temperature_c for g in busy if g.temperature_c is not None]
     powers = [(g.power_w, g.power_limit_w) for g in busy if g.power_w is not None and g.power_limit_w]
-    evidence = f"{busy[-1].name}: throttled ({', '.join(reasons)}) in {len(throttled)}/{len(busy)} busy samples"
+    said = [Phrase(N_("{gpu}: throttled ({reasons}) in {throttled}/{busy} busy samples"), gpu=busy[-1].name, reasons=", ".join(reasons),
+                   throttled=len(throttled), busy=len(busy))]
     if temps:
-        evidence += f"; temperature up to {max(temps):.0f} °C"
+        said.append(Phrase(N_("temperature up to {celsius} °C"), celsius=f"{max(temps):.0f}"))
     if powers:
         power, limit = max(powers)
-        evidence += f"; power {power:.0f} W of a {limit:.0f} W limit"
+        said.append(Phrase(N_("power {watts} W of a {limit} W limit"), watts=f"{power:.0f}", limit=f"{limit:.0f}"))
     thermal = any("thermal" in r for r in reasons)
-    fix = (
-        "cool the GPU: clean the fans, raise the laptop, use a cooling pad, lower the room temperature"
-        if thermal
-        else "use the high-performance power plan and keep a laptop plugged in; a raised power limit (nvidia-smi -pl) helps if allowed"
-    )
-    return Finding("gpu-throttling", "warning", "the GPU is throttling: " + ("too hot" if thermal else "at its power limit"), evidence, fix)
+    if thermal:
+        title = N_("the GPU is throttling: too hot")
+        fix = N_("cool the GPU: clean the fans, raise the laptop, use a cooling pad, lower the room temperature")
+    else:
+        title = N_("the GPU is throttling: at its power limit")
+        fix = N_("use the high-performance power plan and keep a laptop plugged in; a raised power limit (nvidia-smi -pl) helps if allowed")
+    return Finding("gpu-throttling", "warning", title, Joined(N_("; "), said), fix)
 
 
 Rule = Callable[[LiveWindow], Finding | None]

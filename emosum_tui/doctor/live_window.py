@@ -14,7 +14,9 @@ from functools import cached_property
 from typing import TypeVar
 
 from emosum_tui.core.events import Event, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.phrase import Phrase
 from emosum_tui.doctor.findings import gib
+from emosum_tui.i18n import N_
 from emosum_tui.monitor.gpu_mapping import GpuSelection
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 
@@ -68,9 +70,9 @@ class LiveWindow:
         return ""
 
     @property
-    def device_source(self) -> str:
+    def device_source(self) -> Phrase:
         plan = self.plan
-        return "train plan" if plan and plan.device else "trainer environment"
+        return Phrase(N_("train plan")) if plan and plan.device else Phrase(N_("trainer environment"))
 
     @property
     def on_cpu(self) -> bool:
@@ -134,28 +136,30 @@ def mean_known(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(known) if known else None
 
 
-def median_text(seconds: list[float]) -> str:
+def median_text(seconds: list[float]) -> Phrase:
     """"median 1.3 s/step over 40 steps": the step time a finding quotes."""
     if not seconds:
-        return "no step finished yet"
+        return Phrase(N_("no step finished yet"))
     median = statistics.median(seconds)
     shown = f"{median:.1f}" if median >= 1 else f"{median:.2f}"  # a 0.13 s step is not "0.1 s"
-    return f"median {shown} s/step over {len(seconds)} steps"
+    return Phrase(N_("median {seconds} s/step over {steps} steps"), seconds=shown, steps=len(seconds))
 
 
-def trainer_cpu_text(window: LiveWindow) -> str:
+def trainer_cpu_text(window: LiveWindow) -> Phrase:
     """The trainer's mean CPU over the window, in cores' terms."""
     cpu = mean_known([s.trainer_cpu_percent for s in window.samples])
     if cpu is None:
-        return "trainer CPU not measured"
+        return Phrase(N_("trainer CPU not measured"))
     cores = window.samples[-1].cpu_count
-    return f"trainer CPU {cpu:.0f}% (100% = one core; {cores} logical cores)"
+    return Phrase(N_("trainer CPU {percent}% (100% = one core; {cores} logical cores)"), percent=f"{cpu:.0f}", cores=cores)
 
 
-def gpu_text(readings: list[GpuReading]) -> str:
+def gpu_text(readings: list[GpuReading]) -> Phrase:
     """One GPU's name, mean utilisation and memory use over its readings."""
     first = readings[-1]
     util = mean_known([g.util_percent for g in readings])
     used = mean_known([g.memory_used for g in readings])
-    util_text = "util not readable" if util is None else f"util {util:.0f}% avg over {len(readings)} samples"
-    return f"GPU {first.index} {first.name}: {util_text}, {gib(used)} of {gib(first.memory_total)} used"
+    util_text = (Phrase(N_("util not readable")) if util is None
+                 else Phrase(N_("util {percent}% avg over {samples} samples"), percent=f"{util:.0f}", samples=len(readings)))
+    return Phrase(N_("GPU {index} {name}: {util}, {used} of {total} used"), index=first.index, name=first.name, util=util_text,
+                  used=gib(used), total=gib(first.memory_total))

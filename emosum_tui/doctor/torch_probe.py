@@ -12,6 +12,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from emosum_tui.core.phrase import Phrase
+from emosum_tui.i18n import N_
+
 
 @dataclass(frozen=True)
 class TorchDevice:
@@ -25,7 +28,8 @@ class TorchDevice:
 
 @dataclass(frozen=True)
 class TorchFacts:
-    """What torch can do here. `error` is set (and the rest empty) when torch could not be asked."""
+    """What torch can do here. `error` is set (and the rest empty) when torch could not be asked:
+    a `Phrase` when this side wrote it (shown translated; English in `--json`)."""
 
     torch_version: str | None = None
     build: str = "unknown"  # cuda, rocm, cpu
@@ -37,7 +41,7 @@ class TorchFacts:
     python: str = ""
     executable: str = ""
     cuda_error: str = ""
-    error: str = ""
+    error: Phrase | str = ""
 
     @property
     def bf16_on_gpu(self) -> bool:
@@ -77,14 +81,16 @@ def probe_torch(python: str | None = None, timeout: float = 120.0) -> TorchFacts
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return TorchFacts(error=f"the torch probe did not answer in {timeout:.0f} s ({' '.join(command)})")
+        return TorchFacts(error=Phrase(N_("the torch probe did not answer in {seconds} s ({command})"), seconds=f"{timeout:.0f}",
+                                       command=" ".join(command)))
     except OSError as exc:
-        return TorchFacts(error=f"could not start the torch probe: {exc}")
+        return TorchFacts(error=Phrase(N_("could not start the torch probe: {error}"), error=str(exc)))
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return TorchFacts(error=f"the torch probe failed (exit {done.returncode}): {tail[0]}")
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:]
+        return TorchFacts(error=Phrase(N_("the torch probe failed (exit {code}): {tail}"), code=done.returncode,
+                                       tail=tail[0] if tail else Phrase(N_("no output"))))
     try:
         return TorchFacts.from_json(json.loads(lines[-1]))
     except ValueError as exc:
-        return TorchFacts(error=f"the torch probe printed something that is not JSON: {exc}")
+        return TorchFacts(error=Phrase(N_("the torch probe printed something that is not JSON: {error}"), error=str(exc)))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from emosum_tui.core.phrase import Phrase
 from emosum_tui.doctor.findings import Finding, gib
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile
@@ -54,7 +56,8 @@ def check_vocabulary(plan: PlanFacts | None) -> list[Finding]:
     if offer is None or offer.step_speedup < TRIM_WORTH:
         return []
     before, after = offer.checkpoint_bytes
-    return [Finding("vocab-untrimmed", "info", f"trimming the vocabulary makes each step ≈x{offer.step_speedup:.1f} faster",
-                    f"{offer.basis}; checkpoint {gib(before)} → {gib(after)}",
-                    "model.trim_vocabulary = true (a trimmed model can write only its data's pieces; "
-                    "model.trim_extra_files adds texts)", changes=(("model.trim_vocabulary", True),))]
+    return [Finding("vocab-untrimmed", "info",
+                    Phrase(N_("trimming the vocabulary makes each step ≈x{speedup} faster"), speedup=f"{offer.step_speedup:.1f}"),
+                    Phrase(N_("{basis}; checkpoint {before} → {after}"), basis=offer.basis, before=gib(before), after=gib(after)),
+                    N_("model.trim_vocabulary = true (a trimmed model can write only its data's pieces; "
+                       "model.trim_extra_files adds texts)"), changes=(("model.trim_vocabulary", True),))]

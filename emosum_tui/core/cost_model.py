@@ -6,8 +6,9 @@ real token lengths padded per batch the way `DataCollatorForSeq2Seq` pads them, 
 (loss-only or autoregressive generation), checkpoint bytes file by file, memory and disk.
 Seconds come from a device throughput: a prior from a matmul probe, replaced by a calibration
 at the preset's exact shape when there is one, or by a measured s/step the user gives. Every
-figure carries its basis, so a person can check what it rests on. Torch-free: the console
-imports this.
+figure carries its basis, so a person can check what it rests on: English as a str (estimate.json,
+`--json`), a `Translatable` whose `shown()` is in the interface's language. Torch-free: the
+console imports this.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from emosum_tui.core.run_bytes import FP32, CheckpointBytes, as_gpu_counter_show
 from emosum_tui.core.sampling import rows_for
 from emosum_tui.core.step_counts import checkpoint_saves, evaluations, optimizer_steps
 from emosum_tui.core.token_stats import TokenLengths
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import CalibrationResult, DeviceProfile
@@ -117,11 +120,17 @@ def _count_steps(preset: Preset, lengths: TokenLengths, train_rows: int | None, 
     n = priced_processes(preset["train.processes"])[0]
     ga = plan_processes(b, ga, n).grad_accum  # per process; each of the n processes takes ceil(rows / n) rows
     steps = optimizer_steps(math.ceil(rows / n), b, ga, epochs)
-    view = f"{rows:,} of {total_train:,} rows" + (" (--train-rows)" if train_rows is not None else "")
-    per = f"batch {b} per device x grad-accum {ga} x {n} processes" if n > 1 else f"batch {b} x grad-accum {ga}"
+    view = Translatable(N_("{rows} of {total} rows (--train-rows)") if train_rows is not None else N_("{rows} of {total} rows"),
+                        rows=f"{rows:,}", total=f"{total_train:,}")
+    if n > 1:
+        per = Translatable(N_("batch {batch} per device x grad-accum {accum} x {processes} processes"), batch=b, accum=ga,
+                           processes=n)
+    else:
+        per = Translatable(N_("batch {batch} x grad-accum {accum}"), batch=b, accum=ga)
     split = f"ceil({rows}/{n})" if n > 1 else f"{rows}"
-    basis["optimizer_steps"] = (f"{view}, {per}, {epochs:g} epochs: "
-                                f"ceil(ceil({split}/{b})/{ga}) x {epochs:g} as transformers' Trainer counts")
+    basis["optimizer_steps"] = Translatable(N_("{view}, {per}, {epochs} epochs: {formula} as transformers' Trainer counts"),
+                                            view=view, per=per, epochs=f"{epochs:g}",
+                                            formula=f"ceil(ceil({split}/{b})/{ga}) x {epochs:g}")
     return _Counts(present_train, total_train, rows, val_rows, steps)
 
 
@@ -133,8 +142,8 @@ def _time_step_given(s_per_step: float, profile: BatchProfile, micro: float, upd
     # the prior as its arithmetic is (decoding is memory-bound).
     scale = flops_speed / speed.matmul_flops
     speed = replace(speed, matmul_flops=flops_speed, memory_bps=speed.memory_bps * scale,
-                    basis=f"{flops_speed / 1e9:.1f} GFLOP/s implied by the given s/step")
-    basis["seconds_per_step"] = f"given: {s_per_step:g} s/step (measured by you)"
+                    basis=Translatable(N_("{gflops} GFLOP/s implied by the given s/step"), gflops=f"{flops_speed / 1e9:.1f}"))
+    basis["seconds_per_step"] = Translatable(N_("given: {seconds} s/step (measured by you)"), seconds=f"{s_per_step:g}")
     return _StepTiming(s_per_step, micro, update, flops_speed, speed, profile)
 
 
@@ -146,9 +155,11 @@ def _time_step_calibrated(calibration: CalibrationResult, profile: BatchProfile,
     update = calibration.update_seconds
     step_seconds = ga * (micro + STEP_OVERHEAD_S) + update
     flops_speed = calibration.micro_flops / max(calibration.micro_batch_seconds, 1e-9)
-    basis["seconds_per_step"] = (f"calibrated on {calibration.device}: {calibration.micro_batch_seconds:.3g} s per micro-batch "
-                                 f"(x{scale:.2f} for this data's padding) x {ga} + {update:.3g} s update "
-                                 f"+ {STEP_OVERHEAD_S * 1000:g} ms Trainer overhead per micro-batch")
+    basis["seconds_per_step"] = Translatable(
+        N_("calibrated on {device}: {micro} s per micro-batch (x{scale} for this data's padding) x {accum} + {update} s update "
+           "+ {overhead} ms Trainer overhead per micro-batch"), device=calibration.device,
+        micro=f"{calibration.micro_batch_seconds:.3g}", scale=f"{scale:.2f}", accum=ga, update=f"{update:.3g}",
+        overhead=f"{STEP_OVERHEAD_S * 1000:g}")
     return _StepTiming(step_seconds, micro, update, flops_speed, speed, profile)
 
 
@@ -156,14 +167,16 @@ def _time_step_prior(shape: ModelShape, checkpointing: bool, profile: BatchProfi
                      speed: Speed, basis: dict[str, str]) -> _StepTiming:
     """Nothing measured at this shape: FLOPs and bytes at the device prior."""
     step_seconds = ga * (micro + STEP_OVERHEAD_S) + update
-    basis["seconds_per_step"] = (f"prior: {profile.train_flops / 1e9:,.1f} GFLOP per micro-batch "
-                                 f"(mean padded {profile.source:.0f}/{profile.target:.0f} tokens) at {speed.basis}")
+    basis["seconds_per_step"] = Translatable(N_("prior: {gflop} GFLOP per micro-batch (mean padded {tokens} tokens) at {speed}"),
+                                             gflop=f"{profile.train_flops / 1e9:,.1f}",
+                                             tokens=f"{profile.source:.0f}/{profile.target:.0f}", speed=speed.basis)
     floor = dispatch_floor(shape, checkpointing)
     if speed.on_gpu and micro <= floor:
-        layers = shape.num_layers + shape.num_decoder_layers
-        basis["seconds_per_step"] += (f"; but at least {floor * 1000:.0f} ms per micro-batch on a GPU: {layers} layers x "
-                                      f"{GPU_LAYER_DISPATCH_S * 1000:.1f} ms for one Python thread to launch their kernels "
-                                      "(measured on an H100 host; calibrate for this machine's figure)")
+        basis["seconds_per_step"] = Translatable(
+            N_("{prior}; but at least {floor} ms per micro-batch on a GPU: {layers} layers x {dispatch} ms for one Python thread "
+               "to launch their kernels (measured on an H100 host; calibrate for this machine's figure)"),
+            prior=basis["seconds_per_step"], floor=f"{floor * 1000:.0f}", layers=shape.num_layers + shape.num_decoder_layers,
+            dispatch=f"{GPU_LAYER_DISPATCH_S * 1000:.1f}")
     return _StepTiming(step_seconds, micro, update, speed.matmul_flops, speed, profile)
 
 
@@ -190,13 +203,13 @@ def _decode_seconds(preset: Preset, shape: ModelShape, profile: BatchProfile, ba
     beams = beams or preset["eval.num_beams"]
     if calibration is not None and calibration.decode_token_seconds:
         per_token = calibration.decode_token_seconds * beams
-        return batches * (new_tokens * per_token + calibration.generate_fixed_seconds), "calibrated decode step"
+        return batches * (new_tokens * per_token + calibration.generate_fixed_seconds), Translatable(N_("calibrated decode step"))
     flops = sum(decode_step_flops(shape, eval_batch * beams, int(profile.source), p) for p in range(1, new_tokens + 1))
     memory_bound = new_tokens * decoder_weight_count(shape) * FP32 / timing.speed.memory_bps
     overhead = new_tokens * shape.num_decoder_layers * DECODE_OVERHEAD_S
     encoder = profile.forward_flops / 3 / timing.flops_speed  # generate's encoder pass: about a third of a loss forward
     return batches * (max(flops / timing.flops_speed, memory_bound) + overhead + encoder), \
-        "each token reads the decoder and the LM head once"
+        Translatable(N_("each token reads the decoder and the LM head once"))
 
 
 def _eval_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_rows: int, timing: _StepTiming,
@@ -204,7 +217,7 @@ def _eval_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_
     """One evaluation: a loss forward over every validation row, plus autoregressive decoding up
     to the generation limit when `predict_with_generate` is on (Seq2SeqTrainer does both)."""
     if val_rows == 0:
-        return 0.0, "no validation rows"
+        return 0.0, Translatable(N_("no validation rows"))
     eval_batch = preset["eval.batch_size"] or preset["train.batch_size"]
     batches = math.ceil(val_rows / eval_batch)
     profile = batch_profile(shape, lengths.validation or lengths.train, eval_batch, seed=preset["data.seed"], draws=EVAL_PROFILE_DRAWS)
@@ -214,13 +227,14 @@ def _eval_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_
         logits = EVAL_LOGITS_PASSES * profile.batch * profile.target * shape.vocab_size * FP32
         per_batch = profile.forward_flops / timing.flops_speed + logits / timing.speed.memory_bps
     seconds = batches * per_batch
-    text = f"{val_rows:,} rows in {batches:,} batches of {eval_batch}, loss forward"
-    if preset["eval.predict_with_generate"]:
-        new_tokens = preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"]
-        decode, how = _decode_seconds(preset, shape, profile, batches, eval_batch, new_tokens, timing, calibration)
-        seconds += decode
-        text += f" + generation of up to {new_tokens} tokens x {preset['eval.num_beams']} beam(s) per batch ({how})"
-    return seconds, text
+    figures = {"rows": f"{val_rows:,}", "batches": f"{batches:,}", "size": eval_batch}
+    if not preset["eval.predict_with_generate"]:
+        return seconds, Translatable(N_("{rows} rows in {batches} batches of {size}, loss forward"), **figures)
+    new_tokens = preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"]
+    decode, how = _decode_seconds(preset, shape, profile, batches, eval_batch, new_tokens, timing, calibration)
+    return seconds + decode, Translatable(N_("{rows} rows in {batches} batches of {size}, loss forward + generation of up to "
+                                             "{tokens} tokens x {beams} beam(s) per batch ({how})"),
+                                          **figures, tokens=new_tokens, beams=preset["eval.num_beams"], how=how)
 
 
 def _samples_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, val_rows: int, timing: _StepTiming,
@@ -233,7 +247,8 @@ def _samples_seconds(preset: Preset, shape: ModelShape, lengths: TokenLengths, v
     new_tokens = preset["eval.generation_max_tokens"] or preset["train.max_target_tokens"]
     profile = batch_profile(shape, lengths.validation or lengths.train, 1, seed=preset["data.seed"], draws=EVAL_PROFILE_DRAWS)
     seconds, how = _decode_seconds(preset, shape, profile, rows, 1, new_tokens, timing, calibration, beams=1)
-    return seconds, f" + {rows} sample row(s) written out one at a time, greedy, up to {new_tokens} tokens each ({how})"
+    return seconds, Translatable(N_("{rows} sample row(s) written out one at a time, greedy, up to {tokens} tokens each ({how})"),
+                                 rows=rows, tokens=new_tokens, how=how)
 
 
 def _time_evaluations(preset: Preset, shape: ModelShape, lengths: TokenLengths, counts: _Counts, timing: _StepTiming,
@@ -242,8 +257,10 @@ def _time_evaluations(preset: Preset, shape: ModelShape, lengths: TokenLengths, 
     n_evals = evaluations(preset, counts.steps) if counts.validation_rows else 0
     each, how = _eval_seconds(preset, shape, lengths, counts.validation_rows, timing, calibration)
     samples, samples_how = _samples_seconds(preset, shape, lengths, counts.validation_rows, timing, calibration)
-    each, how = each + samples, how + samples_how
-    basis["eval_seconds"] = f"{n_evals} evaluation(s) x {each:.3g} s ({how})" if n_evals else "no evaluation"
+    if samples_how:
+        each, how = each + samples, Translatable("{evaluation} + {samples}", evaluation=how, samples=samples_how)
+    basis["eval_seconds"] = (Translatable(N_("{evaluations} evaluation(s) x {seconds} s ({how})"), evaluations=n_evals,
+                                          seconds=f"{each:.3g}", how=how) if n_evals else Translatable(N_("no evaluation")))
     return n_evals, n_evals * each
 
 
@@ -255,15 +272,18 @@ def _price_saving(preset: Preset, shape: ModelShape, steps: int, speed: Speed, c
     kept = preset["save.checkpoints_kept"]
     disk_bps = calibration.disk_bps if calibration is not None and calibration.disk_bps else speed.disk_bps
     seconds = (saves * ckpt.total + ckpt.final_model) / disk_bps
-    basis["save_seconds"] = f"{saves} checkpoint(s) + the final model at {disk_bps / 1e6:.0f} MB/s"
+    basis["save_seconds"] = Translatable(N_("{saves} checkpoint(s) + the final model at {speed} MB/s"), saves=saves,
+                                         speed=f"{disk_bps / 1e6:.0f}")
     basis["checkpoint_bytes"] = ckpt_basis
     # The Trainer writes checkpoint N before deleting the oldest beyond save_total_limit.
     at_once = min(saves - 1, kept) + 1 if saves else 0
     during = at_once * ckpt.total
     final_disk = min(saves, kept) * ckpt.total + ckpt.final_model
-    basis["peak_disk_bytes"] = (f"{at_once} checkpoint(s) on disk while the newest is written (save_total_limit {kept}), "
-                                f"or {min(saves, kept)} + the final model at the end, whichever is more")
-    basis["final_disk_bytes"] = f"{min(saves, kept)} checkpoint(s) kept + the final model (weights, tokenizer, configs)"
+    basis["peak_disk_bytes"] = Translatable(N_("{at_once} checkpoint(s) on disk while the newest is written (save_total_limit "
+                                               "{kept}), or {at_end} + the final model at the end, whichever is more"),
+                                            at_once=at_once, kept=kept, at_end=min(saves, kept))
+    basis["final_disk_bytes"] = Translatable(N_("{kept} checkpoint(s) kept + the final model (weights, tokenizer, configs)"),
+                                             kept=min(saves, kept))
     return _Saving(ckpt, saves, seconds, max(during, final_disk), final_disk)
 
 
@@ -281,11 +301,14 @@ def _startup_seconds(lengths: TokenLengths, calibration: CalibrationResult | Non
     rows = lengths.train_total + lengths.validation_total
     tokenise = rows * TOKENISE_S_PER_ROW
     if calibration is None:
-        basis["startup_seconds"] = f"assumed {STARTUP_S:g} s to start + tokenising at {TOKENISE_S_PER_ROW * 1000:g} ms/row"
+        basis["startup_seconds"] = Translatable(N_("assumed {seconds} s to start + tokenising at {per_row} ms/row"),
+                                                seconds=f"{STARTUP_S:g}", per_row=f"{TOKENISE_S_PER_ROW * 1000:g}")
         return STARTUP_S + tokenise
-    basis["startup_seconds"] = (f"calibrated: {calibration.startup_seconds:.3g} s to import torch and build the model, "
-                                f"{calibration.warmup_seconds:.3g} s first-step warm-up; + {TRAINER_SETUP_S:g} s Trainer set-up "
-                                f"+ tokenising {rows:,} rows (assumed {TOKENISE_S_PER_ROW * 1000:g} ms/row)")
+    basis["startup_seconds"] = Translatable(
+        N_("calibrated: {startup} s to import torch and build the model, {warmup} s first-step warm-up; + {setup} s Trainer "
+           "set-up + tokenising {rows} rows (assumed {per_row} ms/row)"), startup=f"{calibration.startup_seconds:.3g}",
+        warmup=f"{calibration.warmup_seconds:.3g}", setup=f"{TRAINER_SETUP_S:g}", rows=f"{rows:,}",
+        per_row=f"{TOKENISE_S_PER_ROW * 1000:g}")
     return calibration.startup_seconds + calibration.warmup_seconds + TRAINER_SETUP_S + tokenise
 
 
@@ -298,8 +321,12 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
     shape, shape_basis = shape_for(preset)
     if lengths is None:
         lengths = TokenLengths.for_preset(preset)
-    tied = "tied LM head" if shape.tied_lm_head else f"untied LM head ({shape.vocab_size:,} x {shape.d_model})"
-    basis: dict[str, str] = {"params": f"{shape_basis}; {tied}", "tokens": lengths.basis}
+    if shape.tied_lm_head:
+        params_basis = Translatable(N_("{shape}; tied LM head"), shape=shape_basis)
+    else:
+        params_basis = Translatable(N_("{shape}; untied LM head ({vocab} x {width})"), shape=shape_basis,
+                                    vocab=f"{shape.vocab_size:,}", width=shape.d_model)
+    basis: dict[str, str] = {"params": params_basis, "tokens": lengths.basis}
     basis["vocab_size"] = vocabulary_basis(shape, shape_basis)
 
     counts = _count_steps(preset, lengths, train_rows, validation_rows, basis)
@@ -309,15 +336,23 @@ def estimate(preset: Preset, train_rows: int | None = None, s_per_step: float | 
     basis["processes"] = processes.basis
     if processes.allreduce_seconds and s_per_step is None:  # a measured s/step already holds it
         timing = replace(timing, step_seconds=timing.step_seconds * processes.shared_device + processes.allreduce_seconds)
-        shared = f" x {processes.shared_device} (processes sharing the CPU)" if processes.shared_device > 1 else ""
-        basis["seconds_per_step"] += f"{shared}; + {processes.allreduce_seconds:.3g} s gradient all-reduce across {processes.plan.processes} processes"
+        figures = {"basis": basis["seconds_per_step"], "seconds": f"{processes.allreduce_seconds:.3g}",
+                   "processes": processes.plan.processes}
+        if processes.shared_device > 1:
+            basis["seconds_per_step"] = Translatable(N_("{basis} x {shared} (processes sharing the CPU); + {seconds} s gradient "
+                                                        "all-reduce across {processes} processes"), **figures,
+                                                     shared=processes.shared_device)
+        else:
+            basis["seconds_per_step"] = Translatable(N_("{basis}; + {seconds} s gradient all-reduce across {processes} processes"),
+                                                     **figures)
     train_seconds = counts.steps * timing.step_seconds
-    basis["train_seconds"] = f"{counts.steps:,} optimizer steps x {timing.step_seconds:.3g} s/step"
+    basis["train_seconds"] = Translatable(N_("{steps} optimizer steps x {seconds} s/step"), steps=f"{counts.steps:,}",
+                                          seconds=f"{timing.step_seconds:.3g}")
     n_evals, eval_seconds = _time_evaluations(preset, shape, lengths, counts, timing, calibration, basis)
     saving = _price_saving(preset, shape, counts.steps, timing.speed, calibration, basis)
     memory = _peak_memory(preset, shape, timing, basis)
     startup = _startup_seconds(lengths, calibration, basis)
-    basis["total_seconds"] = "start-up + training + evaluation + saving"
+    basis["total_seconds"] = Translatable(N_("start-up + training + evaluation + saving"))
     return Estimate(
         preset=preset.name,
         params=param_count(shape),

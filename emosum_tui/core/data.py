@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.data_encoding import UTF8_BOM, decode_data, shape_problem
+from emosum_tui.core.translatable import Translatable, shown
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -53,12 +55,18 @@ class Pair:
 
 @dataclass(frozen=True)
 class Problem:
+    """A bad or repeated row. `reason` is English (--json, the event log) and, where core made it,
+    a Translatable: `shown()` is the line in the interface's language."""
+
     path: Path
     line: int
     reason: str
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
+
+    def shown(self) -> str:
+        return f"{self.path}:{self.line}: {shown(self.reason)}"
 
 
 @dataclass
@@ -78,8 +86,8 @@ class ReadResult:
         return not self.problems and self.file_problem is None
 
     def file_error(self) -> str:
-        """`path: why` for a file that cannot be read at all ("" when it can)."""
-        return f"{self.path}: {self.file_problem}" if self.file_problem else ""
+        """`path: why` for a file that cannot be read at all ("" when it can): English, a Translatable."""
+        return Translatable("{path}: {problem}", path=self.path, problem=self.file_problem) if self.file_problem else ""
 
 
 def _join(value: Any) -> str:
@@ -88,20 +96,26 @@ def _join(value: Any) -> str:
     return str(value).strip()
 
 
+def _empty_field(name: str) -> str:
+    return Translatable(N_("empty field '{name}'"), name=name)
+
+
 def _field_problem(row: dict[str, Any], name: str, allow_list: bool) -> str | None:
     if name not in row:
-        return f"missing field '{name}'"
+        return Translatable(N_("missing field '{name}'"), name=name)
     value = row[name]
     if isinstance(value, str):
-        return None if value.strip() else f"empty field '{name}'"
+        return None if value.strip() else _empty_field(name)
     if allow_list and isinstance(value, list):
         if not value:
-            return f"empty field '{name}'"
+            return _empty_field(name)
         if not all(isinstance(item, str) for item in value):
-            return f"wrong type in field '{name}': a list must hold only strings"
-        return None if any(item.strip() for item in value) else f"empty field '{name}'"
-    expected = "a string or a list of strings" if allow_list else "a string"
-    return f"wrong type in field '{name}': {type(value).__name__}, expected {expected}"
+            return Translatable(N_("wrong type in field '{name}': a list must hold only strings"), name=name)
+        return None if any(item.strip() for item in value) else _empty_field(name)
+    if allow_list:
+        return Translatable(N_("wrong type in field '{name}': {type}, expected a string or a list of strings"),
+                            name=name, type=type(value).__name__)
+    return Translatable(N_("wrong type in field '{name}': {type}, expected a string"), name=name, type=type(value).__name__)
 
 
 def parse_row(raw: bytes, fields: PairFields) -> tuple[dict[str, Any] | None, str | None]:
@@ -109,13 +123,13 @@ def parse_row(raw: bytes, fields: PairFields) -> tuple[dict[str, Any] | None, st
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, f"undecodable bytes (not UTF-8) at byte {exc.start}"
+        return None, undecodable_reason(exc)
     try:
         row = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+        return None, invalid_json_reason(exc)
     if not isinstance(row, dict):
-        return None, f"not a JSON object (a {type(row).__name__})"
+        return None, not_object_reason(row)
     for name in fields.source_fields:
         problem = _field_problem(row, name, allow_list=True)
         if problem:
@@ -124,6 +138,19 @@ def parse_row(raw: bytes, fields: PairFields) -> tuple[dict[str, Any] | None, st
     if problem:
         return None, problem
     return row, None
+
+
+def undecodable_reason(exc: UnicodeDecodeError) -> str:
+    return Translatable(N_("undecodable bytes (not UTF-8) at byte {offset}"), offset=exc.start)
+
+
+def invalid_json_reason(exc: json.JSONDecodeError) -> str:
+    """The parser's own words (Python's, in English) stay as they are inside the sentence."""
+    return Translatable(N_("invalid JSON: {error} at column {column}"), error=exc.msg, column=exc.colno)
+
+
+def not_object_reason(row: Any) -> str:
+    return Translatable(N_("not a JSON object (a {type})"), type=type(row).__name__)
 
 
 def read_pairs(path: Path, fields: PairFields = PairFields()) -> ReadResult:
@@ -149,18 +176,20 @@ def read_pairs(path: Path, fields: PairFields = PairFields()) -> ReadResult:
             continue
         row, reason = parse_row(raw, fields)
         if row is None:
-            result.problems.append(Problem(path, number, reason or "bad row"))
+            result.problems.append(Problem(path, number, reason or Translatable(N_("bad row"))))
             continue
         source = fields.source_prefix + " ".join(_join(row[name]) for name in fields.source_fields)
         pair = Pair(line=number, row_id=row.get(fields.id_field), source=source, target=_join(row[fields.target_field]))
         if pair.row_id is not None and not isinstance(pair.row_id, (dict, list)):
             if pair.row_id in seen_ids:
-                result.duplicates.append(Problem(path, number, f"id {pair.row_id!r} repeats line {seen_ids[pair.row_id]}"))
+                result.duplicates.append(Problem(path, number, Translatable(N_("id {id} repeats line {line}"),
+                                                                            id=repr(pair.row_id), line=seen_ids[pair.row_id])))
             else:
                 seen_ids[pair.row_id] = number
         key = hash((pair.source, pair.target))
         if key in seen_pairs:
-            result.duplicates.append(Problem(path, number, f"same source and target as line {seen_pairs[key]}"))
+            same = Translatable(N_("same source and target as line {line}"), line=seen_pairs[key])
+            result.duplicates.append(Problem(path, number, same))
         else:
             seen_pairs[key] = number
         result.pairs.append(pair)
@@ -174,7 +203,8 @@ def ids_shared(train: ReadResult, validation: ReadResult) -> list[Problem]:
         if pair.row_id is not None and not isinstance(pair.row_id, (dict, list)):
             train_ids.setdefault(pair.row_id, pair.line)
     return [
-        Problem(validation.path, p.line, f"id {p.row_id!r} also in {train.path.name} line {train_ids[p.row_id]}")
+        Problem(validation.path, p.line, Translatable(N_("id {id} also in {file} line {line}"), id=repr(p.row_id),
+                                                      file=train.path.name, line=train_ids[p.row_id]))
         for p in validation.pairs
         if p.row_id in train_ids and not isinstance(p.row_id, (dict, list))
     ]
@@ -184,7 +214,8 @@ def texts_shared(train: ReadResult, validation: ReadResult) -> list[Problem]:
     """Validation rows whose source also appears in training word for word."""
     train_sources = {p.source: p.line for p in train.pairs}
     return [
-        Problem(validation.path, p.line, f"same source as {train.path.name} line {train_sources[p.source]}")
+        Problem(validation.path, p.line, Translatable(N_("same source as {file} line {line}"), file=train.path.name,
+                                                      line=train_sources[p.source]))
         for p in validation.pairs
         if p.source in train_sources
     ]

@@ -21,19 +21,27 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
+
 UTF8_BOM = b"\xef\xbb\xbf"
 # Longest first: the UTF-32 LE BOM begins with the UTF-16 LE one.
+# The labels are English where stored (--json) and Translatable where shown.
 BOMS: tuple[tuple[bytes, str, str], ...] = (
-    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32 LE with BOM"),
-    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32 BE with BOM"),
-    (UTF8_BOM, "utf-8", "UTF-8 with BOM"),
-    (b"\xff\xfe", "utf-16-le", "UTF-16 LE with BOM"),
-    (b"\xfe\xff", "utf-16-be", "UTF-16 BE with BOM"),
+    (b"\xff\xfe\x00\x00", "utf-32-le", Translatable(N_("UTF-32 LE with BOM"))),
+    (b"\x00\x00\xfe\xff", "utf-32-be", Translatable(N_("UTF-32 BE with BOM"))),
+    (UTF8_BOM, "utf-8", Translatable(N_("UTF-8 with BOM"))),
+    (b"\xff\xfe", "utf-16-le", Translatable(N_("UTF-16 LE with BOM"))),
+    (b"\xfe\xff", "utf-16-be", Translatable(N_("UTF-16 BE with BOM"))),
+)
+BOM_FREE_UTF16 = (
+    ("utf-16-le", Translatable(N_("UTF-16 LE without BOM"))),
+    ("utf-16-be", Translatable(N_("UTF-16 BE without BOM"))),
 )
 JSON_PUNCTUATION = '{}":,'
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 CJK_SHARE = 0.5  # GB18030 is named only when at least this share of the non-ASCII text it decodes to is Chinese
-JSON_LINES_EXPECTED = "JSON Lines expected: one object per line"
+JSON_LINES_EXPECTED = Translatable(N_("JSON Lines expected: one object per line"))
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,11 @@ class DecodedData:
 def utf8_conversion(path: Path, python_codec: str) -> str:
     """The one-line conversions to UTF-8, PowerShell and Python, with this file's names filled in."""
     out = path.with_name(f"{path.stem}.utf8{path.suffix or '.jsonl'}")
-    return (
-        f"convert it once and use the copy: PowerShell: Get-Content '{path}' | Set-Content -Encoding utf8 '{out}'  "
-        f"(Windows PowerShell 5 reads the system code page); Python: python -c \"import pathlib; "
-        f"pathlib.Path(r'{out}').write_text(pathlib.Path(r'{path}').read_text(encoding='{python_codec}'), encoding='utf-8')\""
-    )
+    powershell = f"Get-Content '{path}' | Set-Content -Encoding utf8 '{out}'"
+    python = (f"python -c \"import pathlib; pathlib.Path(r'{out}').write_text(pathlib.Path(r'{path}')"
+              f".read_text(encoding='{python_codec}'), encoding='utf-8')\"")
+    return Translatable(N_("convert it once and use the copy: PowerShell: {powershell}  (Windows PowerShell 5 reads the "
+                           "system code page); Python: {python}"), powershell=powershell, python=python)
 
 
 def _as_utf8(text: str, encoding: str) -> DecodedData:
@@ -65,14 +73,15 @@ def _as_utf8(text: str, encoding: str) -> DecodedData:
 
 
 def _unreadable(path: Path, encoding: str, what: str, python_codec: str | None) -> DecodedData:
-    hint = f"; {utf8_conversion(path, python_codec)}" if python_codec else ""
-    return DecodedData(b"", encoding, f"{what}{hint}")
+    if python_codec:
+        what = Translatable(N_("{problem}; {conversion}"), problem=what, conversion=utf8_conversion(path, python_codec))
+    return DecodedData(b"", encoding, what)
 
 
 def _bom_free_utf16(raw: bytes, path: Path) -> DecodedData:
     """NUL bytes: UTF-16 without a BOM when one byte order decodes to JSON-looking text."""
     fits = []
-    for codec, label in (("utf-16-le", "UTF-16 LE without BOM"), ("utf-16-be", "UTF-16 BE without BOM")):
+    for codec, label in BOM_FREE_UTF16:
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError:
@@ -83,7 +92,8 @@ def _bom_free_utf16(raw: bytes, path: Path) -> DecodedData:
     if len(fits) == 1 or (len(fits) == 2 and fits[0][0] != fits[1][0]):
         _, text, label = max(fits, key=lambda fit: fit[0])
         return _as_utf8(text, label)
-    return _unreadable(path, "binary", "has NUL bytes and is neither UTF-8 nor UTF-16 text (a binary file?)", None)
+    what = Translatable(N_("has NUL bytes and is neither UTF-8 nor UTF-16 text (a binary file?)"))
+    return _unreadable(path, "binary", what, None)
 
 
 def _looks_gb18030(raw: bytes) -> bool:
@@ -110,23 +120,24 @@ def decode_data(raw: bytes, path: Path) -> DecodedData:
             try:
                 return _as_utf8(raw[len(bom):].decode(codec), label)
             except UnicodeDecodeError as exc:
-                return _unreadable(path, label, f"starts with the {label} mark but is not valid {codec.upper()} at byte "
-                                  f"{exc.start + len(bom)}", codec)
+                what = Translatable(N_("starts with the {label} mark but is not valid {codec} at byte {offset}"),
+                                    label=label, codec=codec.upper(), offset=exc.start + len(bom))
+                return _unreadable(path, label, what, codec)
     if b"\x00" in raw:
         return _bom_free_utf16(raw, path)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         if _looks_gb18030(raw):
-            return _unreadable(path, "GB18030", "looks like GB18030/GBK (the legacy code page of Chinese Windows), not UTF-8",
-                              "gb18030")
+            what = Translatable(N_("looks like GB18030/GBK (the legacy code page of Chinese Windows), not UTF-8"))
+            return _unreadable(path, "GB18030", what, "gb18030")
     return DecodedData(raw, "UTF-8")  # lines that are not UTF-8 are reported one by one
 
 
 def shape_problem(body: bytes, path: Path) -> str | None:
     """Why decoded text is not JSON Lines as a whole (empty, an array, a spread object), else None."""
     if not body.strip():
-        return "is empty (no rows)" if not body else "is empty (only blank lines, no rows)"
+        return Translatable(N_("is empty (no rows)") if not body else N_("is empty (only blank lines, no rows)"))
     first = next(line for line in body.split(b"\n") if line.strip()).strip()
     if not first.startswith((b"[", b"{")):
         return None  # line by line: each bad line is reported with its number
@@ -135,20 +146,24 @@ def shape_problem(body: bytes, path: Path) -> str | None:
     except ValueError:
         whole = None
     if isinstance(whole, list):
-        return f"is a JSON array of {len(whole)} items, not JSON Lines; {JSON_LINES_EXPECTED}; {array_conversion(path)}"
+        return Translatable(N_("is a JSON array of {items} items, not JSON Lines; {expected}; {conversion}"),
+                            items=len(whole), expected=JSON_LINES_EXPECTED, conversion=array_conversion(path))
     if isinstance(whole, dict) and b"\n" in body.strip():
         lines = body.strip().count(b"\n") + 1
-        return f"is one JSON object spread over {lines} lines, not JSON Lines; {JSON_LINES_EXPECTED}"
+        return Translatable(N_("is one JSON object spread over {lines} lines, not JSON Lines; {expected}"),
+                            lines=lines, expected=JSON_LINES_EXPECTED)
     if first in (b"[", b"{"):  # a pretty-printed document: the first line opens it and nothing more
-        shape = "a JSON array" if first == b"[" else "objects"
-        return f"starts like {shape} spread over several lines, not JSON Lines; {JSON_LINES_EXPECTED}"
+        spread = (N_("starts like a JSON array spread over several lines, not JSON Lines; {expected}") if first == b"["
+                  else N_("starts like objects spread over several lines, not JSON Lines; {expected}"))
+        return Translatable(spread, expected=JSON_LINES_EXPECTED)
     return None
 
 
 def array_conversion(path: Path) -> str:
     """The one-line Python that writes a JSON array file's items as JSON Lines."""
     out = path.with_name(f"{path.stem}.jsonl" if path.suffix != ".jsonl" else f"{path.stem}.lines.jsonl")
-    return (
-        f"convert it once: python -c \"import json, pathlib; rows = json.loads(pathlib.Path(r'{path}').read_text(encoding='utf-8-sig')); "
+    python = (
+        f"python -c \"import json, pathlib; rows = json.loads(pathlib.Path(r'{path}').read_text(encoding='utf-8-sig')); "
         f"pathlib.Path(r'{out}').write_text(''.join(json.dumps(r, ensure_ascii=False) + '\\n' for r in rows), encoding='utf-8')\""
     )
+    return Translatable(N_("convert it once: {python}"), python=python)

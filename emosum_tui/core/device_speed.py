@@ -14,6 +14,8 @@ from emosum_tui.core.batch_profile import BatchProfile
 from emosum_tui.core.model_flops import param_count
 from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.core.run_bytes import FP32
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile
@@ -54,9 +56,11 @@ class Speed:
     def from_profile(cls, profile: DeviceProfile | None) -> Speed:
         if profile is None:
             return cls(ASSUMED_FLOPS, ASSUMED_MEMORY_BPS, ASSUMED_DISK_BPS, "unknown",
-                       f"assumed {ASSUMED_FLOPS / 1e9:.0f} GFLOP/s (no probe of this machine yet)")
+                       Translatable(N_("assumed {gflops} GFLOP/s (no probe of this machine yet)"),
+                                    gflops=f"{ASSUMED_FLOPS / 1e9:.0f}"))
         return cls(profile.matmul_flops, profile.memory_bps, profile.disk_bps, profile.device,
-                   f"matmul probe of {profile.device}: {profile.matmul_flops / 1e9:.1f} GFLOP/s")
+                   Translatable(N_("matmul probe of {device}: {gflops} GFLOP/s"), device=profile.device,
+                                gflops=f"{profile.matmul_flops / 1e9:.1f}"))
 
 
 def dispatch_floor(shape: ModelShape, checkpointing: bool) -> float:

@@ -14,6 +14,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
+
 _TOKEN = re.compile(r"[\u3000-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 
 # A constant prediction sharing half of every target's bigrams is a template, not a summary.
@@ -50,13 +53,15 @@ class DiversityReport:
         return self.constant_rouge2 >= LOW_DIVERSITY_ROUGE2
 
     def message(self) -> str:
-        verdict = "LOW target diversity" if self.low else "target diversity ok"
-        return (
-            f"{verdict}: one constant prediction scores ROUGE-1 {self.constant_rouge1:.2f}, "
-            f"ROUGE-2 {self.constant_rouge2:.2f} against all {self.rows} targets "
-            f"({self.unique_share:.0%} of targets distinct)"
-            + ("; validation ROUGE will say little about the model" if self.low else "")
-        )
+        """The verdict in one line: English as a str (--json), a Translatable where shown."""
+        if self.low:
+            template = N_("LOW target diversity: one constant prediction scores ROUGE-1 {rouge1}, ROUGE-2 {rouge2} against all "
+                          "{rows} targets ({distinct} of targets distinct); validation ROUGE will say little about the model")
+        else:
+            template = N_("target diversity ok: one constant prediction scores ROUGE-1 {rouge1}, ROUGE-2 {rouge2} against all "
+                          "{rows} targets ({distinct} of targets distinct)")
+        return Translatable(template, rouge1=f"{self.constant_rouge1:.2f}", rouge2=f"{self.constant_rouge2:.2f}", rows=self.rows,
+                            distinct=f"{self.unique_share:.0%}")
 
 
 def target_diversity(targets: list[str], sample: int = 300, candidates: int = 15, seed: int = 0) -> DiversityReport:

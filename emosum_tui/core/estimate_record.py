@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, EvalResult, StepEnd, TrainPlan, read_events
 from emosum_tui.core.rundir import ESTIMATE_FILE
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.cost_model import Estimate
@@ -96,7 +98,8 @@ def read_estimate_kind(run_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One figure: predicted, measured (None until the run has measured it), and the ratio."""
+    """One figure: predicted, measured (None until the run has measured it), and the ratio.
+    `figure` and `note` are English (--json) and Translatable (`shown()` where drawn)."""
 
     figure: str
     key: str
@@ -159,20 +162,22 @@ def compare(run_dir: Path, estimate: EstimateRecord | None = None) -> list[Compa
     got = measured(run_dir)
     median = statistics.median(got.step_seconds) if got.step_seconds else None
     train = sum(got.step_seconds) if got.finished and got.step_seconds else None
-    partial = "" if got.finished else f"so far: {got.steps_done} steps"
+    T = Translatable
+    partial = T(N_("sum of step times")) if got.finished else T(N_("so far: {steps} steps"), steps=got.steps_done)
     rows = [
-        Comparison("optimizer steps", "optimizer_steps", "steps", predicted.optimizer_steps, got.total_steps,
-                   "as the Trainer planned them"),
-        Comparison("s/step (median)", "seconds_per_step", "s", predicted.seconds_per_step, median, f"{len(got.step_seconds)} steps measured"),
-        Comparison("training time", "train_seconds", "s", predicted.train_seconds, train, partial or "sum of step times"),
-        Comparison("evaluation time", "eval_seconds", "s", predicted.eval_seconds, got.eval_seconds if got.finished else None,
-                   f"{got.evaluations} evaluations"),
-        Comparison("total time", "total_seconds", "s", predicted.total_seconds, got.run_seconds if got.finished else None,
-                   "the trainer process, start to done"),
-        Comparison("checkpoint size", "checkpoint_bytes", "bytes", predicted.checkpoint_bytes, got.checkpoint_bytes,
-                   "the last checkpoint saved"),
+        Comparison(T(N_("optimizer steps")), "optimizer_steps", "steps", predicted.optimizer_steps, got.total_steps,
+                   T(N_("as the Trainer planned them"))),
+        Comparison(T(N_("s/step (median)")), "seconds_per_step", "s", predicted.seconds_per_step, median,
+                   T(N_("{steps} steps measured"), steps=len(got.step_seconds))),
+        Comparison(T(N_("training time")), "train_seconds", "s", predicted.train_seconds, train, partial),
+        Comparison(T(N_("evaluation time")), "eval_seconds", "s", predicted.eval_seconds,
+                   got.eval_seconds if got.finished else None, T(N_("{evaluations} evaluations"), evaluations=got.evaluations)),
+        Comparison(T(N_("total time")), "total_seconds", "s", predicted.total_seconds, got.run_seconds if got.finished else None,
+                   T(N_("the trainer process, start to done"))),
+        Comparison(T(N_("checkpoint size")), "checkpoint_bytes", "bytes", predicted.checkpoint_bytes, got.checkpoint_bytes,
+                   T(N_("the last checkpoint saved"))),
     ]
     if predicted.final_model_bytes is not None:
-        rows.append(Comparison("final model size", "final_model_bytes", "bytes", predicted.final_model_bytes, got.final_bytes,
-                               "output_dir/final"))
+        rows.append(Comparison(T(N_("final model size")), "final_model_bytes", "bytes", predicted.final_model_bytes,
+                               got.final_bytes, "output_dir/final"))
     return rows

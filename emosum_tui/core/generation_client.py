@@ -28,6 +28,7 @@ from typing import Any
 
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.priority import popen
+from emosum_tui.i18n import _
 
 WORKER_MODULE = "emosum_tui.generation.worker"
 
@@ -254,9 +255,11 @@ class GenerationClient:
             if isinstance(event, WorkerError) and event.fatal:
                 raise GenerationFailed(event.message)
             if isinstance(event, WorkerExited):
-                raise GenerationFailed(f"the generation worker exited with code {event.code}: {event.stderr_tail}")
+                raise GenerationFailed(_("the generation worker exited with code {code}: {stderr}").format(
+                    code=event.code, stderr=event.stderr_tail))
             if event is None:
-                raise GenerationFailed(f"the generation worker was not ready after {timeout:.0f} s")
+                raise GenerationFailed(_("the generation worker was not ready after {seconds} s").format(
+                    seconds=f"{timeout:.0f}"))
 
     # -- ending ------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The rule: a run dir means its final model (`<output_dir>/final`, the output dir 
 status file or its `done` event), else its latest `checkpoint-N` with a note saying so; a folder
 holding `final/` or checkpoints means the same; a model folder is used as is. Either way the
 folder must be a seq2seq model with weights and a tokenizer, checked here from files alone, so
-a bad path is one clear message naming it before any subprocess imports torch. Torch-free.
+a bad path is one clear message naming it before any subprocess imports torch. Messages are
+in the interface's language (they are only ever shown). Torch-free.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from emosum_tui.core.checkpoints import checkpoint_problem, checkpoints
 from emosum_tui.core.rundir import PRESET_FILE, is_run_dir, read_run
+from emosum_tui.i18n import _, pgettext
 
 FINAL_DIR = "final"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -40,32 +42,34 @@ class ResolvedModel:
     def describe(self) -> str:
         where = f"{self.model_dir}"
         if self.kind == "checkpoint":
-            where += f" (checkpoint at step {self.step})"
-        return where + (f"; {self.note}" if self.note else "")
+            where = _("{folder} (checkpoint at step {step})").format(folder=where, step=self.step)
+        return _("{model}; {note}").format(model=where, note=self.note) if self.note else where
 
 
 def check_model_dir(path: Path) -> None:
     """Raise ModelDirError unless `path` holds an encoder-decoder config, weights and a tokenizer."""
     config_path = path / "config.json"
     if not path.is_dir():
-        raise ModelDirError(f"{path}: no such folder")
+        raise ModelDirError(_("{path}: no such folder").format(path=path))
     if not config_path.is_file():
-        raise ModelDirError(f"{path}: not a model folder (no config.json) and not a run directory")
+        raise ModelDirError(_("{path}: not a model folder (no config.json) and not a run directory").format(path=path))
     try:
         config: Any = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelDirError(f"{config_path}: unreadable ({exc})") from exc
+        raise ModelDirError(_("{path}: unreadable ({error})").format(path=config_path, error=exc)) from exc
     if not isinstance(config, dict):
-        raise ModelDirError(f"{config_path}: not a JSON object")
+        raise ModelDirError(_("{path}: not a JSON object").format(path=config_path))
     architectures = [str(a) for a in config.get("architectures") or []]
     seq2seq = config.get("is_encoder_decoder") is True or any(a.endswith("ForConditionalGeneration") for a in architectures)
     if not seq2seq:
         kind = config.get("model_type") or "unknown"
-        raise ModelDirError(f"{config_path}: model_type {kind!r} is not an encoder-decoder (seq2seq) model")
+        raise ModelDirError(_("{path}: model_type {kind} is not an encoder-decoder (seq2seq) model").format(
+            path=config_path, kind=repr(kind)))
     if not any((path / name).is_file() for name in WEIGHT_FILES):
-        raise ModelDirError(f"{path}: no weights ({' / '.join(WEIGHT_FILES[::2])})")
+        raise ModelDirError(_("{path}: no weights ({files})").format(path=path, files=" / ".join(WEIGHT_FILES[::2])))
     if not any((path / name).is_file() for name in TOKENIZER_FILES):
-        raise ModelDirError(f"{path}: no tokenizer ({' / '.join(TOKENIZER_FILES[:2])}); save one with the model")
+        raise ModelDirError(_("{path}: no tokenizer ({files}); save one with the model").format(
+            path=path, files=" / ".join(TOKENIZER_FILES[:2])))
 
 
 def latest_checkpoint(output_dir: Path) -> tuple[Path, int] | None:
@@ -87,10 +91,11 @@ def _from_output_dir(output_dir: Path, run_dir: Path | None, final_path: str | N
     latest = latest_checkpoint(output_dir)
     if latest is None:
         where = run_dir if run_dir is not None else output_dir
-        raise ModelDirError(f"{where}: no final model and no checkpoint in {output_dir} ({why_no_final})")
+        raise ModelDirError(_("{path}: no final model and no checkpoint in {folder} ({why})").format(
+            path=where, folder=output_dir, why=why_no_final))
     path, step = latest
     check_model_dir(path)
-    note = f"no final model ({why_no_final}): using the latest checkpoint, {path.name}"
+    note = _("no final model ({why}): using the latest checkpoint, {checkpoint}").format(why=why_no_final, checkpoint=path.name)
     return ResolvedModel(path, "checkpoint", run_dir, preset_file, step=step, note=note)
 
 
@@ -106,13 +111,26 @@ def _run_output_dir(run_dir: Path, recorded: str) -> Path | None:
         return None
 
 
+def _run_state(state: str) -> str:
+    """A run's state (`rundir.RUN_STATES`, English identifiers) in words of the interface's language."""
+    words = {
+        "running": pgettext("run state", "running"),
+        "finished": pgettext("run state", "finished"),
+        "stopped": pgettext("run state", "stopped"),
+        "failed": pgettext("run state", "failed"),
+        "dead": pgettext("run state", "dead"),
+        "unknown": pgettext("run state", "unknown"),
+    }
+    return words.get(state, state)
+
+
 def resolve_model_dir(path: str | Path) -> ResolvedModel:
     """The model folder `path` stands for (see the module's rule); raises ModelDirError."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise ModelDirError(f"{path}: no such folder")
+        raise ModelDirError(_("{path}: no such folder").format(path=path))
     if not path.is_dir():
-        raise ModelDirError(f"{path}: a file, not a model folder or a run directory")
+        raise ModelDirError(_("{path}: a file, not a model folder or a run directory").format(path=path))
     if (path / "config.json").is_file():
         check_model_dir(path)
         return ResolvedModel(path, "model")
@@ -120,9 +138,12 @@ def resolve_model_dir(path: str | Path) -> ResolvedModel:
         summary = read_run(path)
         output_dir = _run_output_dir(path, summary.output_dir)
         if output_dir is None:
-            raise ModelDirError(f"{path}: the run records no output folder (status.json, events.jsonl and preset.toml say none)")
-        why = f"the run is {summary.status}" + (f" at step {summary.steps}" if summary.steps else "")
+            raise ModelDirError(_("{path}: the run records no output folder (status.json, events.jsonl and preset.toml say "
+                                  "none)").format(path=path))
+        status = _run_state(summary.status)
+        why = (_("the run is {status} at step {step}").format(status=status, step=summary.steps) if summary.steps
+               else _("the run is {status}").format(status=status))
         return _from_output_dir(output_dir, path, summary.final_path, why)
     if (path / FINAL_DIR).is_dir() or latest_checkpoint(path) is not None:
-        return _from_output_dir(path, None, None, "no final/ folder")
-    raise ModelDirError(f"{path}: not a model folder (no config.json) and not a run directory")
+        return _from_output_dir(path, None, None, _("no final/ folder"))
+    raise ModelDirError(_("{path}: not a model folder (no config.json) and not a run directory").format(path=path))

@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_, _
+
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
 
@@ -113,20 +116,24 @@ def demo_vocab_size(preset: Preset) -> tuple[int, str]:
         import sentencepiece as spm
 
         size = spm.SentencePieceProcessor(model_file=str(spiece)).get_piece_size()
-        return size, f"vocab {size} from the trained tokenizer {spiece.name}"
+        return size, Translatable(N_("vocab {size} from the trained tokenizer {file}"), size=size, file=spiece.name)
     size = int(preset["model.tokenizer_vocab_size"])
-    return size, f"vocab {size} from model.tokenizer_vocab_size (tokenizer not built yet)"
+    return size, Translatable(N_("vocab {size} from model.tokenizer_vocab_size (tokenizer not built yet)"), size=size)
 
 
 TRIMMED_MARK = "trimmed vocabulary: "  # in a shape's basis, before how the kept pieces were counted
+TRIMMED_SHAPE = N_("{shape}; trimmed vocabulary: {kept}")  # that basis (`shape_for`), English: "{shape}; " + TRIMMED_MARK + ...
 
 
 def vocabulary_basis(shape: ModelShape, shape_basis: str) -> str:
     """How the vocabulary size was found: the kept count's basis for a trimmed preset."""
     if TRIMMED_MARK not in shape_basis:
-        return f"{shape.vocab_size:,} pieces"
-    return (shape_basis.split(TRIMMED_MARK, 1)[1] + "; a trimmed model can write only these pieces "
-            "(model.trim_extra_files adds texts)")
+        return Translatable(N_("{pieces} pieces"), pieces=f"{shape.vocab_size:,}")
+    if isinstance(shape_basis, Translatable) and "kept" in shape_basis.values:
+        kept = shape_basis.values["kept"]  # the kept count's own basis, translatable
+    else:
+        kept = shape_basis.split(TRIMMED_MARK, 1)[1]
+    return Translatable(N_("{kept}; a trimmed model can write only these pieces (model.trim_extra_files adds texts)"), kept=kept)
 
 
 def shape_for(preset: Preset) -> tuple[ModelShape, str]:
@@ -141,7 +148,7 @@ def shape_for(preset: Preset) -> tuple[ModelShape, str]:
         kept = kept_count(preset, shape.vocab_size)
     except TrimError as exc:
         raise ShapeError(str(exc)) from None
-    return replace(shape, vocab_size=kept.size), f"{basis}; {TRIMMED_MARK}{kept.basis}"
+    return replace(shape, vocab_size=kept.size), Translatable(TRIMMED_SHAPE, shape=basis, kept=kept.basis)
 
 
 def source_shape(preset: Preset) -> tuple[ModelShape, str]:
@@ -151,27 +158,31 @@ def source_shape(preset: Preset) -> tuple[ModelShape, str]:
         vocab, vocab_basis = demo_vocab_size(preset)
         # MT5Config(**config) in transformers 5 ties the LM head whatever the kwarg says.
         shape = shape_from_config(preset["model.config"], name=name, vocab_size=vocab, tied_default=True)
-        tie = "LM head tied to the embedding (MT5Config default)" if shape.tied_lm_head else "LM head untied"
-        return shape, f"inline model.config of preset {preset.name}, {vocab_basis}, {tie}"
+        if shape.tied_lm_head:
+            template = N_("inline model.config of preset {preset}, {vocab}, LM head tied to the embedding (MT5Config default)")
+        else:
+            template = N_("inline model.config of preset {preset}, {vocab}, LM head untied")
+        return shape, Translatable(template, preset=preset.name, vocab=vocab_basis)
     local = Path(name).expanduser()
     if local.is_dir():
         config_path = local / "config.json"
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ShapeError(f"{preset.path}: key 'model.name' = {name!r}: no config.json in that folder") from None
+            raise ShapeError(_("{path}: key '{key}' = {value}: no config.json in that folder").format(
+                path=preset.path, key="model.name", value=repr(name))) from None
         except ValueError as exc:
-            raise ShapeError(f"{config_path}: not valid JSON: {exc}") from None
+            raise ShapeError(_("{path}: not valid JSON: {error}").format(path=config_path, error=exc)) from None
         return shape_from_config(config, name=name), f"{config_path}"
     if name in KNOWN_SHAPES:
-        return KNOWN_SHAPES[name], f"published {name} config (known offline)"
+        return KNOWN_SHAPES[name], Translatable(N_("published {model} config (known offline)"), model=name)
     from emosum_tui.core.tokenizer_files import cached_hub_file
 
     cached = cached_hub_file(name, "config.json")
     if cached is not None:
-        return shape_from_config(json.loads(cached.read_text(encoding="utf-8")), name=name), f"{cached} (local HF cache)"
+        config = json.loads(cached.read_text(encoding="utf-8"))
+        return shape_from_config(config, name=name), Translatable(N_("{file} (local HF cache)"), file=cached)
     known = ", ".join(KNOWN_SHAPES)
-    raise ShapeError(
-        f"{preset.path}: key 'model.name' = {name!r}: shape unknown offline "
-        f"(known: {known}; or a local folder with config.json; or a model in the local HF cache)"
-    )
+    raise ShapeError(_("{path}: key '{key}' = {value}: shape unknown offline (known: {known}; or a local folder with "
+                       "config.json; or a model in the local HF cache)").format(
+        path=preset.path, key="model.name", value=repr(name), known=known))

@@ -1,7 +1,9 @@
 """One tunable preset key: its TOML type, default, help text and the check of possible values.
 
 The schema in `emosum_tui.core.presets` is a table of these. Each check returns None when a
-value is possible, else the reason in words, so the loader can name file, key and value.
+value is possible, else the reason in words (in the interface's language: it becomes a
+PresetError's message at once), so the loader can name file, key and value. `help` and `zero`
+are English, marked for the catalog where written and translated where they are drawn.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from emosum_tui.i18n import _
 
 
 @dataclass(frozen=True)
@@ -39,41 +43,46 @@ class Field:
 
     @property
     def type_name(self) -> str:
-        """The type in words, for error messages ("an integer or a number")."""
-        names = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list", dict: "a table"}
+        """The type in words, for error messages ("an integer or a number"), in the interface's language."""
+        names = {int: _("an integer"), float: _("a number"), str: _("a string"), bool: _("true or false"), list: _("a list"),
+                 dict: _("a table")}
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        return " or ".join(names.get(k, k.__name__) for k in kinds)
+        words = [names.get(k, k.__name__) for k in kinds]
+        text = words[0]
+        for word in words[1:]:
+            text = _("{first} or {second}").format(first=text, second=word)
+        return text
 
 
 def positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
+    return None if value > 0 else _("must be greater than 0")
 
 
 def non_negative(value: Any) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
+    return None if value >= 0 else _("must be 0 or more")
 
 
 def fraction(value: Any) -> str | None:
-    return None if 0 < value <= 1 else "must be a fraction in (0, 1]"
+    return None if 0 < value <= 1 else _("must be a fraction in (0, 1]")
 
 
 def str_list(value: Any) -> str | None:
     if not value:
-        return "must name at least one field"
+        return _("must name at least one field")
     if not all(isinstance(item, str) and item for item in value):
-        return "must be a list of non-empty strings"
+        return _("must be a list of non-empty strings")
     return None
 
 
 def path_list(value: Any) -> str | None:
     """A list of file paths, possibly empty."""
     if not all(isinstance(item, str) and item.strip() for item in value):
-        return "must be a list of file paths (strings)"
+        return _("must be a list of file paths (strings)")
     return None
 
 
 def non_empty(value: Any) -> str | None:
-    return None if value.strip() else "must not be empty"
+    return None if value.strip() else _("must not be empty")
 
 
 # Inline model configs (the demo's tiny mT5) are free-form tables passed to MT5Config; the
@@ -86,8 +95,8 @@ def model_config(value: Any) -> str | None:
         return None  # no inline config: the model comes from `name`
     for key in MODEL_CONFIG_INTS:
         if key not in value:
-            return f"needs {key}"
+            return _("needs {key}").format(key=key)
         item = value[key]
         if not isinstance(item, int) or isinstance(item, bool) or item <= 0:
-            return f"{key} must be a positive integer (got {item!r})"
+            return _("{key} must be a positive integer (got {value})").format(key=key, value=repr(item))
     return None

@@ -18,6 +18,7 @@ from emosum_tui.builtin import BUILTIN_PRESETS, BUILTIN_ROOT
 from emosum_tui.core.paths import presets_dir, workspace
 from emosum_tui.core.preset_fields import Field
 from emosum_tui.core.preset_schema import SCHEMA, TOP_LEVEL
+from emosum_tui.i18n import _, pgettext
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,7 +27,12 @@ else:  # pragma: no cover - Python 3.10
 
 
 class PresetError(ValueError):
-    """A preset file the user can fix: the message names file, key and value."""
+    """A preset file the user can fix: the message names file, key and value (in the interface's
+    language of the moment it is raised)."""
+
+
+class ExtendsCycleError(PresetError):
+    """`extends` leads back to a file already on the chain."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,27 +154,32 @@ def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
     for key, value in raw.items():
         if key in TOP_LEVEL:
             if not isinstance(value, str):
-                raise PresetError(f"{path}: key '{key}' = {value!r}: must be a string")
+                raise PresetError(_("{path}: key '{key}' = {value}: must be a string").format(
+                    path=path, key=key, value=repr(value)))
             continue
         if key not in SCHEMA:
             known = ", ".join(sorted([*SCHEMA, *TOP_LEVEL]))
-            raise PresetError(f"{path}: unknown key '{key}' (known: {known})")
+            raise PresetError(_("{path}: unknown key '{key}' (known: {known})").format(path=path, key=key, known=known))
         if not isinstance(value, dict):
-            raise PresetError(f"{path}: key '{key}' = {value!r}: must be a table [{key}]")
+            raise PresetError(_("{path}: key '{key}' = {value}: must be a table [{key}]").format(
+                path=path, key=key, value=repr(value)))
         for name, item in value.items():
             dotted = f"{key}.{name}"
             spec = SCHEMA[key].get(name)
             if spec is None:
                 known = ", ".join(SCHEMA[key])
-                raise PresetError(f"{path}: unknown key '{dotted}' (known in [{key}]: {known})")
+                raise PresetError(_("{path}: unknown key '{key}' (known in [{table}]: {known})").format(
+                    path=path, key=dotted, table=key, known=known))
             coerced = spec.coerce(item)
             if coerced is None:
-                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be {spec.type_name}")
-            if spec.choices and coerced not in spec.choices:
-                raise PresetError(f"{path}: key '{dotted}' = {item!r}: must be one of {', '.join(spec.choices)}")
-            problem = spec.check(coerced) if spec.check else None
+                problem = _("must be {type}").format(type=spec.type_name)
+            elif spec.choices and coerced not in spec.choices:
+                problem = _("must be one of {choices}").format(choices=", ".join(spec.choices))
+            else:
+                problem = spec.check(coerced) if spec.check else None
             if problem:
-                raise PresetError(f"{path}: key '{dotted}' = {item!r}: {problem}")
+                raise PresetError(_("{path}: key '{key}' = {value}: {problem}").format(
+                    path=path, key=dotted, value=repr(item), problem=problem))
             flat[dotted] = coerced
     return flat
 
@@ -176,16 +187,14 @@ def _flatten(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
 def _check_together(path: Path, values: dict[str, Any]) -> None:
     """Rules that involve two keys at once."""
     if values["model.config"] and values["model.tokenizer_vocab_size"] < 100:
-        raise PresetError(
-            f"{path}: key 'model.tokenizer_vocab_size' = {values['model.tokenizer_vocab_size']!r}: "
-            "a model built from an inline config needs a tokenizer vocab of at least 100"
-        )
+        problem = _("a model built from an inline config needs a tokenizer vocab of at least 100")
+        raise PresetError(_("{path}: key '{key}' = {value}: {problem}").format(
+            path=path, key="model.tokenizer_vocab_size", value=repr(values["model.tokenizer_vocab_size"]), problem=problem))
     if values["train.optimizer"] == "adafactor" and values["train.grad_clip"] > 0:
         # Adafactor clips its own updates; T5 recipes run it without gradient clipping.
-        raise PresetError(
-            f"{path}: key 'train.grad_clip' = {values['train.grad_clip']!r}: "
-            "set it to 0 with optimizer = 'adafactor' (Adafactor clips its updates itself)"
-        )
+        problem = _("set it to 0 with optimizer = 'adafactor' (Adafactor clips its updates itself)")
+        raise PresetError(_("{path}: key '{key}' = {value}: {problem}").format(
+            path=path, key="train.grad_clip", value=repr(values["train.grad_clip"]), problem=problem))
 
 
 def defaults() -> dict[str, Any]:
@@ -197,11 +206,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise PresetError(f"{path}: no such preset file") from None
+        raise PresetError(_("{path}: no such preset file").format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"{path}: not valid TOML: {exc}") from None
+        raise PresetError(_("{path}: not valid TOML: {error}").format(path=path, error=exc)) from None
     except UnicodeDecodeError as exc:
-        raise PresetError(f"{path}: not UTF-8 text: {exc}") from None
+        raise PresetError(_("{path}: not UTF-8 text: {error}").format(path=path, error=exc)) from None
 
 
 def is_preset_name(ref: str) -> bool:
@@ -224,8 +233,9 @@ def find_preset_file(name_or_path: str | Path, beside: Path | None = None) -> Pa
         return mine
     if builtin.exists():
         return builtin
-    known = ", ".join(p.stem for p in preset_files()) or "none"
-    raise PresetError(f"{mine}: no preset named '{text}' in {mine.parent} nor built in (known: {known})")
+    known = ", ".join(p.stem for p in preset_files()) or pgettext("empty list", "none")
+    raise PresetError(_("{path}: no preset named '{name}' in {folder} nor built in (known: {known})").format(
+        path=mine, name=text, folder=mine.parent, known=known))
 
 
 def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Preset:
@@ -233,7 +243,7 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
     path = find_preset_file(name_or_path)
     if path in _seen:
         cycle = " -> ".join(p.name for p in (*_seen, path))
-        raise PresetError(f"{path}: key 'extends' makes a cycle: {cycle}")
+        raise ExtendsCycleError(_("{path}: key 'extends' makes a cycle: {cycle}").format(path=path, cycle=cycle))
     raw = _read_toml(path)
     flat = _flatten(path, raw)
     parent: Preset | None = None
@@ -243,10 +253,11 @@ def load_preset(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Prese
         try:
             target = find_preset_file(path.parent / base if base.endswith(".toml") else base, beside=path)
             parent = load_preset(target, (*_seen, path))
+        except ExtendsCycleError:
+            raise
         except PresetError as exc:
-            if "makes a cycle" in str(exc):
-                raise
-            raise PresetError(f"{path}: key 'extends' = {base!r}: {exc}") from None
+            raise PresetError(_("{path}: key 'extends' = {value}: {problem}").format(
+                path=path, value=repr(base), problem=exc)) from None
         values, origin = dict(parent.values), dict(parent.origin)
     else:
         values, origin = defaults(), dict.fromkeys(defaults(), None)

@@ -21,6 +21,8 @@ from typing import Any
 
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.priority import popen
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,14 @@ class ProbeJob:
             elif kind == "result":
                 self.result = body
             elif kind == "error":
-                self.error = str(body.get("message", "probe failed"))
+                self.error = str(body["message"]) if "message" in body else Translatable(N_("probe failed"))
         code = self._process.wait()
         if self.result is None and self.error is None:
             if self.cancelled:
-                self.error = "cancelled"
+                self.error = Translatable(N_("cancelled"))
             else:
                 tail = self._stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:] if self._stderr_path else ""
-                self.error = f"probe exited with code {code}: {tail.strip()}"
+                self.error = Translatable(N_("probe exited with code {code}: {stderr}"), code=code, stderr=tail.strip())
         if self._stderr_path is not None and self.error is None:
             self._stderr_path.unlink(missing_ok=True)
 

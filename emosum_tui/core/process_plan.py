@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_, _
+
 AUTO = "auto"
 
 
@@ -18,7 +21,7 @@ def check_processes(value: object) -> str | None:
     """The preset check of `train.processes`: a positive integer or "auto"."""
     if value == AUTO or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
         return None
-    return 'must be a positive integer or "auto"'
+    return _('must be a positive integer or "auto"')
 
 
 def processes_wanted(value: int | str, visible_gpus: int) -> int:
@@ -50,18 +53,22 @@ class ProcessPlan:
         return self.effective_batch == self.preset_effective_batch
 
     def note(self) -> str:
-        """What the processes did to the batch, in one line ("" for one process)."""
+        """What the processes did to the batch, in one line ("" for one process); English (the
+        trainer's warning, the estimate's basis), a Translatable where shown."""
         if self.processes == 1:
             return ""
-        shape = f"{self.batch_size} x {self.grad_accum} x {self.processes} processes = {self.effective_batch}"
+        shape = Translatable(N_("{batch} x {accum} x {processes} processes = {effective}"), batch=self.batch_size,
+                             accum=self.grad_accum, processes=self.processes, effective=self.effective_batch)
         if self.kept and self.grad_accum != self.preset_grad_accum:
-            return f"{self.processes} processes: grad_accum {self.preset_grad_accum} -> {self.grad_accum} per process, " \
-                   f"effective batch kept ({shape})"
+            return Translatable(N_("{processes} processes: grad_accum {preset_accum} -> {accum} per process, effective batch "
+                                   "kept ({shape})"), processes=self.processes, preset_accum=self.preset_grad_accum,
+                                accum=self.grad_accum, shape=shape)
         if self.kept:
-            return f"{self.processes} processes: effective batch {shape}"
-        return f"{self.processes} processes: grad_accum {self.preset_grad_accum} does not divide by {self.processes}, so the " \
-               f"effective batch grows from {self.preset_effective_batch} to {self.effective_batch} ({shape}); " \
-               f"fewer, larger steps: consider the learning rate"
+            return Translatable(N_("{processes} processes: effective batch {shape}"), processes=self.processes, shape=shape)
+        return Translatable(N_("{processes} processes: grad_accum {preset_accum} does not divide by {processes}, so the "
+                               "effective batch grows from {preset_batch} to {effective} ({shape}); fewer, larger steps: "
+                               "consider the learning rate"), processes=self.processes, preset_accum=self.preset_grad_accum,
+                            preset_batch=self.preset_effective_batch, effective=self.effective_batch, shape=shape)
 
 
 def plan_processes(batch_size: int, grad_accum: int, processes: int) -> ProcessPlan:

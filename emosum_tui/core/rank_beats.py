@@ -17,6 +17,8 @@ from pathlib import Path
 
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.run_facts import from_dict
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 RANKS_DIR = "ranks"
 SILENT_SECONDS = 15.0  # as the step clock's frozen threshold: a beat comes every 2 s
@@ -70,8 +72,12 @@ class SilentRank:
 
     @property
     def text(self) -> str:
-        why = f"its process (pid {self.pid}) is gone" if self.gone else f"no heartbeat for {self.seconds:.0f} s"
-        return f"rank {self.rank} silent: {why}, last seen at step {self.step}"
+        """English (a Warn event's message); a Translatable, `shown()` where drawn."""
+        if self.gone:
+            return Translatable(N_("rank {rank} silent: its process (pid {pid}) is gone, last seen at step {step}"),
+                                rank=self.rank, pid=self.pid, step=self.step)
+        return Translatable(N_("rank {rank} silent: no heartbeat for {seconds} s, last seen at step {step}"),
+                            rank=self.rank, seconds=f"{self.seconds:.0f}", step=self.step)
 
 
 def silent_ranks(beats: list[RankBeat], alive: Callable[[RankBeat], bool], now: float | None = None,

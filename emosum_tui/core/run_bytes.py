@@ -15,6 +15,8 @@ from emosum_tui.core.batch_profile import BatchProfile
 from emosum_tui.core.model_flops import param_count, tensor_shapes
 from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.core.step_counts import evaluations
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -56,9 +58,11 @@ def optimizer_state_bytes(shape: ModelShape, optimizer: str) -> tuple[int, str]:
     tensors = tensor_shapes(shape)
     if optimizer == "adafactor":
         floats = sum((t[0] + t[1]) if len(t) == 2 else t[0] for t in tensors)
-        return floats * FP32 + len(tensors) * (TENSOR_RECORD_BYTES * 2 + 60), "Adafactor: row + column second moments per matrix"
+        basis = Translatable(N_("Adafactor: row + column second moments per matrix"))
+        return floats * FP32 + len(tensors) * (TENSOR_RECORD_BYTES * 2 + 60), basis
     moments = 2 * param_count(shape) * FP32
-    return moments + len(tensors) * (3 * TENSOR_RECORD_BYTES + 80), "AdamW: 2 fp32 moments per parameter (8 B/param)"
+    basis = Translatable(N_("AdamW: 2 fp32 moments per parameter (8 B/param)"))
+    return moments + len(tensors) * (3 * TENSOR_RECORD_BYTES + 80), basis
 
 
 def tokenizer_bytes(preset: Preset) -> tuple[int, str]:
@@ -69,20 +73,23 @@ def tokenizer_bytes(preset: Preset) -> tuple[int, str]:
 
         spiece = find_spiece(preset, build=False)
         if spiece is not None:
-            return _tokenizer_json_bytes(spiece.read_bytes()) + TOKENIZER_CONFIG_BYTES, f"tokenizer.json sized from {spiece.name}"
+            return (_tokenizer_json_bytes(spiece.read_bytes()) + TOKENIZER_CONFIG_BYTES,
+                    Translatable(N_("tokenizer.json sized from {file}"), file=spiece.name))
         vocab = preset["model.tokenizer_vocab_size"]
         return (UNBUILT_TOKENIZER_BASE_BYTES + UNBUILT_TOKENIZER_BYTES_PER_PIECE * vocab,
-                "tokenizer.json assumed (tokenizer not built yet)")
+                Translatable(N_("tokenizer.json assumed (tokenizer not built yet)")))
     local = Path(preset["model.name"]).expanduser()
     if local.is_dir():  # a local model folder carries its own tokenizer, not necessarily mT5's
         saved, spiece = local / "tokenizer.json", local / "spiece.model"
         if saved.is_file():
             size = saved.stat().st_size
-            return size + TOKENIZER_CONFIG_BYTES, f"tokenizer.json of {local.name} ({size / 1e6:.1f} MB)"
+            return size + TOKENIZER_CONFIG_BYTES, Translatable(N_("tokenizer.json of {model} ({megabytes} MB)"), model=local.name,
+                                                               megabytes=f"{size / 1e6:.1f}")
         if spiece.is_file():
             return (_tokenizer_json_bytes(spiece.read_bytes()) + TOKENIZER_CONFIG_BYTES,
-                    f"tokenizer.json sized from {local.name}/spiece.model")
-    return MT5_TOKENIZER_BYTES, f"mT5 tokenizer.json as transformers 5 saves it ({MT5_TOKENIZER_JSON_BYTES / 1e6:.1f} MB)"
+                    Translatable(N_("tokenizer.json sized from {file}"), file=f"{local.name}/spiece.model"))
+    return MT5_TOKENIZER_BYTES, Translatable(N_("mT5 tokenizer.json as transformers 5 saves it ({megabytes} MB)"),
+                                             megabytes=f"{MT5_TOKENIZER_JSON_BYTES / 1e6:.1f}")
 
 
 def _tokenizer_json_bytes(spiece_model: bytes) -> int:
@@ -125,7 +132,8 @@ def checkpoint_bytes(preset: Preset, shape: ModelShape, steps: int) -> tuple[Che
     tok, tok_basis = tokenizer_bytes(preset)
     logs = steps // preset["save.logging_steps"] + evaluations(preset, steps)
     small = RNG_STATE_BYTES + SCHEDULER_BYTES + TRAINING_ARGS_BYTES + CONFIG_BYTES + TRAINER_STATE_BASE + TRAINER_STATE_PER_LOG * logs
-    basis = f"weights fp32 4 B/param; {optim_basis}; {tok_basis}; small files ~{small // 1000} KB"
+    basis = Translatable(N_("weights fp32 4 B/param; {optimizer}; {tokenizer}; small files ~{kilobytes} KB"),
+                         optimizer=optim_basis, tokenizer=tok_basis, kilobytes=small // 1000)
     spiece = find_spiece(preset, build=False)
     return CheckpointBytes(weights, optim, tok, small, spiece.stat().st_size if spiece is not None else 0), basis
 
@@ -158,8 +166,9 @@ def training_memory(preset: Preset, shape: ModelShape, profile: BatchProfile) ->
         stacks = shape.num_layers * enc_layer + shape.num_decoder_layers * dec_layer
     logits = 3 * b * t * shape.vocab_size * FP32  # logits, log-softmax and its gradient, fp32
     total = params * per_param + stacks + logits
-    basis = (f"{per_param} B/param ({optimizer}, {precision}) + activations of the longest batch "
-             f"{b}x{s}/{t} tokens + fp32 logits {b}x{t}x{shape.vocab_size}")
+    basis = Translatable(N_("{per_param} B/param ({optimizer}, {precision}) + activations of the longest batch {batch} tokens + "
+                            "fp32 logits {logits}"), per_param=per_param, optimizer=optimizer, precision=precision,
+                         batch=f"{b}x{s}/{t}", logits=f"{b}x{t}x{shape.vocab_size}")
     return int(total), basis
 
 
@@ -172,6 +181,6 @@ CUDA_CONTEXT_BYTES = 512 * 2**20
 
 def as_gpu_counter_shows(memory: int, basis: str) -> tuple[int, str]:
     """Peak tensor memory as the GPU's own counter will show it: allocator reserve + CUDA context."""
-    return int(memory * GPU_ALLOCATOR_RESERVE + CUDA_CONTEXT_BYTES), (
-        f"{basis}; x{GPU_ALLOCATOR_RESERVE:g} for torch's caching allocator + "
-        f"{CUDA_CONTEXT_BYTES / 2**30:.1f} GiB CUDA context, as the GPU's own counter shows it")
+    return int(memory * GPU_ALLOCATOR_RESERVE + CUDA_CONTEXT_BYTES), Translatable(
+        N_("{basis}; x{reserve} for torch's caching allocator + {context} GiB CUDA context, as the GPU's own counter shows it"),
+        basis=basis, reserve=f"{GPU_ALLOCATOR_RESERVE:g}", context=f"{CUDA_CONTEXT_BYTES / 2**30:.1f}")

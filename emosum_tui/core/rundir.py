@@ -27,6 +27,8 @@ from emosum_tui.core.atomic import write_bytes_atomic, write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, known_fields, parse_event
 from emosum_tui.core.paths import WORKSPACE_VARIABLES, runs_dir, workspace
 from emosum_tui.core.presets import Preset, dump_toml, load_preset
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_, _
 
 PRESET_FILE = "preset.toml"
 ENVIRONMENT_FILE = "environment.json"
@@ -109,7 +111,7 @@ def new_run_dir(preset_name: str, root: Path | None = None) -> Path:
             continue
         (path / CONTROL_DIR).mkdir()
         return path
-    raise FileExistsError(f"{base}: could not create a new run folder for {preset_name}")
+    raise FileExistsError(_("{folder}: could not create a new run folder for {preset}").format(folder=base, preset=preset_name))
 
 
 def write_status(run_dir: Path, status: RunStatus) -> None:
@@ -320,7 +322,7 @@ def read_run(run_dir: Path) -> RunSummary:
     total = (plan.total_steps if plan else 0) or (status.total_steps if status else 0)
     message = error.message if error else (status.message if status else "")
     if state == "dead" and not message:
-        message = f"process {pid} is gone without writing 'done' (killed, crashed or the machine restarted)"
+        message = Translatable(N_("process {pid} is gone without writing 'done' (killed, crashed or the machine restarted)"), pid=pid)
     return RunSummary(
         run_dir=run_dir,
         preset=preset,

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.core.data import BOM, PairFields, Problem
+from emosum_tui.core.data import BOM, PairFields, Problem, invalid_json_reason, not_object_reason, undecodable_reason
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 SOURCE_FIELD = "source"
 
@@ -58,10 +60,10 @@ def source_of(row: dict[str, Any], fields: PairFields) -> tuple[str | None, str 
         parts = []
         for name in fields.source_fields:
             if name not in row:
-                return None, f"no '{SOURCE_FIELD}' field and missing field '{name}'"
+                return None, Translatable(N_("no '{source}' field and missing field '{name}'"), source=SOURCE_FIELD, name=name)
             part = _text(row[name])
             if part is None:
-                return None, f"field '{name}' is empty or not a string / list of strings"
+                return None, Translatable(N_("field '{name}' is empty or not a string / list of strings"), name=name)
             parts.append(part)
         text = " ".join(parts)
     prefix = fields.source_prefix
@@ -82,17 +84,17 @@ def read_sources(lines: Iterable[bytes], label: str, fields: PairFields | None =
         try:
             row = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            result.problems.append(Problem(path, number, f"undecodable bytes (not UTF-8) at byte {exc.start}"))
+            result.problems.append(Problem(path, number, undecodable_reason(exc)))
             continue
         except json.JSONDecodeError as exc:
-            result.problems.append(Problem(path, number, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            result.problems.append(Problem(path, number, invalid_json_reason(exc)))
             continue
         if not isinstance(row, dict):
-            result.problems.append(Problem(path, number, f"not a JSON object (a {type(row).__name__})"))
+            result.problems.append(Problem(path, number, not_object_reason(row)))
             continue
         source, reason = source_of(row, fields)
         if source is None:
-            result.problems.append(Problem(path, number, reason or "bad row"))
+            result.problems.append(Problem(path, number, reason or Translatable(N_("bad row"))))
             continue
         row_id = row.get(fields.id_field, number)
         result.rows.append(SourceRow(number, row_id if not isinstance(row_id, (dict, list)) else number, source))

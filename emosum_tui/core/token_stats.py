@@ -21,6 +21,8 @@ from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.sampling import LengthStats, subsample_indices
 from emosum_tui.core.tokenizer_files import find_spiece
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -154,12 +156,11 @@ def token_report(preset: Preset, build_tokenizer: bool = True) -> TokenReport:
     train = file_tokens(preset.train_file, fields, spiece)
     validation = file_tokens(preset.validation_file, fields, spiece) if preset.validation_file.exists() else None
     if spiece is not None:
-        basis = f"counted with the preset's tokenizer ({spiece})"
+        basis = Translatable(N_("counted with the preset's tokenizer ({tokenizer})"), tokenizer=spiece)
     else:
-        basis = (
-            f"approximate: {preset['model.name']} tokenizer not on this machine, "
-            f"≈{LATIN_CHARS_PER_TOKEN:g} chars/token (Latin), {CJK_CHARS_PER_TOKEN:g} (CJK)"
-        )
+        basis = Translatable(N_("approximate: {model} tokenizer not on this machine, ≈{latin} chars/token (Latin), "
+                                "{cjk} (CJK)"),
+                             model=preset["model.name"], latin=f"{LATIN_CHARS_PER_TOKEN:g}", cjk=f"{CJK_CHARS_PER_TOKEN:g}")
     return TokenReport(
         train=train,
         validation=validation,

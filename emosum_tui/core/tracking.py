@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from emosum_tui.i18n import _
+
 # report_to name -> the modules that must be importable for it (any one of them)
 INTEGRATION_MODULES: dict[str, tuple[str, ...]] = {
     "azure_ml": ("azureml",),
@@ -39,13 +41,16 @@ TENSORBOARD_VARIABLE = "TENSORBOARD_LOGGING_DIR"  # where transformers' TensorBo
 def report_to_names(value: Any) -> str | None:
     """The preset check: a list of known integration names, each once ([] = none)."""
     if not all(isinstance(item, str) for item in value):
-        return "must be a list of tool names (strings)"
+        return _("must be a list of tool names (strings)")
     unknown = [item for item in value if item not in INTEGRATION_MODULES]
     if unknown:
-        hint = " (report_to = [] means none)" if unknown[0] in ("none", "all") else ""
-        return f"unknown tracking tool {unknown[0]!r}{hint}; known: {', '.join(INTEGRATION_MODULES)}"
+        known = ", ".join(INTEGRATION_MODULES)
+        if unknown[0] in ("none", "all"):
+            return _("unknown tracking tool {tool} (report_to = [] means none); known: {known}").format(
+                tool=repr(unknown[0]), known=known)
+        return _("unknown tracking tool {tool}; known: {known}").format(tool=repr(unknown[0]), known=known)
     if len(set(value)) != len(value):
-        return "names a tool twice"
+        return _("names a tool twice")
     return None
 
 
@@ -69,8 +74,8 @@ def prepare_tracking(names: list[str], preset_file: Path, run_dir: Path) -> list
     Raises TrackingUnavailable naming the missing packages and the preset to change."""
     missing = missing_tools(names)
     if missing:
-        raise TrackingUnavailable(f"[log] report_to in {preset_file} names {', '.join(missing)}: "
-                                  f"not installed in this Python; install it or remove it from report_to")
+        raise TrackingUnavailable(_("[log] report_to in {preset} names {tools}: not installed in this Python; install it or "
+                                    "remove it from report_to").format(preset=preset_file, tools=", ".join(missing)))
     if "tensorboard" in names:
         os.environ[TENSORBOARD_VARIABLE] = str(Path(run_dir) / TENSORBOARD_DIR)
     return list(names)

@@ -25,6 +25,8 @@ from emosum_tui.core.gpu_memory import VRAM_HEADROOM
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.presets import Preset, derived_preset_text
 from emosum_tui.core.probe_job import ProbeJob, ProbeProgress
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
 
 MEMORY_HEADROOM = VRAM_HEADROOM  # plan a micro-batch to reach at most this share of the device's memory
 FLAT_SHARE = 0.10  # a pick must be at least 10% faster per step than the preset's own to be offered
@@ -62,7 +64,7 @@ class TuneResult:
     candidates: list[Candidate]
     pick: Candidate | None  # the fastest that fits
     flat: bool  # no candidate beats the preset's own by FLAT_SHARE
-    verdict: str
+    verdict: str  # English (--json); a Translatable, `shown()` where drawn
 
     @property
     def changes(self) -> dict[str, int]:
@@ -104,14 +106,15 @@ def measure_all(preset: Preset, shapes: list[tuple[int, int]], on_progress: Call
         for file in files:
             file.unlink(missing_ok=True)
     if not finished or probe.result is None:
-        why = probe.error or f"the tuning probe gave no result in {timeout:.0f} s"
+        why = probe.error or Translatable(N_("the tuning probe gave no result in {seconds} s"), seconds=f"{timeout:.0f}")
         return [Candidate(b, ga, error=why) for b, ga in shapes]
     device, total = str(probe.result.get("device", "")), int(probe.result.get("device_memory_bytes", 0) or 0)
     found = []
     for row in probe.result.get("candidates", []):
         b, ga, step = int(row["batch_size"]), int(row["grad_accum"]), row.get("step_seconds")
         if step is None:
-            found.append(Candidate(b, ga, device=device, error=str(row.get("error", "not measured"))))
+            why = str(row["error"]) if "error" in row else Translatable(N_("not measured"))
+            found.append(Candidate(b, ga, device=device, error=why))
             continue
         tokens = (source + target) * b * ga
         found.append(Candidate(b, ga, float(step), tokens / step if step > 0 else None, int(row.get("peak_memory_bytes", 0)),
@@ -127,16 +130,20 @@ def choose(preset: Preset, candidates: list[Candidate]) -> TuneResult:
     own = next((c for c in candidates if (c.batch_size, c.grad_accum) == current and c.step_seconds), None)
     measured = [c.step_seconds for c in fitting if c.step_seconds]
     if pick is None:
-        return TuneResult(preset.name, current[0] * current[1], current, candidates, None, True, "no candidate ran within memory")
+        verdict = Translatable(N_("no candidate ran within memory"))
+        return TuneResult(preset.name, current[0] * current[1], current, candidates, None, True, verdict)
     gain = (own.step_seconds / pick.step_seconds - 1.0) if own and own.step_seconds and pick.step_seconds else 0.0
     spread = (max(measured) / min(measured) - 1.0) if measured else 0.0
     flat = own is not None and gain < FLAT_SHARE
+    fastest, own_shape = f"{pick.batch_size} x {pick.grad_accum}", f"{current[0]} x {current[1]}"
     if flat:
-        verdict = (f"flat: the fastest ({pick.batch_size} x {pick.grad_accum}) is {gain:.0%} faster than the preset's "
-                   f"{current[0]} x {current[1]} (slowest candidate x{1 + spread:.2f} the fastest); nothing worth changing on {pick.device}")
+        verdict = Translatable(N_("flat: the fastest ({fastest}) is {gain} faster than the preset's {own} (slowest candidate "
+                                  "x{spread} the fastest); nothing worth changing on {device}"),
+                               fastest=fastest, gain=f"{gain:.0%}", own=own_shape, spread=f"{1 + spread:.2f}", device=pick.device)
     else:
-        verdict = (f"{pick.batch_size} x {pick.grad_accum} is {gain:.0%} faster per step than {current[0]} x {current[1]} "
-                   f"on {pick.device}, same effective batch {current[0] * current[1]}")
+        verdict = Translatable(N_("{fastest} is {gain} faster per step than {own} on {device}, same effective batch {batch}"),
+                               fastest=fastest, gain=f"{gain:.0%}", own=own_shape, device=pick.device,
+                               batch=current[0] * current[1])
     return TuneResult(preset.name, current[0] * current[1], current, candidates, pick, flat, verdict)
 
 

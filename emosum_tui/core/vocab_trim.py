@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -51,7 +53,7 @@ class KeptPieces:
         special = set(special)
         ids = sorted(set(used) | special)
         if not ids or set(ids) <= special:
-            raise TrimError("the kept set holds no piece of the data: check the preset's train and validation files")
+            raise TrimError(_("the kept set holds no piece of the data: check the preset's train and validation files"))
         outside = [i for i in ids if not 0 <= i < original_size]
         if outside:
             raise TrimError(f"piece ids {outside[:5]} lie outside the tokenizer's {original_size} pieces")
@@ -125,7 +127,8 @@ def trim_tokenizer_json(tokenizer: dict[str, Any], kept: KeptPieces) -> dict[str
     """A `tokenizers` Unigram tokenizer.json with only the kept pieces, every id re-numbered."""
     model = tokenizer.get("model", {})
     if model.get("type") != "Unigram":
-        raise TrimError(f"tokenizer.json holds a {model.get('type')!r} model; only SentencePiece unigram (mT5, T5) can be trimmed")
+        raise TrimError(_("tokenizer.json holds a {kind} model; only SentencePiece unigram (mT5, T5) can be trimmed").format(
+            kind=repr(model.get("type"))))
     vocab = model["vocab"]
     remap = kept.new_id()
     trimmed = copy.deepcopy(tokenizer)
@@ -201,7 +204,8 @@ def trim_texts(preset: Preset) -> TrimSource:
         texts.extend(text for pair in read_pairs(path, fields).pairs for text in (pair.source, pair.target))
     for extra in preset.trim_extra_files:
         if not extra.is_file():
-            raise TrimError(f"{preset.path}: key 'model.trim_extra_files': {str(extra)!r} does not exist")
+            raise TrimError(_("{path}: key '{key}': {file} does not exist").format(
+                path=preset.path, key="model.trim_extra_files", file=repr(str(extra))))
         if extra.suffix.lower() == ".jsonl":
             texts.extend(text for pair in read_pairs(extra, fields).pairs for text in (pair.source, pair.target))
         else:
@@ -216,7 +220,16 @@ class KeptCount:
 
     size: int
     exact: bool
-    basis: str
+    basis: str  # English (the estimate's basis, the cache); a Translatable where it was made here
+
+
+def _kept_basis(exact: bool, size: int, original_size: int, rows: int, files: str, tokenizer: str) -> str:
+    figures = {"size": f"{size:,}", "original": f"{original_size:,}", "rows": f"{rows:,}", "files": files}
+    if exact:
+        return Translatable(N_("{size} of {original} pieces: counted with {tokenizer} on {rows} rows ({files})"), **figures,
+                            tokenizer=tokenizer)
+    return Translatable(N_("approximate: {size} of {original} pieces, one per distinct word and CJK character of {rows} rows "
+                           "({files}); the tokenizer is not on this machine"), **figures)
 
 
 def approx_kept(texts: Iterable[str]) -> int:
@@ -249,17 +262,18 @@ def kept_count(preset: Preset, original_size: int) -> KeptCount:
     cache = cache_dir() / "kept_pieces" / f"{key}.json"
     try:
         body = json.loads(cache.read_text(encoding="utf-8"))
-        return KeptCount(min(int(body["size"]), original_size), bool(body["exact"]), str(body["basis"]))
+        size, exact = min(int(body["size"]), original_size), bool(body["exact"])
+        words = body.get("basis_words")  # what the basis was made of, to say it again in the reader's language
+        basis = _kept_basis(exact, size, original_size, **words) if isinstance(words, dict) else str(body["basis"])
+        return KeptCount(size, exact, basis)
     except (OSError, ValueError, KeyError, TypeError):
         pass  # not counted yet, or a damaged cache: count again
-    rows = len(source.texts) // 2
-    named = ", ".join(path.name for path in source.files)
+    words = {"rows": len(source.texts) // 2, "files": ", ".join(path.name for path in source.files),
+             "tokenizer": spiece.name if spiece is not None else ""}
     if spiece is not None:
         size = len(used_piece_ids(spiece, source.texts) | spiece_special_ids(spiece))
-        result = KeptCount(size, True, f"{size:,} of {original_size:,} pieces: counted with {spiece.name} on {rows:,} rows ({named})")
     else:
         size = min(original_size, approx_kept(source.texts))
-        result = KeptCount(size, False, f"approximate: {size:,} of {original_size:,} pieces, one per distinct word and CJK "
-                                        f"character of {rows:,} rows ({named}); the tokenizer is not on this machine")
-    write_json_atomic(cache, {"size": result.size, "exact": result.exact, "basis": result.basis})
+    result = KeptCount(size, spiece is not None, _kept_basis(spiece is not None, size, original_size, **words))
+    write_json_atomic(cache, {"size": result.size, "exact": result.exact, "basis": result.basis, "basis_words": words})
     return result

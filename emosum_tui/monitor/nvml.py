@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
+
 T = TypeVar("T")
 
 # Clock-event bits that mean "slower than it could be" (idle, app clocks and sync boost do not).
@@ -73,15 +76,16 @@ class Nvml:
 
             pynvml.nvmlInit()
         except ImportError as exc:
-            self.note = f"no NVIDIA GPU (NVML not available: nvidia-ml-py not installed: {exc})"
+            self.note = Translatable(N_("no NVIDIA GPU (NVML not available: nvidia-ml-py not installed: {error})"),
+                                     error=str(exc))
             return
         except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, NoPermission, ...
-            self.note = f"no NVIDIA GPU (NVML not available: {_text(exc) or type(exc).__name__})"
+            self.note = Translatable(N_("no NVIDIA GPU (NVML not available: {error})"), error=_text(exc) or type(exc).__name__)
             return
         self._module = pynvml
         self.available = True
         if self.device_count() == 0:
-            self.note = "no NVIDIA GPU (NVML found no devices)"
+            self.note = Translatable(N_("no NVIDIA GPU (NVML found no devices)"))
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T | None:
         """Run one NVML call; any NVML error (not supported, no permission, GPU lost) becomes None."""

@@ -43,6 +43,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from emosum_tui.core.events import CheckpointSaved, Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.translatable import Translatable
+from emosum_tui.i18n import N_
+from emosum_tui.monitor.clock_words import estimate_basis, phase_words
 
 if TYPE_CHECKING:
     from emosum_tui.core.rundir import RunStatus
@@ -102,7 +105,7 @@ class ClockReading:
     step_running: bool
     running_seconds: float | None  # how long the running step (or eval/save phase) has run
     expected_seconds: float | None
-    expected_basis: str
+    expected_basis: str  # English (a Translatable: `shown()` where drawn)
     slow_after: float | None
     stalled_after: float | None
     last_seconds: float | None
@@ -114,9 +117,10 @@ class ClockReading:
     eta_seconds: float | None
     estimate_seconds: float | None  # the run's estimated s/step, when known
     silent_seconds: float | None  # since the last event of any kind
-    message: str
+    message: str  # the state in words (alerts.log, webhooks: English); a Translatable, `shown()` where drawn
     end_from_status: bool = False  # the end state comes from status.json: no `done` event could be read
     estimate_kind: str = ""  # what the estimate rests on: "calibrated", "prior", "given" ("" = not said)
+    detail: str = ""  # the message after its state word (what a banner shows beside the state); a Translatable
 
     @property
     def alarm(self) -> bool:
@@ -221,32 +225,33 @@ class StepClock:
         """The expected seconds of a steady step, and where that figure comes from."""
         policy = self.policy
         if len(self.segment) >= policy.min_measured_steps:
-            return statistics.median(self.segment), f"median of {len(self.segment)} steps"
+            return statistics.median(self.segment), Translatable(N_("median of {steps} steps"), steps=len(self.segment))
         if self.estimate_seconds:
-            return self.estimate_seconds, f"{self.estimate_kind or 'kept'} estimate"
+            return self.estimate_seconds, estimate_basis(self.estimate_kind)
         if self.segment:
-            return statistics.median(self.segment), f"median of {len(self.segment)} step{'s' * (len(self.segment) > 1)}"
-        return None, "no step measured yet"
+            template = N_("median of {steps} steps") if len(self.segment) > 1 else N_("median of {steps} step")
+            return statistics.median(self.segment), Translatable(template, steps=len(self.segment))
+        return None, Translatable(N_("no step measured yet"))
 
     def budget(self) -> tuple[float | None, float | None, str]:
         """(slow_after, stalled_after, basis) for what is running now; None when nothing is timed."""
         policy = self.policy
         if self.phase == "evaluating":
             stalled = max(policy.eval_seconds, policy.phase_factor * (self.last_eval_seconds or 0.0))
-            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "evaluation budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, Translatable(N_("evaluation budget"))
         if self.phase == "saving":
             stalled = max(policy.save_seconds, policy.phase_factor * (self.last_save_seconds or 0.0))
-            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "checkpoint budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, Translatable(N_("checkpoint budget"))
         if self.phase == "compiling":
             stalled = max(policy.compile_seconds, policy.phase_factor * (self.last_compile_seconds or 0.0))
-            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "compilation budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, Translatable(N_("compilation budget"))
         if self.phase != "training":
             return None, None, ""
         expected, basis = self.expected()
         first = self.running_first_step if self.step_begin_t is not None else self.first_step_pending
         if first or expected is None:
             stalled = max(policy.first_step_seconds, policy.first_step_factor * (self.estimate_seconds or 0.0))
-            return stalled * SLOW_SHARE_OF_BUDGET, stalled, "first-step budget"
+            return stalled * SLOW_SHARE_OF_BUDGET, stalled, Translatable(N_("first-step budget"))
         stalled = max(policy.stalled_factor * expected, policy.min_stalled_seconds)
         if policy.stall_after:
             stalled = policy.stall_after
@@ -346,27 +351,37 @@ class StepClock:
 
 
 def _with_message(r: ClockReading) -> ClockReading:
-    """The one line the banner shows: the state in words, with the figures that decided it."""
-    what = f"step {r.step}" if r.step_running else r.phase
+    """The one line the banner shows: the state in words, with the figures that decided it.
+    English as a str (alerts.log, webhooks); a Translatable, `shown()` where drawn. `detail` is
+    the same without the leading state word."""
+    T = Translatable
+    what = T(N_("step {step}"), step=r.step) if r.step_running else phase_words(r.phase, spaced=False)
     if r.state == FINISHED:
-        text = f"finished: {r.step} steps"
+        line, detail = N_("finished: {detail}"), T(N_("{steps} steps"), steps=r.step)
     elif r.state == STOPPED:
-        text = f"stopped at step {r.step} (checkpoint saved; resume continues from it)"
+        line, detail = "{detail}", T(N_("stopped at step {step} (checkpoint saved; resume continues from it)"), step=r.step)
     elif r.state == FAILED:
-        text = f"failed at step {r.step}: see the events below"
+        line, detail = "{detail}", T(N_("failed at step {step}: see the events below"), step=r.step)
     elif r.state == DEAD:
-        text = f"dead: the trainer process is gone without finishing (last step {r.step})"
+        line = N_("dead: {detail}")
+        detail = T(N_("the trainer process is gone without finishing (last step {step})"), step=r.step)
     elif r.state == FROZEN:
-        text = f"frozen: no heartbeat for {r.silent_seconds:.0f} s while the process is alive"
+        line = N_("frozen: {detail}")
+        detail = T(N_("no heartbeat for {seconds} s while the process is alive"), seconds=f"{r.silent_seconds:.0f}")
     elif r.state in (STALLED, SLOW) and r.running_seconds is not None:
         limit = r.stalled_after if r.state == STALLED else r.slow_after
-        text = f"{r.state}: {what} running {r.running_seconds:.1f} s, past the {limit:.1f} s threshold ({r.expected_basis})"
+        line = N_("stalled: {detail}") if r.state == STALLED else N_("slow: {detail}")
+        figures = {"what": what, "running": f"{r.running_seconds:.1f}", "limit": f"{limit:.1f}", "basis": r.expected_basis}
         if r.expected_seconds and r.phase == "training":
-            text += f"; {r.running_seconds / r.expected_seconds:.0f}x the expected {r.expected_seconds:.2f} s"
+            detail = T(N_("{what} running {running} s, past the {limit} s threshold ({basis}); {ratio}x the expected {expected} s"),
+                       **figures, ratio=f"{r.running_seconds / r.expected_seconds:.0f}", expected=f"{r.expected_seconds:.2f}")
+        else:
+            detail = T(N_("{what} running {running} s, past the {limit} s threshold ({basis})"), **figures)
     elif r.state == RUNNING:
-        text = f"running: {what}"
+        line, detail = N_("running: {detail}"), what
     else:
-        text = f"starting: {r.phase.replace('_', ' ')}"
+        line, detail = N_("starting: {detail}"), phase_words(r.phase, spaced=True)
     if r.end_from_status:
-        text += "; the event log's last line could not be read, so this comes from status.json and final figures may be missing"
-    return replace(r, message=text)
+        detail = T(N_("{detail}; the event log's last line could not be read, so this comes from status.json and final figures "
+                      "may be missing"), detail=detail)
+    return replace(r, message=T(line, detail=detail), detail=detail)

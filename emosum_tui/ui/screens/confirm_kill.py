@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from emosum_tui.i18n import N_, _
+
 
 def kill_process_tree(pid: int) -> None:
     """Kill the trainer and its children (dataloader workers); psutil works the same on Windows."""
@@ -34,8 +36,8 @@ class ConfirmKillScreen(ModalScreen[bool]):
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [  # noqa: RUF012
-        Binding("y", "answer(True)", "yes, kill it"),
-        Binding("n,escape", "answer(False)", "no"),
+        Binding("y", "answer(True)", N_("yes, kill it")),
+        Binding("n,escape", "answer(False)", N_("no")),
     ]
 
     def __init__(self, run_name: str, pid: int | None) -> None:
@@ -45,11 +47,11 @@ class ConfirmKillScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="kill-dialog"):
-            yield Label(f"Kill the trainer of {self.run_name} (pid {self.pid or '?'}) now?", id="kill-title")
-            yield Label("No checkpoint is saved: the steps since the last checkpoint are lost. Stop (s) saves one first.")
+            yield Label(_("Kill the trainer of {run} (pid {pid}) now?").format(run=self.run_name, pid=self.pid or "?"), id="kill-title")
+            yield Label(_("No checkpoint is saved: the steps since the last checkpoint are lost. Stop (s) saves one first."))
             with Horizontal(id="kill-buttons"):
-                yield Button("[u]Y[/u]es, kill it", id="kill-yes", variant="error")
-                yield Button("[u]N[/u]o (esc)", id="kill-no", variant="primary")
+                yield Button(_("[u]Y[/u]es, kill it"), id="kill-yes", variant="error")
+                yield Button(_("[u]N[/u]o (esc)"), id="kill-no", variant="primary")
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:

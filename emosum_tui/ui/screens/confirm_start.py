@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from emosum_tui.doctor.findings import Finding
+from emosum_tui.i18n import N_, _, ngettext
 from emosum_tui.ui.widgets.diagnosis_panel import finding_markup
 
 
@@ -23,8 +24,8 @@ class ConfirmStartScreen(ModalScreen[bool]):
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [  # noqa: RUF012
-        Binding("y", "answer(True)", "start anyway"),
-        Binding("n,escape", "answer(False)", "cancel"),
+        Binding("y", "answer(True)", N_("start anyway")),
+        Binding("n,escape", "answer(False)", N_("cancel")),
     ]
 
     def __init__(self, preset: str, errors: Sequence[Finding]) -> None:
@@ -35,14 +36,15 @@ class ConfirmStartScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         count = len(self.errors)
         with Vertical(id="start-dialog"):
-            yield Label(f"Start {self.preset}? Preflight found {count} error{'s' * (count > 1)}:", id="start-title")
+            yield Label(ngettext("Start {preset}? Preflight found {n} error:", "Start {preset}? Preflight found {n} errors:",
+                                 count).format(preset=self.preset, n=count), id="start-title")
             for finding in self.errors:
                 yield Static(finding_markup(finding), classes="start-finding")
-            yield Label(f"Fix {'them' if count > 1 else 'it'} first, or start anyway (the run may fail or be very slow).",
-                        id="start-advice")
+            yield Label(ngettext("Fix it first, or start anyway (the run may fail or be very slow).",
+                                 "Fix them first, or start anyway (the run may fail or be very slow).", count), id="start-advice")
             with Horizontal(id="start-buttons"):
-                yield Button("Cancel (n, esc)", id="start-no", variant="primary")
-                yield Button("Start anyway (y)", id="start-yes", variant="error")
+                yield Button(_("Cancel (n, esc)"), id="start-no", variant="primary")
+                yield Button(_("Start anyway (y)"), id="start-yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#start-no", Button).focus()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from emosum_tui.core.presets import Preset, PresetError, format_toml_value, iter_keys
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import value_text
 from emosum_tui.ui.preset_edits import apply_changes, parse_value
 
@@ -39,7 +41,7 @@ class EditValueScreen(ModalScreen[EditResult | None]):
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]  # noqa: RUF012
+    BINDINGS = [Binding("escape", "cancel", N_("cancel"))]  # noqa: RUF012
 
     def __init__(self, base: Preset, changes: dict[str, Any], key: str | None = None) -> None:
         super().__init__()
@@ -50,7 +52,8 @@ class EditValueScreen(ModalScreen[EditResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog"):
-            yield Label(Text.assemble("Edit a value of ", (self.current.name, "bold")), id="edit-title")
+            yield Label(Text.from_markup(_("Edit a value of {preset}").format(preset=f"[b]{escape(self.current.name)}[/b]")),
+                        id="edit-title")
             options = []
             for key, _spec in iter_keys():
                 value = self.current.values[key]
@@ -58,9 +61,9 @@ class EditValueScreen(ModalScreen[EditResult | None]):
                 options.append(Option(prompt, id=key))
             yield OptionList(*options, id="edit-keys")
             yield Static("", id="edit-help")
-            yield Input(placeholder="new value (TOML: 4, 1e-4, true, \"text\")", id="edit-value")
+            yield Input(placeholder=_("new value (TOML: 4, 1e-4, true, \"text\")"), id="edit-value")
             yield Static("", id="edit-error")
-            yield Label("enter: apply and re-estimate · esc: cancel", id="edit-keys-help")
+            yield Label(_("enter: apply and re-estimate · esc: cancel"), id="edit-keys-help")
 
     def on_mount(self) -> None:
         keys = self.query_one("#edit-keys", OptionList)
@@ -83,8 +86,8 @@ class EditValueScreen(ModalScreen[EditResult | None]):
         if key is None:
             return
         spec = dict(iter_keys())[key]
-        choices = f"  (one of: {', '.join(spec.choices)})" if spec.choices else ""
-        self.query_one("#edit-help", Static).update(Text(f"{key}: {spec.help}{choices}"))
+        choices = "  " + _("(one of: {choices})").format(choices=", ".join(spec.choices)) if spec.choices else ""
+        self.query_one("#edit-help", Static).update(Text(f"{key}: " + _(spec.help) + choices))  # the schema marks help with N_
         self.query_one("#edit-value", Input).value = format_toml_value(self.current.values[key])
         self.query_one("#edit-error", Static).update("")
 

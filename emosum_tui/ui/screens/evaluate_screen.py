@@ -11,6 +11,7 @@ worker does it all and posts messages; leaving the screen ends the worker subpro
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
+
+from emosum_tui.i18n import N_, _, pgettext
+from emosum_tui.ui.messages import LanguageChanged
+from emosum_tui.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:  # imported where used: the screen opens without them
     from emosum_tui.core.data import Pair
@@ -29,6 +34,11 @@ if TYPE_CHECKING:  # imported where used: the screen opens without them
 
 EVENT_WAIT_SECONDS = 0.2  # how often the worker thread looks up to see whether the screen closed
 EVALUATE_BATCH = 8  # rows generated together, as `evaluate --batch-size` defaults
+
+
+def said(template: str, **values: object) -> Callable[[], str]:
+    """`template` (marked with `N_`) with `values`, in the interface's language each time it is drawn."""
+    return lambda: _(template).format(**values)
 
 
 @dataclass
@@ -44,34 +54,40 @@ class EvaluationProgress(Message):
 
 @dataclass
 class EvaluationStatus(Message):
-    """What the evaluation is doing now (loading, predicting, scoring)."""
+    """What the evaluation is doing now (loading, predicting, scoring): `say()` writes it in the
+    interface's language (again after a language switch)."""
 
-    text: str
+    say: Callable[[], str]
 
 
 @dataclass
 class EvaluationEnded(Message):
-    """The report (ROUGE beside the baseline) or, `ok` False, why there is none."""
+    """The report (ROUGE beside the baseline) or, `ok` False, why there is none (`say()` writes it)."""
 
-    text: str
+    say: Callable[[], str]
     ok: bool
+
+    @property
+    def text(self) -> str:
+        return self.say()
 
 
 class EvaluateScreen(Screen):
     """`EvaluateScreen(run_dir)` starts at once; escape leaves (and stops a running evaluation)."""
 
     CSS_PATH = Path(__file__).with_name("evaluate_screen.tcss")
-    BINDINGS = [Binding("escape", "back", "back")]  # noqa: RUF012
+    BINDINGS = [Binding("escape", "back", N_("back"))]  # noqa: RUF012
 
     def __init__(self, run_dir: Path) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self.client: GenerationClient | None = None  # while predicting
         self.ended: EvaluationEnded | None = None
+        self.status_text = said(N_("reading the run…"))  # drawn again after a language switch
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Evaluate {self.run_dir.name}", id="evaluate-title")
-        yield Static("reading the run…", id="evaluate-status")
+        yield Static(_("Evaluate {run}").format(run=self.run_dir.name), id="evaluate-title")
+        yield Static(self.status_text(), id="evaluate-status")
         yield ProgressBar(id="evaluate-progress", show_eta=True)
         yield Static("", id="evaluate-report")
         yield Footer()
@@ -83,15 +99,23 @@ class EvaluateScreen(Screen):
         if self.client is not None:
             self.client.kill()
 
-    def status(self, text: str) -> None:
-        self.query_one("#evaluate-status", Static).update(Text(text))
+    def status(self, draw: Callable[[], str]) -> None:
+        self.status_text = draw
+        self.query_one("#evaluate-status", Static).update(Text(draw()))
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """Title, status and the report (or why there is none) in the new language."""
+        self.query_one("#evaluate-title", Static).update(_("Evaluate {run}").format(run=self.run_dir.name))
+        self.status(self.status_text)
+        if self.ended is not None:
+            self.ended_(self.ended)
 
     @work(thread=True, group="evaluate")
     def evaluate(self) -> None:
         try:
             self.post_message(self._evaluate())
         except Exception as exc:  # a bug must still end the screen's wait with its reason
-            self.post_message(EvaluationEnded(f"evaluation failed: {type(exc).__name__}: {exc}", ok=False))
+            self.post_message(EvaluationEnded(said(N_("evaluation failed: {error}"), error=f"{type(exc).__name__}: {exc}"), ok=False))
 
     def _evaluate(self) -> EvaluationEnded:
         from emosum_tui.commands.evaluate_cmd import PREDICTIONS_FILE, out_problem, text_report, write_predictions
@@ -100,36 +124,44 @@ class EvaluateScreen(Screen):
         from emosum_tui.ui.run_model import read_choice, validation_rows
 
         chosen = read_choice(self.run_dir)
-        if chosen.choice is None:
-            return EvaluationEnded(f"No model to evaluate: {chosen.problem}", ok=False)
+        if chosen.choice is None:  # the reason is worded when read: read again when drawn (a language switch)
+            return EvaluationEnded(lambda: _("No model to evaluate: {problem}").format(
+                problem=read_choice(self.run_dir).problem or chosen.problem), ok=False)
         choice = chosen.choice
         rows = validation_rows(choice)
         if rows.problem or rows.path is None:
-            return EvaluationEnded(f"No rows to evaluate on: {rows.problem}", ok=False)
+            return EvaluationEnded(said(N_("No rows to evaluate on: {problem}"), problem=rows.problem), ok=False)
         limit = int(choice.preset_value("data.validation_samples", 0))
         pairs = rows.pairs[:limit] if limit else rows.pairs
         out = choice.resolved.model_dir / PREDICTIONS_FILE
         problem = out_problem(out, rows.path, choice.fields)
         if problem:
-            return EvaluationEnded(problem, ok=False)
+            return EvaluationEnded(said("{problem}", problem=problem), ok=False)
         beams = int(choice.preset_value("eval.num_beams", 1))
-        skipped = f", {rows.bad_rows} bad rows skipped" if rows.bad_rows else ""
-        self.post_message(EvaluationStatus(f"{choice.resolved.describe()}\n{len(pairs)} rows of {rows.path}{skipped}; "
-                                           "loading the model…"))
+
+        def loading() -> str:
+            if rows.bad_rows:
+                plan = _("{rows} rows of {file}, {bad} bad rows skipped; loading the model…").format(
+                    rows=len(pairs), file=rows.path, bad=rows.bad_rows)
+            else:
+                plan = _("{rows} rows of {file}; loading the model…").format(rows=len(pairs), file=rows.path)
+            return f"{choice.resolved.describe()}\n{plan}"
+
+        self.post_message(EvaluationStatus(loading))
         self.client = client = GenerationClient(choice.resolved.model_dir, max_new_tokens=choice.max_new_tokens(None), num_beams=beams,
                                                 batch_size=EVALUATE_BATCH, max_source_tokens=choice.max_source_tokens()).start()
         try:
             predictions = self._predict(client, pairs)
         finally:
             client.kill()
-        if isinstance(predictions, str):
+        if not isinstance(predictions, dict):
             return EvaluationEnded(predictions, ok=False)
         write_predictions(out, pairs, predictions)
         kept = [i for i in range(len(pairs)) if i in predictions]
         summary = summarize([predictions[i] for i in kept], [pairs[i].target for i in kept])
-        return EvaluationEnded(text_report(summary, len(kept), out), ok=True)
+        return EvaluationEnded(lambda: text_report(summary, len(kept), out), ok=True)
 
-    def _predict(self, client: GenerationClient, pairs: list[Pair]) -> dict[int, str] | str:
+    def _predict(self, client: GenerationClient, pairs: list[Pair]) -> dict[int, str] | Callable[[], str]:
         """Predictions by row index, or why they stopped (a dead worker, the screen closed)."""
         from textual.worker import get_current_worker
 
@@ -145,25 +177,29 @@ class EvaluateScreen(Screen):
         while not worker.is_cancelled:
             event = client.next_event(EVENT_WAIT_SECONDS)
             if isinstance(event, Ready):
-                self.post_message(EvaluationStatus(f"model ready on {event.device} in {event.seconds:.1f} s; predicting "
-                                                   f"{len(pairs)} rows, up to {event.max_new_tokens} tokens x {event.num_beams} beam(s)"))
+                self.post_message(EvaluationStatus(said(
+                    N_("model ready on {device} in {seconds} s; predicting {rows} rows, up to {tokens} tokens x {beams} beam(s)"),
+                    device=event.device, seconds=f"{event.seconds:.1f}", rows=len(pairs), tokens=event.max_new_tokens,
+                    beams=event.num_beams)))
             elif isinstance(event, Prediction) and isinstance(event.id, int):
                 predictions[event.id] = event.prediction
                 self.post_message(EvaluationProgress(len(predictions) + failed, len(pairs)))
             elif isinstance(event, WorkerError):
                 if event.fatal:
-                    return event.message
+                    return said("{message}", message=event.message)
                 failed += 1
             elif isinstance(event, WorkerExited):
                 if event.code != 0 or not predictions:
-                    return f"the generation worker exited with code {event.code} after {len(predictions)} rows: {event.stderr_tail[-300:]}"
-                self.post_message(EvaluationStatus(f"{len(predictions)} rows predicted in {time.monotonic() - started:.0f} s; scoring…"))
+                    return said(N_("the generation worker exited with code {code} after {rows} rows: {stderr}"),
+                                code=event.code, rows=len(predictions), stderr=event.stderr_tail[-300:])
+                self.post_message(EvaluationStatus(said(N_("{rows} rows predicted in {seconds} s; scoring…"),
+                                                        rows=len(predictions), seconds=f"{time.monotonic() - started:.0f}")))
                 return predictions
-        return "stopped"
+        return lambda: pgettext("evaluation", "stopped")
 
     @on(EvaluationStatus)
     def status_read(self, message: EvaluationStatus) -> None:
-        self.status(message.text)
+        self.status(message.say)
 
     @on(EvaluationProgress)
     def progress(self, message: EvaluationProgress) -> None:
@@ -174,7 +210,7 @@ class EvaluateScreen(Screen):
         self.ended = message
         self.query_one("#evaluate-report", Static).update(Text(message.text, style="" if message.ok else "bold red"))
         if message.ok:
-            self.status("done: ROUGE of the model beside always writing the most typical target")
+            self.status(said(N_("done: ROUGE of the model beside always writing the most typical target")))
 
     def action_back(self) -> None:
         self.app.pop_screen()

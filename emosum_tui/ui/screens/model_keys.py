@@ -14,6 +14,7 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.screen import Screen
 
+from emosum_tui.i18n import N_
 from emosum_tui.ui.widgets.samples_pane import SamplesPane
 
 MIDDLE_ID = "training-middle"
@@ -21,8 +22,8 @@ MIDDLE_ID = "training-middle"
 
 class ModelKeysScreen(Screen):
     BINDINGS = [  # noqa: RUF012
-        Binding("m", "samples", "samples"),
-        Binding("t", "try_model", "try the model"),
+        Binding("m", "samples", N_("samples")),
+        Binding("t", "try_model", N_("try the model")),
     ]
     run_dir: Path
 

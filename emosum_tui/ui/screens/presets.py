@@ -8,25 +8,24 @@ preset's preflight is known (asking first when it has an error): a `StartRun` fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.screen import ModalScreen
+from textual.widgets import Header, Static
 
 from emosum_tui.core.presets import Preset
-from emosum_tui.ui import figures
-from emosum_tui.ui.messages import StartRun
+from emosum_tui.i18n import N_, _
+from emosum_tui.ui.messages import LanguageChanged, StartRun
 from emosum_tui.ui.preset_edits import apply_changes, load_presets
 from emosum_tui.ui.preset_figures import FigureStore
+from emosum_tui.ui.screens.presets_calibration import CalibrationScreen
+from emosum_tui.ui.widgets.footer import Footer
 from emosum_tui.ui.widgets.preset_table import PresetTable
 from emosum_tui.ui.widgets.presets_side import PresetsSide
 
@@ -35,36 +34,37 @@ if TYPE_CHECKING:
     from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
 
-@dataclass
-class CalibrationUpdate(Message):
-    """Progress of a calibration probe: a line to show, and whether it has finished."""
+# The built-in presets' descriptions (builtin/presets/*.toml), marked so the catalog holds them: the
+# description line draws any description through `_()` (a user's own reads as written).
+BUILTIN_DESCRIPTIONS = (
+    N_("First plan: mt5-base, all rows, 5 epochs, 1024/512 tokens, generate-eval"),
+    N_("Optimised full plan: mt5-base, 80% of rows, 3 epochs, batch 2 x 4"),
+    N_("Fast plan: mt5-small, 5,000 rows, 1 epoch, batch 4 x 2, 128/128 tokens"),
+    N_("Offline demo: tiny config-built mT5 on the bundled sample, ~1 minute on a CPU"),
+    N_("Lean plan: mt5-small, every row, 256/512 tokens (cuts none), vocabulary trimmed to the data"),
+)
 
-    name: str
-    text: str
-    finished: bool = False
-    ok: bool = False
 
-
-class PresetsScreen(Screen):
+class PresetsScreen(CalibrationScreen):
     """Presets side by side with estimates, the speed-up decomposition and the data summary."""
 
     CSS_PATH = Path(__file__).with_name("presets.tcss")
 
     BINDINGS = [  # noqa: RUF012
-        Binding("1", "select(0)", "select", key_display="1-9"),
+        Binding("1", "select(0)", N_("select"), key_display="1-9"),
         *(Binding(str(n), f"select({n - 1})", show=False) for n in range(2, 10)),
-        Binding("left", "step(-1)", "prev/next", key_display="←/→", priority=True),
+        Binding("left", "step(-1)", N_("prev/next"), key_display="←/→", priority=True),
         Binding("right", "step(1)", show=False, priority=True),
         Binding("tab", "step(1)", show=False, priority=True),
         Binding("shift+tab", "step(-1)", show=False, priority=True),
-        Binding("b", "baseline", "baseline"),
-        Binding("s", "start", "start run"),
-        Binding("c", "calibrate", "calibrate"),
-        Binding("e", "edit", "edit value"),
-        Binding("a", "apply_fix", "apply fix"),
-        Binding("w", "save", "save as new"),
-        Binding("d", "discard", "discard edits"),
-        Binding("f", "switch_focus", "table/side"),
+        Binding("b", "baseline", N_("baseline")),
+        Binding("s", "start", N_("start run")),
+        Binding("c", "calibrate", N_("calibrate")),
+        Binding("e", "edit", N_("edit value")),
+        Binding("a", "apply_fix", N_("apply fix")),
+        Binding("w", "save", N_("save as new")),
+        Binding("d", "discard", N_("discard edits")),
+        Binding("f", "switch_focus", N_("table/side")),
     ]
 
     def __init__(self, preset: str | None = None, s_per_step: float | None = None, hidden_at_start: bool = False) -> None:
@@ -85,10 +85,9 @@ class PresetsScreen(Screen):
         self.baseline = 0
         self.preset_figures = FigureStore()
         self.side = PresetsSide(self.preset_figures, s_per_step, id="presets-side")
-        self.calibrating: str | None = None  # name of the preset being calibrated
-        self.cancel_calibration = False
         self.background = False  # True once the first frame is up and workers may start
         self.start_waiting: Preset | None = None  # `s` pressed before its preflight was known
+        self.status_text: Callable[[], str] | None = None  # draws the status line (again after a language switch)
         self._load(preset)
 
     # ---- the presets -------------------------------------------------------------------------
@@ -124,20 +123,17 @@ class PresetsScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "emosum-tui"
-        self.sub_title = "presets"
+        self.sub_title = _("presets")
         for error in self.load_errors:
-            self.notify(error, title="preset not loaded", severity="error", timeout=15)
+            self.notify(error, title=_("preset not loaded"), severity="error", timeout=15)
         from emosum_tui.core.sample_notice import sample_notice
 
         notice = sample_notice(self.saved)
         if notice:
-            self.notify(notice, title="no data in this workspace", severity="warning", timeout=20)
-        if not self.saved:
-            self.query_one("#preset-description", Static).update(
-                Text("No preset loads: fix or remove the files in presets/ named in the errors (see README).", style="bold")
-            )
-            return
+            self.notify(notice, title=_("no data in this workspace"), severity="warning", timeout=20)
         self.redraw()
+        if not self.saved:
+            return
         self.query_one(PresetTable).focus()
         # Figures are worked out after the first frame: their threads would hold the GIL while it is drawn.
         if not self.hidden_at_start:
@@ -166,21 +162,29 @@ class PresetsScreen(Screen):
         self.background = True
         self.side.start(check_machine=self.s_per_step is None)
 
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """The words this screen wrote itself, in the new language (the widgets redraw their own)."""
+        self.sub_title = _("presets")
+        self.redraw()
+        self._status(self.status_text)
+
     def redraw(self) -> None:
         """Draw every part from the state; workers are started for what is missing."""
         if not self.saved:
+            self.query_one("#preset-description", Static).update(
+                Text(_("No preset loads: fix or remove the files in presets/ named in the errors (see README)."), style="bold"))
             return
         presets = self.presets
         current = presets[self.selected]
         base = presets[self.baseline]
         description = Text.assemble(
             (f"{current.name}", "bold"),
-            f" — {current.description}" if current.description else "",
-            f"   (extends {current.parent.name})" if current.parent else "",
-            f"   baseline: {base.name}",
+            f" — {_(current.description)}" if current.description else "",  # BUILTIN_DESCRIPTIONS
+            "   " + _("(extends {preset})").format(preset=current.parent.name) if current.parent else "",
+            "   " + _("baseline: {preset}").format(preset=base.name),
         )
         if self.changes.get(self.saved[self.selected].name):
-            description.append("   unsaved edits: w saves, d discards", style="italic")
+            description.append("   " + _("unsaved edits: w saves, d discards"), style="italic")
         self.query_one("#preset-description", Static).update(description)
         self.query_one(PresetTable).show(presets, self.selected, self.baseline, frozenset(v.name for v in self.variants.values()))
         self.side.show(presets, self.selected, self.baseline)
@@ -240,7 +244,7 @@ class PresetsScreen(Screen):
             else:
                 changes[result.key] = result.value
             self._set_changes(saved, changes)
-            self.notify(f"{result.key} = {result.value!r}: re-estimating", timeout=3)
+            self.notify(_("{key} = {value}: re-estimating").format(key=result.key, value=repr(result.value)), timeout=3)
 
         self.app.push_screen(EditValueScreen(saved, self.changes.get(saved.name, {})), edited)
 
@@ -250,7 +254,7 @@ class PresetsScreen(Screen):
         fix = self.preset_figures[current.name].fix() if current else None
         if saved is not None and fix is not None:
             self._set_changes(saved, {**self.changes.get(saved.name, {}), **dict(fix.changes)})
-            self.notify(f"{fix.title}: applied as an edit (w saves it as a new preset)", timeout=6)
+            self.notify(_("{fix}: applied as an edit (w saves it as a new preset)").format(fix=fix.title), timeout=6)
 
     def _set_changes(self, saved: Preset, changes: dict[str, Any]) -> None:
         self._forget_waiting_start()
@@ -273,7 +277,7 @@ class PresetsScreen(Screen):
         saved = self.current_saved
         if saved is not None and self.changes.get(saved.name):
             self._set_changes(saved, {})
-            self.notify(f"edits of {saved.name} discarded", timeout=3)
+            self.notify(_("edits of {preset} discarded").format(preset=saved.name), timeout=3)
 
     def action_save(self) -> None:
         saved = self.current_saved
@@ -291,7 +295,7 @@ class PresetsScreen(Screen):
             self.redraw()
             self.refresh_bindings()
             self.side.estimate([p for p in self.presets if self.preset_figures[p.name].estimate is None])
-            self.notify(f"saved {path}", title="new preset", timeout=6)
+            self.notify(_("saved {path}").format(path=path), title=_("new preset"), timeout=6)
 
         self.app.push_screen(SavePresetScreen(saved, self.changes[saved.name]), written)
 
@@ -304,7 +308,7 @@ class PresetsScreen(Screen):
         if saved is None:
             return
         if self.changes.get(saved.name):
-            self.notify("This preset has unsaved edits: save them as a new preset first (w), or discard them (d).", severity="warning")
+            self.notify(_("This preset has unsaved edits: save them as a new preset first (w), or discard them (d)."), severity="warning")
             return
         findings = self.preset_figures[saved.name].preflight  # an edit drops its preset's findings
         if findings is not None:
@@ -314,7 +318,7 @@ class PresetsScreen(Screen):
             self._start(saved)
         else:
             self.start_waiting = saved
-            self._status(f"starting {saved.name} once its preflight is done…   (s again: start without waiting)")
+            self._status(lambda: _("starting {preset} once its preflight is done…   (s again: start without waiting)").format(preset=saved.name))
 
     def on_preflight_panel_checked(self, message: PreflightPanel.Checked) -> None:
         self.refresh_bindings()  # `a` shows when the findings hold a fix
@@ -327,7 +331,7 @@ class PresetsScreen(Screen):
         """A start that waited for its preflight is dropped when the user moves on (or edits)."""
         if self.start_waiting is not None:
             self.start_waiting = None
-            self._status("")
+            self._status(None)
 
     def _start_checked(self, saved: Preset, findings: list[Finding]) -> None:
         """Start at once, or first ask when preflight found an error (naming it)."""
@@ -347,52 +351,10 @@ class PresetsScreen(Screen):
         cell = self.preset_figures[saved.name].estimate
         self.app.post_message(StartRun(saved, cell.estimate if cell is not None else None))
 
-    # ---- calibration ------------------------------------------------------------------------
-
-    def action_calibrate(self) -> None:
-        """Measure a few real steps of the selected preset in a probe subprocess; `c` again cancels."""
-        if self.calibrating is not None:
-            self.cancel_calibration = True
-            self._status("calibration: cancelling…")
-            return
-        saved = self.current_saved
-        if saved is None:
-            return
-        if self.changes.get(saved.name):
-            self.notify("Save the edits as a new preset first (w): a calibration measures a preset file.", severity="warning")
-            return
-        self.calibrating = saved.name
-        self.cancel_calibration = False
-        self._status(f"calibrating {saved.name}: starting the probe…   (c: cancel)")
-        self.calibrate(saved)
-
-    @work(thread=True, group="calibrate", exclusive=True)
-    def calibrate(self, preset: Preset) -> None:
-        """Run the probe; relay its progress; stop on `c` or when the app closes."""
-        worker = get_current_worker()
-        outcome = figures.calibrate(
-            preset,
-            report=lambda text: self.post_message(CalibrationUpdate(preset.name, text)),
-            should_stop=lambda: worker.is_cancelled or self.cancel_calibration,
-        )
-        self.post_message(CalibrationUpdate(preset.name, outcome.text, finished=True, ok=outcome.ok))
-
-    def on_calibration_update(self, message: CalibrationUpdate) -> None:
-        self._status(message.text + ("" if message.finished else "   (c: cancel)"))
-        if not message.finished:
-            return
-        self.calibrating = None
-        if message.ok:
-            known = self.preset_figures[message.name]
-            known.estimate = None
-            known.forget_preflight()  # its plan (s/step, memory) is now the measured one
-            self.side.redraw()
-            self.side.estimate([p for p in self.presets if p.name == message.name])
-            self.notify(message.text, title="calibration", timeout=6)
-        else:
-            self.notify(message.text, title="calibration", severity="warning", timeout=10)
-
-    def _status(self, text: str) -> None:
+    def _status(self, draw: Callable[[], str] | None) -> None:
+        """The line under the table: `draw()` writes it (again after a language switch); None clears it."""
+        self.status_text = draw
+        text = draw() if draw is not None else ""
         line = self.query_one("#status-line", Static)
         line.update(text)
         line.set_class(bool(text), "shown")

@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from emosum_tui.i18n import N_, _
+
 QuitChoice = Literal["leave", "stop"]
 
 
@@ -26,9 +28,9 @@ class QuitScreen(ModalScreen["QuitChoice | None"]):
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
     BINDINGS = [  # noqa: RUF012
-        Binding("l", "choose('leave')", "leave running"),
-        Binding("s", "choose('stop')", "stop it"),
-        Binding("escape", "choose('')", "cancel"),
+        Binding("l", "choose('leave')", N_("leave running")),
+        Binding("s", "choose('stop')", N_("stop it")),
+        Binding("escape", "choose('')", N_("cancel")),
     ]
 
     def __init__(self, run_dirs: list[Path]) -> None:
@@ -38,12 +40,12 @@ class QuitScreen(ModalScreen["QuitChoice | None"]):
     def compose(self) -> ComposeResult:
         names = ", ".join(path.name for path in self.run_dirs)
         with Vertical(id="quit-dialog"):
-            yield Label(f"Training is still running: {names}", id="quit-title")
-            yield Label("It runs in its own process: you can leave it and attach later (runs screen, `emosum-tui watch`).")
+            yield Label(_("Training is still running: {runs}").format(runs=names), id="quit-title")
+            yield Label(_("It runs in its own process: you can leave it and attach later (runs screen, `emosum-tui watch`)."))
             with Horizontal(id="quit-buttons"):
-                yield Button("[u]L[/u]eave it running", id="leave", variant="primary")
-                yield Button("[u]S[/u]top it (checkpoint, then exit)", id="stop", variant="warning")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button(_("[u]L[/u]eave it running"), id="leave", variant="primary")
+                yield Button(_("[u]S[/u]top it (checkpoint, then exit)"), id="stop", variant="warning")
+                yield Button(_("Cancel (esc)"), id="cancel")
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:

@@ -17,21 +17,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from emosum_tui.core.rundir import RunSummary, list_runs
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import human_duration
+from emosum_tui.ui.messages import LanguageChanged
+from emosum_tui.ui.screens.run_status import STATUS_STYLE, status_word
+from emosum_tui.ui.widgets.footer import Footer
 
 REFRESH_SECONDS = 2.0
-RUN_COLUMNS = ("run", "preset", "status", "steps", "final loss", "duration", "started")
-STATUS_STYLE = {
-    "running": "bold green",
-    "starting": "green",
-    "finished": "bold",
-    "stopped": "yellow",
-    "failed": "bold red",
-    "dead": "bold red",
-}
+RUN_COLUMNS = (N_("run"), N_("preset"), N_("status"), N_("steps"), N_("final loss"), N_("duration"), N_("started"))  # `_()` where drawn
 
 
 def run_row(run: RunSummary) -> tuple:
@@ -39,7 +35,8 @@ def run_row(run: RunSummary) -> tuple:
     steps = f"{run.steps:,} / {run.total_steps:,}" if run.total_steps else f"{run.steps:,}"
     loss = f"{run.final_loss:.4g}" if run.final_loss is not None else "—"
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "—"
-    status = Text(run.status + (f" ({run.error})" if run.error and run.status == "failed" else ""), STATUS_STYLE.get(run.status, ""))
+    status = Text(status_word(run.status) + (f" ({run.error})" if run.error and run.status == "failed" else ""),
+                  STATUS_STYLE.get(run.status, ""))
     return (run.name, run.preset, status, steps, loss, human_duration(run.duration), started)
 
 
@@ -54,10 +51,10 @@ class RunsScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("runs.tcss")
     BINDINGS = [  # noqa: RUF012
-        Binding("enter", "open", "open / attach"),
-        Binding("t", "try_model", "try the model"),
-        Binding("e", "evaluate", "evaluate"),
-        Binding("escape", "back", "back"),
+        Binding("enter", "open", N_("open / attach")),
+        Binding("t", "try_model", N_("try the model")),
+        Binding("e", "evaluate", N_("evaluate")),
+        Binding("escape", "back", N_("back")),
     ]
 
     def __init__(self, root: Path | None = None) -> None:
@@ -67,15 +64,24 @@ class RunsScreen(Screen):
         self.loaded = False
 
     def compose(self) -> ComposeResult:
-        yield Static("Runs", id="runs-title")
+        yield Static(_("Runs"), id="runs-title")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        yield Static("reading runs…", id="runs-detail")
+        yield Static(_("reading runs…"), id="runs-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*RUN_COLUMNS)
+        self.draw_table(None, columns=True)
         self.refresh_runs()
         self.set_interval(REFRESH_SECONDS, self.refresh_runs)
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """Headers, statuses, title and detail in the new language; the same run stays selected."""
+        self.query_one("#runs-title", Static).update(_("Runs"))
+        self.draw_table(self.selected(), columns=True)
+        if self.loaded:
+            self.show_detail()
+        else:
+            self.query_one("#runs-detail", Static).update(_("reading runs…"))
 
     @work(thread=True, exclusive=True, group="runs")
     def refresh_runs(self) -> None:
@@ -83,18 +89,24 @@ class RunsScreen(Screen):
 
     @on(RunsRead)
     def runs_read(self, message: RunsRead) -> None:
-        table = self.query_one(DataTable)
         selected = self.selected()
         self.runs = message.runs
-        table.clear()
+        self.draw_table(selected)
+        self.loaded = True
+        self.show_detail()
+
+    def draw_table(self, selected: RunSummary | None, columns: bool = False) -> None:
+        """One row per run, the cursor kept on `selected`; `columns`: the headers drawn again too."""
+        table = self.query_one(DataTable)
+        table.clear(columns=columns)
+        if columns:
+            table.add_columns(*(_(column) for column in RUN_COLUMNS))
         for run in self.runs:
             table.add_row(*run_row(run), key=str(run.run_dir))
         if selected is not None:
             for index, run in enumerate(self.runs):
                 if run.run_dir == selected.run_dir:
                     table.move_cursor(row=index)
-        self.loaded = True
-        self.show_detail()
 
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
@@ -102,11 +114,12 @@ class RunsScreen(Screen):
         run = self.selected()
         if run is None:
             where = self.root or "runs/"
-            detail.update(f"No runs in {where} yet: start one from the presets screen (p), or `emosum-tui train demo`.")
+            detail.update(_("No runs in {folder} yet: start one from the presets screen (p), or `emosum-tui train demo`.").format(
+                folder=where))
             return
         lines = [f"{run.run_dir}"]
         if run.final_path:
-            lines.append(f"final model: {run.final_path}")
+            lines.append(_("final model: {path}").format(path=run.final_path))
         if run.message:
             lines.append(run.message)
         detail.update(Text("\n".join(lines)))

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from emosum_tui.core.presets import Preset, PresetError, format_toml_value
+from emosum_tui.i18n import N_, _
 from emosum_tui.ui.preset_edits import check_new_name, save_new_preset
 
 
@@ -26,7 +27,7 @@ class SavePresetScreen(ModalScreen[Path | None]):
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]  # noqa: RUF012
+    BINDINGS = [Binding("escape", "cancel", N_("cancel"))]  # noqa: RUF012
 
     def __init__(self, base: Preset, changes: dict[str, Any]) -> None:
         super().__init__()
@@ -35,10 +36,10 @@ class SavePresetScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
-            yield Label(f"Save as a new preset extending [b]{self.base.name}[/b]  (enter: save, esc: cancel)")
+            yield Label(_("Save as a new preset extending [b]{preset}[/b]  (enter: save, esc: cancel)").format(preset=self.base.name))
             changes = "\n".join(f"  {key} = {format_toml_value(value)}" for key, value in self.changes.items())
-            yield Static(Text(changes or "  (no changes)"), id="save-changes")
-            yield Input(value=self._suggested_name(), placeholder="new preset name", id="save-name")
+            yield Static(Text(changes or "  " + _("(no changes)")), id="save-changes")
+            yield Input(value=self._suggested_name(), placeholder=_("new preset name"), id="save-name")
             yield Static("", id="save-error")
 
     def _suggested_name(self) -> str:

@@ -19,24 +19,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.estimate_record import read_estimate_kind, read_estimate_seconds
 from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive, request_stop
+from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive
 from emosum_tui.doctor.live import LiveDiagnoser
+from emosum_tui.i18n import N_, _
 from emosum_tui.monitor.ended_status import EndedStatus
 from emosum_tui.monitor.run_watcher import POLL_SECONDS, EventsRead, ResourcesRead, RunWatcher
-from emosum_tui.monitor.step_clock import FINISHED, ClockReading, StallPolicy, StepClock
+from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.collections_hold import CollectionsHold
 from emosum_tui.ui.format import torch_build_text
-from emosum_tui.ui.messages import StartRun
-from emosum_tui.ui.screens.confirm_kill import ConfirmKillScreen, kill_process_tree
-from emosum_tui.ui.screens.model_keys import ModelKeysScreen
+from emosum_tui.ui.messages import LanguageChanged
+from emosum_tui.ui.screens.run_status import status_word
+from emosum_tui.ui.screens.trainer_keys import TrainerKeysScreen
 from emosum_tui.ui.stall_threshold import policy_from_env, preset_stall_after
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
 from emosum_tui.ui.widgets.events_pane import EventsPane
+from emosum_tui.ui.widgets.footer import Footer
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 from emosum_tui.ui.widgets.phase_header import PhaseHeader
 from emosum_tui.ui.widgets.resource_pane import ResourcePane
@@ -55,16 +56,12 @@ BUSY_POLL_SECONDS = 0.5  # ... and reads the event log twice a second
 ALIVE_SECONDS = 1.0  # how often the clock asks whether the trainer process still runs
 
 
-class TrainingScreen(ModelKeysScreen):
+class TrainingScreen(TrainerKeysScreen):
     """Follows one run directory. `process` is the trainer when this console launched it."""
 
     CSS_PATH = Path(__file__).with_name("training.tcss")
     BINDINGS = [  # noqa: RUF012
-        Binding("s", "stop", "stop (checkpoint, exit)"),
-        Binding("k", "kill", "kill"),
-        Binding("u", "resume", "resume"),
-        Binding("a", "advice", "failure advice"),
-        Binding("escape", "back", "back"),
+        Binding("escape", "back", N_("back")),
     ]
 
     def __init__(
@@ -123,10 +120,10 @@ class TrainingScreen(ModelKeysScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(PhaseHeader).show_run(self.run_dir.name, "", "", "")
+        self._show_run()
         self.watcher = watcher = RunWatcher(self.run_dir, self, sample_seconds=1.0 if self.sample_resources else None)
         if not self.sample_resources:
-            self.query_one(ResourcePane).show_off("not sampled in this view")
+            self.query_one(ResourcePane).show_off(N_("not sampled in this view"))  # the pane translates it
         self.run_worker(lambda: watcher.run(self._cancelled), thread=True, exit_on_error=False, name="run-watcher", group="watch")
         self.tick_timer = self.set_interval(TICK_SECONDS, self.tick)
         self.tick()
@@ -135,6 +132,14 @@ class TrainingScreen(ModelKeysScreen):
         self.diagnoser.close()
         self.alerts.close(wait=1.0)
         self.collections.release()
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """Redraw the words this screen hands its widgets (each widget redraws its own)."""
+        self._show_run()
+        if self.clock.done is not None and self.phase_pending is None:
+            self._show_done(self.clock.done)
+        pane = self.query_one(ResourcePane)
+        pane.note = self._busy_note()
 
     def _cancelled(self) -> bool:
         from textual.worker import get_current_worker
@@ -267,7 +272,6 @@ class TrainingScreen(ModelKeysScreen):
         self.tick()
 
     def _run_facts(self, event: Event) -> None:
-        header = self.query_one(PhaseHeader)
         if isinstance(event, RunStart):
             self.pid = event.pid or self.pid
             self.started_t = event.t
@@ -277,12 +281,20 @@ class TrainingScreen(ModelKeysScreen):
             self.device = f"{event.device} {event.precision}".strip()
         elif isinstance(event, Done):
             self.phase_pending = None  # the last step's progress must not overwrite "done"
-            if event.reason == "completed":
-                header.show_phase("done", detail=f"final model: {event.final_path}" if event.final_path else event.reason)
-            else:  # stopped or failed: the bar keeps saying how far it got
-                header.show_phase("done", event.steps, self.clock.total_steps, event.reason)
+            self._show_done(event)
             return
-        header.show_run(self.run_dir.name, self.preset_name, self.device, torch_build_text(self.environment))
+        self._show_run()
+
+    def _show_run(self) -> None:
+        self.query_one(PhaseHeader).show_run(self.run_dir.name, self.preset_name, self.device, torch_build_text(self.environment))
+
+    def _show_done(self, event: Done) -> None:
+        header = self.query_one(PhaseHeader)
+        if event.reason == "completed":
+            final = _("final model: {path}").format(path=event.final_path) if event.final_path else status_word(event.reason)
+            header.show_phase("done", detail=final)
+        else:  # stopped or failed: the bar keeps saying how far it got
+            header.show_phase("done", event.steps, self.clock.total_steps, status_word(event.reason))
 
     @on(ResourcesRead)
     def resources_read(self, message: ResourcesRead) -> None:
@@ -299,12 +311,18 @@ class TrainingScreen(ModelKeysScreen):
         first_or_flip = pane.samples == 0 or flip
         if flip:
             self._pace(busy)
-        pane.note = f"CPU busy: redrawn every {BUSY_FRAME_SECONDS:.0f} s, to leave the CPU to the trainer" if busy else ""
+        pane.note = self._busy_note()
         pane.show(message.sample, message.gpus)
         if first_or_flip:  # the first reading, and why the view slows down, are not left waiting 4 s
             pane.draw()
         self.diagnoser.add_sample(message.sample)
         self.diagnosis_due = True
+
+    def _busy_note(self) -> str:
+        """Why the view redraws less often, while it does (the resource pane shows it)."""
+        if self.frame_seconds != BUSY_FRAME_SECONDS:
+            return ""
+        return _("CPU busy: redrawn every {seconds} s, to leave the CPU to the trainer").format(seconds=f"{BUSY_FRAME_SECONDS:.0f}")
 
     def _pace(self, busy: bool) -> None:
         self.frame_seconds = BUSY_FRAME_SECONDS if busy else FRAME_SECONDS
@@ -313,74 +331,6 @@ class TrainingScreen(ModelKeysScreen):
         if self.tick_timer is not None:
             self.tick_timer.stop()
         self.tick_timer = self.set_interval(BUSY_TICK_SECONDS if busy else TICK_SECONDS, self.tick)
-
-    # -- control keys --------------------------------------------------------------------------
-
-    def running(self) -> bool:
-        return self.clock.done is None and bool(self.alive())
-
-    def action_stop(self) -> None:
-        if not self.running():
-            self.notify("The trainer is not running: nothing to stop.", severity="warning")
-            return
-        request_stop(self.run_dir)
-        self.notify("Stop requested: the trainer finishes this step, saves a checkpoint and exits.")
-
-    def action_kill(self) -> None:
-        if not self.pid or not self.alive():
-            self.notify("The trainer is not running: nothing to kill.", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes and self.pid:
-                kill_process_tree(self.pid)
-                if self.process is not None:
-                    self.process.wait(timeout=5)
-                self.notify(f"Killed the trainer (pid {self.pid}). Resume (u) continues from the last checkpoint.")
-
-        self.app.push_screen(ConfirmKillScreen(self.run_dir.name, self.pid), answered)
-
-    def action_resume(self) -> None:
-        if self.running():
-            self.notify("The run is still going: nothing to resume.", severity="warning")
-            return
-        finished = self.reading is not None and self.reading.state == FINISHED  # by `done` or, its line unreadable, by status.json
-        if finished or (self.clock.done is not None and self.clock.done.reason == "completed"):
-            self.notify("The run finished: nothing to resume.", severity="warning")
-            return
-        if self.resume_pending:
-            return  # asked already: the trainer is being started
-        from emosum_tui.core.presets import PresetError
-        from emosum_tui.core.rundir import load_run_preset, run_preset_file
-
-        try:
-            preset = load_run_preset(run_preset_file(self.run_dir))
-        except PresetError as exc:
-            self.notify(f"Cannot resume: {exc}", severity="error", timeout=10)
-            return
-        self.resume_pending = True
-        self.app.post_message(StartRun(preset, resume_in=self.run_dir))
-
-    def attach(self, process: subprocess.Popen | None) -> None:
-        """Follow `process`, a trainer just started (resumed) on this run directory; None: the
-        resume asked for could not start (another `u` may try again)."""
-        self.resume_pending = False
-        if process is None:
-            return
-        self.process = process
-        self.pid = process.pid
-        self.started_t = time.time()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "advice":
-            return self.clock.done is not None and self.clock.done.reason == "failed"
-        return True
-
-    def action_advice(self) -> None:
-        """The doctor's failure screen: what happened, the smallest fix, and "apply and resume"."""
-        from emosum_tui.ui.screens.failure_advice import FailureAdviceScreen
-
-        self.app.push_screen(FailureAdviceScreen(self.run_dir))
 
     def action_back(self) -> None:
         """Back to whatever is underneath (the presets or runs screen); the run goes on by itself."""

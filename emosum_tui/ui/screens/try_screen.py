@@ -9,6 +9,7 @@ source as in training; a validation row's reference is shown under the answer on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from emosum_tui.core.data import Pair
 from emosum_tui.core.generation_client import (
@@ -31,7 +32,10 @@ from emosum_tui.core.generation_client import (
     WorkerError,
     WorkerExited,
 )
+from emosum_tui.i18n import N_, _
+from emosum_tui.ui.messages import LanguageChanged
 from emosum_tui.ui.run_model import ChoiceRead, RowsRead, read_choice, validation_rows
+from emosum_tui.ui.widgets.footer import Footer
 
 EVENT_WAIT_SECONDS = 0.2  # how often the worker thread looks up from the client to see if the screen closed
 
@@ -56,10 +60,10 @@ class TryScreen(Screen):
 
     CSS_PATH = Path(__file__).with_name("try_screen.tcss")
     BINDINGS = [  # noqa: RUF012
-        Binding("ctrl+g", "generate", "generate", priority=True),
-        Binding("ctrl+n", "next_row", "next validation row", priority=True),
-        Binding("ctrl+b", "previous_row", "previous row", priority=True),
-        Binding("escape", "back", "back"),
+        Binding("ctrl+g", "generate", N_("generate"), priority=True),
+        Binding("ctrl+n", "next_row", N_("next validation row"), priority=True),
+        Binding("ctrl+b", "previous_row", N_("previous row"), priority=True),
+        Binding("escape", "back", N_("back")),
     ]
 
     def __init__(self, model_path: Path) -> None:
@@ -74,17 +78,22 @@ class TryScreen(Screen):
         self.answer = ""
         self.tokens_seen = 0
         self.choice = None  # ModelChoice once read
+        self.empty_answer = False  # the last answer was empty, and the screen says so
+        # What the title, the input's label and the status line say, drawn again after a language switch:
+        self.title_text: Callable[[], str] = lambda: _("Try {model}").format(model=self.model_path)
+        self.label_text: Callable[[], str] = lambda: _("case description and dialogue (type or paste; ctrl+n picks a validation row):")
+        self.status_text: Callable[[], str] = lambda: _("reading the run…")
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Try {self.model_path}", id="try-title")
+        yield Static(self.title_text(), id="try-title")
         with Horizontal(id="try-body"):
             with Vertical(id="try-left"):
-                yield Static("case description and dialogue (type or paste; ctrl+n picks a validation row):", id="try-input-label")
+                yield Static(self.label_text(), id="try-input-label")
                 yield TextArea(id="try-input", soft_wrap=True, show_line_numbers=False)
             with VerticalScroll(id="try-right"):
                 yield Static("", id="try-answer")
                 yield Static("", id="try-reference")
-        yield Static("reading the run…", id="try-status")
+        yield Static(self.status_text(), id="try-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -95,8 +104,20 @@ class TryScreen(Screen):
         if self.client is not None:
             self.client.kill()  # whatever it is doing: the screen is gone
 
-    def status(self, text: str) -> None:
-        self.query_one("#try-status", Static).update(Text(text))
+    def status(self, draw: Callable[[], str]) -> None:
+        """The status line: `draw()` writes it (again after a language switch)."""
+        self.status_text = draw
+        self.query_one("#try-status", Static).update(Text(draw()))
+
+    def on_language_changed(self, message: LanguageChanged) -> None:
+        """Title, label, status, the empty answer's note and the reference's heading in the new language."""
+        self.query_one("#try-title", Static).update(Text(self.title_text()))
+        self.query_one("#try-input-label", Static).update(self.label_text())
+        self.status(self.status_text)
+        if self.empty_answer:
+            self._show_empty_answer()
+        if self.request is None and str(self.query_one("#try-reference", Static).content):
+            self._show_reference()
 
     # -- the model and its worker ------------------------------------------------------------------
 
@@ -110,13 +131,16 @@ class TryScreen(Screen):
     def model_read(self, message: ModelRead) -> None:
         chosen = message.chosen
         if chosen.choice is None:
-            self.status(f"No model to try: {chosen.problem}")
+            # the reason is worded when read: read again when drawn (a language switch)
+            self.status(lambda: _("No model to try: {problem}").format(problem=read_choice(self.model_path).problem or chosen.problem))
             return
-        self.choice = chosen.choice
-        self.query_one("#try-title", Static).update(Text(f"Try {chosen.choice.resolved.describe()}"))
+        self.choice = choice = chosen.choice
+        self.title_text = lambda: _("Try {model}").format(model=choice.resolved.describe())
+        self.query_one("#try-title", Static).update(Text(self.title_text()))
         if message.rows is not None and message.rows.pairs:
             self.pairs = message.rows.pairs
-        self.status(f"loading the model in the generation worker… ({len(self.pairs)} validation rows to pick from)")
+        rows = len(self.pairs)
+        self.status(lambda: _("loading the model in the generation worker… ({rows} validation rows to pick from)").format(rows=rows))
         self.follow_worker()
 
     @work(thread=True, group="try-worker")
@@ -145,8 +169,8 @@ class TryScreen(Screen):
         event = message.event
         if isinstance(event, Ready):
             self.ready = event
-            self.status(f"model ready on {event.device} ({event.dtype}) in {event.seconds:.1f} s; up to "
-                        f"{event.max_new_tokens} new tokens · ctrl+g generates")
+            self.status(lambda: _("model ready on {device} ({dtype}) in {seconds} s; up to {tokens} new tokens · ctrl+g generates").format(
+                device=event.device, dtype=event.dtype, seconds=f"{event.seconds:.1f}", tokens=event.max_new_tokens))
         elif isinstance(event, Token) and event.id == self.request:
             self.answer += event.text
             self.tokens_seen += 1
@@ -154,22 +178,34 @@ class TryScreen(Screen):
         elif isinstance(event, Prediction) and event.id == self.request:
             self.request = None
             self.answer = event.prediction or self.answer
-            self.query_one("#try-answer", Static).update(Text(self.answer or "(empty: nothing but special tokens)"))
-            self.status(f"{event.tokens} tokens in {event.seconds:.1f} s · ctrl+g again, or edit the text")
+            self.empty_answer = not self.answer
+            if self.empty_answer:
+                self._show_empty_answer()
+            else:
+                self.query_one("#try-answer", Static).update(Text(self.answer))
+            self.status(lambda: _("{tokens} tokens in {seconds} s · ctrl+g again, or edit the text").format(
+                tokens=event.tokens, seconds=f"{event.seconds:.1f}"))
             self._show_reference()
         elif isinstance(event, WorkerError):
             if event.fatal or event.id == self.request:
                 self.request = None
-            self.status(f"error: {event.message}")
+            self.status(lambda: _("error: {message}").format(message=event.message))
         elif isinstance(event, WorkerExited):
             self.ready, self.request = None, None
-            tail = f": {event.stderr_tail[-300:]}" if event.stderr_tail else ""
-            self.status(f"the generation worker exited with code {event.code}{tail}")
+            tail = event.stderr_tail[-300:]
+            if tail:
+                self.status(lambda: _("the generation worker exited with code {code}: {stderr}").format(code=event.code, stderr=tail))
+            else:
+                self.status(lambda: _("the generation worker exited with code {code}").format(code=event.code))
+
+    def _show_empty_answer(self) -> None:
+        self.query_one("#try-answer", Static).update(Text(_("(empty: nothing but special tokens)")))
 
     def _show_reference(self) -> None:
         reference = self.query_one("#try-reference", Static)
         if self.row_index is not None and self.query_one(TextArea).text == self.row_text:
-            reference.update(Text.assemble(("\nreference (validation row):\n", "bold dim"), (self.pairs[self.row_index].target, "dim")))
+            heading = "\n" + _("reference (validation row):") + "\n"
+            reference.update(Text.assemble((heading, "bold dim"), (self.pairs[self.row_index].target, "dim")))
         else:
             reference.update("")
 
@@ -178,34 +214,36 @@ class TryScreen(Screen):
     def action_generate(self) -> None:
         text = self.query_one(TextArea).text.strip()
         if self.client is None or self.ready is None:
-            self.notify("The model is not loaded yet.", severity="warning")
+            self.notify(_("The model is not loaded yet."), severity="warning")
             return
         if self.request is not None:
-            self.notify("Still writing the last answer.", severity="warning")
+            self.notify(_("Still writing the last answer."), severity="warning")
             return
         if not text:
-            self.notify("Type or paste a case description and dialogue first (or ctrl+n for a validation row).", severity="warning")
+            self.notify(_("Type or paste a case description and dialogue first (or ctrl+n for a validation row)."), severity="warning")
             return
         from emosum_tui.commands.try_cmd import source_text
 
         assert self.choice is not None
         source = source_text(text, self.choice.fields)
-        self.answer, self.tokens_seen = "", 0
+        self.answer, self.tokens_seen, self.empty_answer = "", 0, False
         self.query_one("#try-answer", Static).update("")
         self.query_one("#try-reference", Static).update("")
         self.request = self.client.send(source, stream=True)
-        self.status("writing…")
+        self.status(lambda: _("writing…"))
 
     def _pick(self, step: int) -> None:
         if not self.pairs:
-            self.notify("No validation rows to pick from.", severity="warning")
+            self.notify(_("No validation rows to pick from."), severity="warning")
             return
         self.row_index = (step if self.row_index is None else self.row_index + step) % len(self.pairs)
         pair = self.pairs[self.row_index]
         self.row_text = pair.source
         self.query_one(TextArea).load_text(pair.source)
-        self.query_one("#try-input-label", Static).update(
-            f"validation row {self.row_index + 1} of {len(self.pairs)} (id {pair.row_id}, line {pair.line}); ctrl+g generates")
+        number, rows = self.row_index + 1, len(self.pairs)
+        self.label_text = lambda: _("validation row {number} of {rows} (id {id}, line {line}); ctrl+g generates").format(
+            number=number, rows=rows, id=pair.row_id, line=pair.line)
+        self.query_one("#try-input-label", Static).update(self.label_text())
 
     def action_next_row(self) -> None:
         self._pick(1 if self.row_index is not None else 0)

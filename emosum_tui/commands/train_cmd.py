@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     code = launch_if_wanted(args, preset)  # several processes: a torchrun group, supervised from here
     if code is not None:
         return code
+    from emosum_tui.i18n import ENGLISH, set_language
     from emosum_tui.trainer.run import run_training
 
+    set_language(ENGLISH)  # from here on this process is the trainer: the run's log, status and errors stay English
     return run_training(preset, run_dir=args.run_dir, headless=args.headless, resume=args.resume, preset_ref=args.preset)

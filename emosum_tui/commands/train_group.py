@@ -105,7 +105,7 @@ class GroupSupervisor:
         from emosum_tui.trainer.stop_signals import install_stop_signals
 
         kwargs: dict = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True}
-        process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kwargs)
+        process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1", "EMOSUM_LANG": "en"}, **kwargs)
         restore = install_stop_signals(self.run_dir)  # Ctrl+C, SIGTERM: the stop file, so every rank stops at one step
         try:
             while process.poll() is None:

@@ -237,7 +237,7 @@ def launch_trainer(preset_file: Path, run_dir: Path, resume: bool = False, env: 
     environ = {**os.environ, **(env or {})}
     home = str(workspace(environ) if any(environ.get(name) for name in WORKSPACE_VARIABLES) else workspace())
     environ["EMOSUM_WORKSPACE"] = home  # the trainer reads the same presets/, data/ and model/
-    environ["PYTHONUNBUFFERED"] = "1"
+    environ.update(PYTHONUNBUFFERED="1", EMOSUM_LANG="en")  # the run's log, status and errors on disk stay English
     environ.setdefault("PYTHONIOENCODING", "utf-8")
     kwargs: dict[str, Any] = {}
     if os.name == "nt":

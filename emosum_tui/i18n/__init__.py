@@ -79,12 +79,7 @@ def catalog(language: str) -> Catalog:
     """The translations of `language` (English: none, the source is English)."""
     if language == ENGLISH:
         return Catalog()
-    merged = read_po(LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po")
-    for part in sorted((LOCALE_DIR / language / "parts").glob("*.po")):  # TEMPORARY: merged before landing
-        extra = read_po(part)
-        merged.singular.update(extra.singular)
-        merged.plural.update(extra.plural)
-    return merged
+    return read_po(LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po")
 
 
 def set_language(language: str) -> str:

@@ -187,7 +187,7 @@ class EmosumApp(App[int]):
             for widget in screen.walk_children():
                 widget.post_message(LanguageChanged(target))
                 if isinstance(widget, Footer):
-                    widget.recompose()
+                    widget.refresh(recompose=True)
                 else:
                     widget.refresh(layout=True)
         self.notify(_("Interface language: English"), timeout=3)

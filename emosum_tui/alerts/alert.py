@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from emosum_tui.core.phrase import Phrase, phrase, shown
 from emosum_tui.doctor.findings import Finding
 from emosum_tui.i18n import N_, pgettext
 from emosum_tui.i18n import gettext as _
+from emosum_tui.i18n.phrase import Phrase, phrase, shown
 from emosum_tui.monitor.step_clock import DEAD, FAILED, FINISHED, FROZEN, STALLED, ClockReading
 
 NAN = "nan"

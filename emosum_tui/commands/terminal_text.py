@@ -12,6 +12,7 @@ import textwrap
 from rich.cells import cell_len
 
 from emosum_tui.i18n import _
+from emosum_tui.i18n.phrase import shown as said
 
 # An ASCII word (kept whole), a run of spaces, or any other single character (a CJK character
 # may end a line anywhere).
@@ -20,10 +21,8 @@ _NO_LINE_START = "，。、；：！？）」』》"
 
 
 def shown(text: object) -> str:
-    """A message from core as a person reads it: core's words that are kept in English for files and
-    `--json` (they have a `shown()`) in the interface's language; anything else as it is."""
-    render = getattr(text, "shown", None)
-    return render() if callable(render) else str(text)
+    """A message from core as a person reads it (see `i18n.phrase.shown`), as a str to print."""
+    return str(said(text))
 
 
 def error(message: object) -> None:

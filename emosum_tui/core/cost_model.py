@@ -27,8 +27,8 @@ from emosum_tui.core.run_bytes import FP32, CheckpointBytes, as_gpu_counter_show
 from emosum_tui.core.sampling import rows_for
 from emosum_tui.core.step_counts import checkpoint_saves, evaluations, optimizer_steps
 from emosum_tui.core.token_stats import TokenLengths
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import CalibrationResult, DeviceProfile

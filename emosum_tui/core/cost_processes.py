@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emosum_tui.core.process_plan import AUTO, ProcessPlan, plan_processes
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 GRADIENT_BYTES_PER_PARAM = 4  # fp32 gradients (mixed precision keeps fp32 master weights and gradients)
 GPU_LINK_BPS = 10e9  # PCIe 4.0 x16 as NCCL sees it without NVLink; NVLink is several times faster

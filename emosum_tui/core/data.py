@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.data_encoding import UTF8_BOM, decode_data, shape_problem
-from emosum_tui.core.translatable import Translatable, shown
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable, shown
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Longest first: the UTF-32 LE BOM begins with the UTF-16 LE one.

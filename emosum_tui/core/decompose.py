@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.core.cost_model import Estimate, estimate
-from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.core.presets import Preset, with_values
 from emosum_tui.core.token_stats import TokenLengths
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile

@@ -14,8 +14,8 @@ from emosum_tui.core.batch_profile import BatchProfile
 from emosum_tui.core.model_flops import param_count
 from emosum_tui.core.model_shapes import ModelShape
 from emosum_tui.core.run_bytes import FP32
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile

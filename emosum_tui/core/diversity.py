@@ -14,8 +14,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 _TOKEN = re.compile(r"[\u3000-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Done, EvalResult, StepEnd, TrainPlan, read_events
 from emosum_tui.core.rundir import ESTIMATE_FILE
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.cost_model import Estimate

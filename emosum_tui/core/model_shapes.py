@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_, _
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset

@@ -21,8 +21,8 @@ from typing import Any
 
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.priority import popen
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_, _
+from emosum_tui.i18n.phrase import Translatable
 
 AUTO = "auto"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.run_facts import from_dict
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 RANKS_DIR = "ranks"
 SILENT_SECONDS = 15.0  # as the step clock's frozen threshold: a beat comes every 2 s

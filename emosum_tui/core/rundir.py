@@ -27,8 +27,8 @@ from emosum_tui.core.atomic import write_bytes_atomic, write_json_atomic
 from emosum_tui.core.events import EVENTS_FILE, Done, Error, Event, RunStart, StepEnd, TrainPlan, known_fields, parse_event
 from emosum_tui.core.paths import WORKSPACE_VARIABLES, runs_dir, workspace
 from emosum_tui.core.presets import Preset, dump_toml, load_preset
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_, _
+from emosum_tui.i18n.phrase import Translatable
 
 PRESET_FILE = "preset.toml"
 ENVIRONMENT_FILE = "environment.json"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.data import BOM, PairFields, Problem, invalid_json_reason, not_object_reason, undecodable_reason
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 SOURCE_FIELD = "source"
 

@@ -21,8 +21,8 @@ from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.sampling import LengthStats, subsample_indices
 from emosum_tui.core.tokenizer_files import find_spiece
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset

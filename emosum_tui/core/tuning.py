@@ -25,8 +25,8 @@ from emosum_tui.core.gpu_memory import VRAM_HEADROOM
 from emosum_tui.core.paths import cache_dir
 from emosum_tui.core.presets import Preset, derived_preset_text
 from emosum_tui.core.probe_job import ProbeJob, ProbeProgress
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 MEMORY_HEADROOM = VRAM_HEADROOM  # plan a micro-batch to reach at most this share of the device's memory
 FLAT_SHARE = 0.10  # a pick must be at least 10% faster per step than the preset's own to be offered

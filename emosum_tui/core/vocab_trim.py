@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from emosum_tui.core.atomic import write_json_atomic
 from emosum_tui.core.data import PairFields, file_digest, read_pairs
 from emosum_tui.core.paths import cache_dir
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_, _
+from emosum_tui.i18n.phrase import Translatable
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset

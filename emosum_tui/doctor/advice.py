@@ -19,10 +19,10 @@ from typing import Any
 
 from emosum_tui.core.checkpoints import last_complete_checkpoint, set_aside_incomplete_checkpoints
 from emosum_tui.core.events import EVENTS_FILE, CheckpointSaved, Error, RunStart, read_events
-from emosum_tui.core.phrase import Joined, Phrase, Said, english
 from emosum_tui.core.presets import Preset, PresetError, dump_toml, load_preset
 from emosum_tui.doctor.findings import Finding, gib
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase, Said, english
 from emosum_tui.monitor.resources import free_disk_at
 
 

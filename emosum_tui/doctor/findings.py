@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from emosum_tui.core.events import Diagnosis
-from emosum_tui.core.phrase import Phrase, english, shown
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Phrase, english, shown
 
 # Worst first: the order findings are shown in.
 SEVERITIES = ("error", "warning", "info", "ok")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import statistics
 
-from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.doctor.findings import Finding
 from emosum_tui.doctor.live_window import LiveWindow
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase
 
 FLAT_MIN_STEPS = 20  # steps after warm-up before a flat loss can be told from noise
 FLAT_MIN_SPAN = 5  # steps averaged at each end of the window, at the least ...

@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from emosum_tui.core.events import CheckpointSaved, RunStart, TrainPlan
 from emosum_tui.core.gpu_memory import VRAM_HEADROOM, vram_full
-from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.doctor.findings import Finding, gib, same_batch_fix, worst_first
 from emosum_tui.doctor.live_loss_rules import loss_flat, loss_not_finite
 from emosum_tui.doctor.live_window import LiveWindow, gpu_text, mean_known, median_text, trainer_cpu_text
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase
 
 GPU_IDLE_UTIL = 15.0  # % below which a GPU counts as idle
 GPU_BUSY_UTIL = 50.0  # % at or above which a GPU counts as busy (below it, it waits for the CPU)

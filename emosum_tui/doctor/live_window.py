@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import TypeVar
 
 from emosum_tui.core.events import Event, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.phrase import Phrase
 from emosum_tui.doctor.findings import gib
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Phrase
 from emosum_tui.monitor.gpu_mapping import GpuSelection
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emosum_tui.core.gpu_memory import VRAM_HEADROOM
-from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.core.presets import Preset
 from emosum_tui.doctor.facts import MachineFacts, PlanFacts, gather_machine_facts, plan_facts
 from emosum_tui.doctor.findings import Finding, gib, same_batch_fix, worst_first
 from emosum_tui.doctor.preflight_files import check_data, check_model_available, hub_reachable
 from emosum_tui.doctor.vocabulary import check_vocabulary
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase
 from emosum_tui.monitor.resources import free_disk_at
 
 __all__ = ["MachineFacts", "PlanFacts", "check_data", "check_model_available", "gather_machine_facts", "hub_reachable",

@@ -10,11 +10,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from emosum_tui.core.data import PairFields, read_pairs
-from emosum_tui.core.phrase import Joined, Phrase
 from emosum_tui.core.presets import Preset
 from emosum_tui.core.tokenizer_files import cached_hub_file
 from emosum_tui.doctor.findings import Finding
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Joined, Phrase
 
 HUB_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 HUB_SIZES = {"google/mt5-small": 1.2e9, "google/mt5-base": 2.3e9, "google/mt5-large": 4.9e9}

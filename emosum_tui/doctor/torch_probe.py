@@ -12,8 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from emosum_tui.core.phrase import Phrase
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Phrase
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emosum_tui.core.phrase import Phrase
 from emosum_tui.doctor.findings import Finding, gib
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Phrase
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import DeviceProfile

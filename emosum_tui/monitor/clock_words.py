@@ -6,8 +6,8 @@ Identifiers (a phase, an estimate kind) stay English in files and `--json`; thes
 
 from __future__ import annotations
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 PHASE_WORDS = {  # core.events.PHASES, as the clock's message names them
     "starting": N_("starting"),

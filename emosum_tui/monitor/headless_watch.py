@@ -19,6 +19,7 @@ from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.events import EVENTS_FILE, EventReader, RunStart
 from emosum_tui.core.rundir import RunStatus, pid_alive
 from emosum_tui.doctor.live import LiveDiagnoser, run_preset
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.monitor.ended_status import EndedStatus
 from emosum_tui.monitor.rank_watch import RankWatch
 from emosum_tui.monitor.step_clock import DEAD, FAILED, FINISHED, STOPPED, ClockReading, StallPolicy, StepClock
@@ -31,13 +32,6 @@ ALIVE_SECONDS = 1.0  # how often the process table is read for the trainer's pid
 SAMPLE_SECONDS = 1.0  # resource samples for the live rules
 END_STATES = (FINISHED, STOPPED, FAILED, DEAD)
 EXIT_CODES = {FINISHED: 0, STOPPED: 0, FAILED: 1, DEAD: 1}
-
-
-def _shown(text: object) -> str:
-    """The clock's and the ranks' words in the interface's language: they are English for alerts.log
-    and webhooks, with a `shown()` for a person (as is all of core's text that goes both ways)."""
-    render = getattr(text, "shown", None)
-    return render() if callable(render) else str(text)
 
 
 class HeadlessWatch:
@@ -92,9 +86,9 @@ class HeadlessWatch:
                 self.alerts.observe_findings(findings, reading.step)
         if reading.state != self.state:
             self.state = reading.state
-            self.out(f"{time.strftime('%H:%M:%S')} {_shown(reading.message)}")
+            self.out(f"{time.strftime('%H:%M:%S')} {shown(reading.message)}")
         for silent in self.ranks.news():
-            self.out(f"{time.strftime('%H:%M:%S')} {_shown(silent.text)}")
+            self.out(f"{time.strftime('%H:%M:%S')} {shown(silent.text)}")
         if self.alerts is not None:
             self.alerts.observe(reading, alive)
         return reading

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 
 T = TypeVar("T")
 

@@ -43,8 +43,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from emosum_tui.core.events import CheckpointSaved, Done, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
-from emosum_tui.core.translatable import Translatable
 from emosum_tui.i18n import N_
+from emosum_tui.i18n.phrase import Translatable
 from emosum_tui.monitor.clock_words import estimate_basis, phase_words
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from emosum_tui.core.presets import Preset, PresetError
 from emosum_tui.i18n import _
-from emosum_tui.ui.format import shown
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.ui.widgets.estimate_table import EstimateCell
 
 if TYPE_CHECKING:

@@ -165,14 +165,6 @@ def torch_build_text(environment: Environment) -> str:
     return f"{version} (CUDA {cuda})" if cuda else version
 
 
-def shown(text: Any) -> Any:
-    """A core text as a person reads it: one that can say itself in the interface's language
-    (`shown()`: a `Phrase` or a `Translatable` of the headless core) in that language, any
-    other value as it is."""
-    show = getattr(text, "shown", None)
-    return show() if callable(show) else text
-
-
 def pad_cells(text: str, width: int) -> str:
     """`text` padded with spaces to `width` terminal cells, never cut: `str.ljust` for text
     whose characters may be two cells wide (Chinese), which `ljust` counts as one."""

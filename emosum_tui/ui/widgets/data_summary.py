@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from emosum_tui.core.sampling import rows_for
 from emosum_tui.i18n import _
-from emosum_tui.ui.format import human_count, percent, shown
+from emosum_tui.i18n.phrase import shown
+from emosum_tui.ui.format import human_count, percent
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from emosum_tui.i18n import _, pgettext
-from emosum_tui.ui.format import shown
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.ui.widgets.estimate_table import METRICS, EstimateCell
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from textual.widgets import RichLog
 
 from emosum_tui.core.events import CheckpointSaved, Diagnosis, Done, Error, EvalResult, Event, RunStart, Warn
 from emosum_tui.i18n import _
-from emosum_tui.ui.format import human_bytes, human_duration, shown
+from emosum_tui.i18n.phrase import shown
+from emosum_tui.ui.format import human_bytes, human_duration
 
 if TYPE_CHECKING:
     from emosum_tui.ui.messages import LanguageChanged

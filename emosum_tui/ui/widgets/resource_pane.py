@@ -16,9 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from emosum_tui.i18n import N_, _, ngettext
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.monitor.gpu_mapping import GpuSelection
 from emosum_tui.monitor.resources import GpuReading, ResourceSample
-from emosum_tui.ui.format import human_bytes, shown
+from emosum_tui.ui.format import human_bytes
 from emosum_tui.ui.widgets.live_text import LiveText
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from rich.markup import escape
 from textual.widgets import Static
 
 from emosum_tui.i18n import N_, _
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.monitor.step_clock import STATES, ClockReading
-from emosum_tui.ui.format import shown
 
 if TYPE_CHECKING:
     from emosum_tui.ui.messages import LanguageChanged

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emosum_tui.i18n import N_, _, pgettext
+from emosum_tui.i18n.phrase import shown
 from emosum_tui.monitor.step_clock import ClockReading
-from emosum_tui.ui.format import human_count, human_duration, pad_cells, shown
+from emosum_tui.ui.format import human_count, human_duration, pad_cells
 from emosum_tui.ui.widgets.live_text import LiveText
 
 if TYPE_CHECKING:

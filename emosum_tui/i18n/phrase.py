@@ -1,18 +1,23 @@
-"""Words for a person that are also kept on disk: an English template and its values, drawn late.
+"""Words for a person that are also kept on disk: English kept, the reader's language drawn late.
 
-A finding, an alert or a speed-up label is made once and read twice: by a person (in the
-interface's language, which the `l` key can switch after it was made) and by a file or `--json`
-(always English). A `Phrase` keeps the English template (marked with `N_` where it is written)
-and its named values; `str()` gives the English, `shown()` the current language. A value that
-is itself a `Phrase` (or a `Translatable`, its twin for text that must stay a str) is drawn in
-the same language; any other value is a value (a path, a number already formatted) and is never
-translated.
+A finding, an alert, a data-check reason or an estimate's basis is made once and read twice: by
+a person (in the interface's language, which the `l` key can switch after it was made) and by a
+file or `--json` (always English). Three shapes, one rule:
+
+- `Phrase`: an English template (marked with `N_` where it is written) and its named values;
+  `str()` is the English, `shown()` the current language. `Joined` joins phrases.
+- `Translatable`: the same for text that must stay a `str` (json.dumps, `==`, `.split` keep
+  seeing the English, byte for byte); `shown()` gives the current language.
+- `Said`: a str already in the reader's language that keeps its English (`english`) for files.
+
+`shown(text)` is what every screen and command calls to draw any of them; a value inside a
+template that is itself one of them is drawn in the same language, any other value never is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from emosum_tui.i18n import gettext
 
@@ -86,6 +91,35 @@ class Joined(Phrase):
         return hash((type(self), self.template, self.parts))
 
 
+class Translatable(str):
+    """`Translatable(N_("id {id} repeats line {line}"), id="'a7'", line=12)`: the str is the English.
+
+    The template is the catalog's msgid (mark it with `N_` where it is written), with named
+    placeholders only; values are formatted beforehand, and a value that is itself a
+    `Translatable` is drawn in the same language (any other value is never translated)."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Translatable:
+        text = super().__new__(cls, template.format(**values))
+        text.template = template
+        text.values = values
+        return text
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:
+        return (self.template,), dict(self.values)  # copies (dataclasses.asdict) and pickles keep the msgid
+
+    def render(self, translated: bool) -> str:
+        """The text in English (`translated=False`, as a plain str) or in the current language."""
+        template = gettext(self.template) if translated else self.template
+        return template.format(**{name: _render(value, translated) for name, value in self.values.items()})
+
+    def shown(self) -> str:
+        """The text in the interface's language now (English where the catalog has no translation)."""
+        return self.render(True)
+
+
 class Said(str):
     """A text as a person reads it now, in the interface's language, that keeps its English
     (`english`) for what is written to files. For a value made once and shown soon after
@@ -106,20 +140,31 @@ class Said(str):
 
 
 def _draws_itself(value: Any) -> bool:
-    """A `Phrase`, or a str that renders itself in either language (`core.translatable.Translatable`)."""
-    return isinstance(value, Phrase) or (isinstance(value, str) and callable(getattr(value, "render", None)))
+    return isinstance(value, (Phrase, Translatable))
+
+
+@runtime_checkable
+class SaysItself(Protocol):
+    """A record that knows how it reads to a person (`core.data.Problem`: its file, line and reason)."""
+
+    def shown(self) -> str: ...
 
 
 def _render(value: Any, translated: bool) -> Any:
     return value.render(translated) if _draws_itself(value) else value
 
 
-def shown(text: Phrase | str) -> str:
-    """What a person reads: a `Phrase` or `Translatable` in the current language; a plain message (a
-    constant marked with `N_`, or English read back from a file) through the catalog, itself when it is not there."""
+def shown(text: Any) -> Any:
+    """What a person reads: a `Phrase` or `Translatable` in the current language, a record by its own
+    `shown()`, a plain message (a constant marked with `N_`, or English read back from a file)
+    through the catalog (itself when not there); any other value (a number, None) as it is."""
     if _draws_itself(text):
         return text.render(True)
-    return gettext(text) if text else ""
+    if isinstance(text, SaysItself):
+        return text.shown()
+    if isinstance(text, str):
+        return gettext(text) if text else ""
+    return text
 
 
 def phrase(text: Phrase | str) -> Phrase:

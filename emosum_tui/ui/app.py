@@ -68,7 +68,8 @@ class EmosumApp(App[int]):
         Binding("p", "presets", N_("presets")),
         Binding("r", "runs", N_("runs")),
         Binding("q", "quit", N_("quit")),
-        Binding("l", "switch_language", "中文/English"),  # in both languages: the reader of either finds it
+        # The language `l` switches to, in that language (a reader of it finds it): the zh_CN catalog says "English".
+        Binding("l", "switch_language", N_("中文")),
     ]
 
     def __init__(

@@ -211,6 +211,9 @@ class EvaluateScreen(Screen):
         self.query_one("#evaluate-report", Static).update(Text(message.text, style="" if message.ok else "bold red"))
         if message.ok:
             self.status(said(N_("done: ROUGE of the model beside always writing the most typical target")))
+        else:
+            self.status(said(N_("evaluation did not run")))
+            self.query_one(ProgressBar).display = False  # nothing is in progress: no bar pulsing under the reason
 
     def action_back(self) -> None:
         self.app.pop_screen()

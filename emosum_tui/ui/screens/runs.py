@@ -23,7 +23,7 @@ from emosum_tui.core.rundir import RunSummary, list_runs
 from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import human_duration
 from emosum_tui.ui.messages import LanguageChanged
-from emosum_tui.ui.screens.run_status import STATUS_STYLE, status_word
+from emosum_tui.ui.run_status import STATUS_STYLE, status_word
 from emosum_tui.ui.widgets.footer import Footer
 
 REFRESH_SECONDS = 2.0

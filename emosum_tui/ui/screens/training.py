@@ -32,7 +32,7 @@ from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.collections_hold import CollectionsHold
 from emosum_tui.ui.format import torch_build_text
 from emosum_tui.ui.messages import LanguageChanged
-from emosum_tui.ui.screens.run_status import status_word
+from emosum_tui.ui.run_status import status_word
 from emosum_tui.ui.screens.trainer_keys import TrainerKeysScreen
 from emosum_tui.ui.stall_threshold import policy_from_env, preset_stall_after
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel

@@ -11,7 +11,10 @@ from textual.app import ComposeResult
 from textual.widgets import Footer as TextualFooter
 from textual.widgets._footer import FooterKey, FooterLabel
 
-from emosum_tui.i18n import _
+from emosum_tui.i18n import N_, _
+
+# Textual's own command-palette key, which this footer draws too.
+TEXTUAL_WORDS = (N_("palette"), N_("Open the command palette"))
 
 
 class Footer(TextualFooter):

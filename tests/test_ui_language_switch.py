@@ -24,11 +24,12 @@ from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
 from emosum_tui import i18n
+from emosum_tui.builtin import BUILTIN_DESCRIPTIONS
 from emosum_tui.core.presets import load_preset
 from emosum_tui.ui import figures
 from emosum_tui.ui.app import EmosumApp
 from emosum_tui.ui.messages import StartRun
-from emosum_tui.ui.screens.presets import BUILTIN_DESCRIPTIONS, PresetsScreen
+from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 

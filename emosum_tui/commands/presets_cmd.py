@@ -51,7 +51,7 @@ def list_presets() -> int:
             where = str(preset.path)
         print(f"{preset.name:<{width}}  {_summary(preset)}{base} [{where}]")
         if preset.description:
-            print(f"{'':<{width}}  {preset.description}")
+            print(f"{'':<{width}}  {_(preset.description)}")
     for problem in errors:
         error(problem)
     print_sample_notice(presets)

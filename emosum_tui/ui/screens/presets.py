@@ -34,17 +34,6 @@ if TYPE_CHECKING:
     from emosum_tui.ui.widgets.preflight_panel import PreflightPanel
 
 
-# The built-in presets' descriptions (builtin/presets/*.toml), marked so the catalog holds them: the
-# description line draws any description through `_()` (a user's own reads as written).
-BUILTIN_DESCRIPTIONS = (
-    N_("First plan: mt5-base, all rows, 5 epochs, 1024/512 tokens, generate-eval"),
-    N_("Optimised full plan: mt5-base, 80% of rows, 3 epochs, batch 2 x 4"),
-    N_("Fast plan: mt5-small, 5,000 rows, 1 epoch, batch 4 x 2, 128/128 tokens"),
-    N_("Offline demo: tiny config-built mT5 on the bundled sample, ~1 minute on a CPU"),
-    N_("Lean plan: mt5-small, every row, 256/512 tokens (cuts none), vocabulary trimmed to the data"),
-)
-
-
 class PresetsScreen(CalibrationScreen):
     """Presets side by side with estimates, the speed-up decomposition and the data summary."""
 
@@ -179,7 +168,7 @@ class PresetsScreen(CalibrationScreen):
         base = presets[self.baseline]
         description = Text.assemble(
             (f"{current.name}", "bold"),
-            f" — {_(current.description)}" if current.description else "",  # BUILTIN_DESCRIPTIONS
+            f" — {_(current.description)}" if current.description else "",  # builtin.BUILTIN_DESCRIPTIONS
             "   " + _("(extends {preset})").format(preset=current.parent.name) if current.parent else "",
             "   " + _("baseline: {preset}").format(preset=base.name),
         )

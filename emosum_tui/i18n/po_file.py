@@ -1,13 +1,13 @@
 """Read a gettext `.po` catalog into a lookup table, so the package ships text files only.
 
-The catalog is small (a few hundred entries) and read once per language, so parsing the `.po`
-at start-up costs a few milliseconds and spares a compile step in the build. Entries marked
+The catalog is small (about 1,100 entries) and read once per language, so parsing the `.po`
+at start-up costs about 20 ms (and nothing in English) and spares a compile step in the build. Entries marked
 `fuzzy` and empty translations are skipped: gettext's rule is that those fall back to English.
 """
 
 from __future__ import annotations
 
-import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +38,21 @@ class _Entry:
     fuzzy: bool = False
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}  # the C escapes gettext writes
+
+
 def _unquote(text: str, path: Path, number: int) -> str:
     text = text.strip()
     if not (len(text) >= 2 and text[0] == text[-1] == '"'):
         raise PoSyntaxError(f"{path}:{number}: expected a quoted string, found {text[:40]!r}")
+    body = text[1:-1]
+    if "\\" not in body:
+        return body
     try:
-        return ast.literal_eval(text)  # the C escapes gettext uses (\n, \t, \", \\) are Python's
-    except (SyntaxError, ValueError) as exc:
-        raise PoSyntaxError(f"{path}:{number}: {exc}") from None
+        return _ESCAPE.sub(lambda match: _ESCAPED[match.group(1)], body)
+    except KeyError as exc:
+        raise PoSyntaxError(f"{path}:{number}: unknown escape \\{exc.args[0]}") from None
 
 
 def read_po(path: Path) -> Catalog:

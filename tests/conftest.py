@@ -47,3 +47,13 @@ def real_items(tmp_path: Path) -> Path:
     copy = tmp_path / "longemotion_es_eval150.jsonl"
     shutil.copyfile(SHARED_DATA, copy)
     return copy
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    """The interface in Chinese for one test (the language is process-wide: English again after)."""
+    from emosum_tui import i18n
+
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")

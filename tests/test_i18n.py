@@ -7,7 +7,6 @@ translation drops or renames a `{placeholder}`) fails it, naming the file and li
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from support.catalog import CATALOG, PACKAGE, marked_messages, problems
 
 from emosum_tui import i18n
 from emosum_tui.i18n.po_file import PoSyntaxError, read_po
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    i18n.set_language("zh_CN")
-    yield
-    i18n.set_language("en")
 
 
 def test_every_marked_message_has_a_chinese_translation() -> None:

@@ -7,9 +7,6 @@ catalog, and read the width the terminal will give them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from rich.cells import cell_len
 
 from emosum_tui import i18n
@@ -17,13 +14,6 @@ from emosum_tui.monitor.step_clock import ClockReading
 from emosum_tui.ui.format import fit_cells, pad_cells
 from emosum_tui.ui.widgets.series_plot import Series, chart
 from emosum_tui.ui.widgets.step_panel import LABEL_WIDTH, step_text
-
-
-@pytest.fixture
-def chinese() -> Iterator[None]:
-    i18n.set_language("zh_CN")
-    yield
-    i18n.set_language("en")
 
 
 def test_a_chinese_label_is_padded_to_its_width_in_cells() -> None:

@@ -21,7 +21,7 @@ from support.pilot import wait_for
 from support.recorded_runs import write_finished_run
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TextArea
 
 from emosum_tui import i18n
 from emosum_tui.core.preset_schema import SCHEMA, TOP_LEVEL
@@ -138,7 +138,8 @@ def runs_screen(tmp_path: Path) -> tuple[Screen, object]:
 
     async def settled(pilot: Pilot) -> None:
         table = screen.query_one(DataTable)
-        await wait_for(pilot, lambda: screen.loaded and table.virtual_size.width >= 60)  # columns measured to their rows
+        # the columns measured to their rows (the table measures on idle, after the rows arrive)
+        await wait_for(pilot, lambda: screen.loaded and table.ordered_columns[0].content_width >= len("20261122-101010-demo"))
         await pilot.pause(0.3)
 
     return screen, settled
@@ -149,6 +150,7 @@ def try_screen(tmp_path: Path) -> tuple[Screen, object]:
 
     async def settled(pilot: Pilot) -> None:
         await wait_for(pilot, lambda: "no-model-here" in str(screen.query_one("#try-status").content))
+        screen.query_one(TextArea).cursor_blink = False  # a blinking cursor is in one frame and not the next
         await pilot.pause(0.3)
 
     return screen, settled

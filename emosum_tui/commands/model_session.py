@@ -130,9 +130,9 @@ def await_ready(client: Any) -> Any:
     return client
 
 
-def report_problems(problems: list[Any], shown: int = 5) -> None:
-    """The first few bad rows, file:line: reason, and how many in all."""
-    for problem in problems[:shown]:
+def report_problems(problems: list[Any], most: int = 5) -> None:
+    """The first few bad rows (`most`), file:line: reason, and how many in all."""
+    for problem in problems[:most]:
         print(_("skipped {problem}").format(problem=shown(problem)), file=sys.stderr)
-    if len(problems) > shown:
-        print(_("… and {n} more bad rows").format(n=len(problems) - shown), file=sys.stderr)
+    if len(problems) > most:
+        print(_("… and {n} more bad rows").format(n=len(problems) - most), file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -70,14 +71,14 @@ class RunsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.draw_table(None, columns=True)
+        self.draw_table(None)
         self.refresh_runs()
         self.set_interval(REFRESH_SECONDS, self.refresh_runs)
 
     def on_language_changed(self, message: LanguageChanged) -> None:
         """Headers, statuses, title and detail in the new language; the same run stays selected."""
         self.query_one("#runs-title", Static).update(_("Runs"))
-        self.draw_table(self.selected(), columns=True)
+        self.draw_table(self.selected())
         if self.loaded:
             self.show_detail()
         else:
@@ -95,14 +96,19 @@ class RunsScreen(Screen):
         self.loaded = True
         self.show_detail()
 
-    def draw_table(self, selected: RunSummary | None, columns: bool = False) -> None:
-        """One row per run, the cursor kept on `selected`; `columns`: the headers drawn again too."""
+    def draw_table(self, selected: RunSummary | None) -> None:
+        """One row per run, the cursor kept on `selected`. Columns are rebuilt each time at widths
+        measured here in cells: Textual's own measuring happens after a first frame whose cached
+        lines can keep header-wide columns ("202…") on screen."""
         table = self.query_one(DataTable)
-        table.clear(columns=columns)
-        if columns:
-            table.add_columns(*(_(column) for column in RUN_COLUMNS))
-        for run in self.runs:
-            table.add_row(*run_row(run), key=str(run.run_dir))
+        rows = [run_row(run) for run in self.runs]
+        headers = [_(column) for column in RUN_COLUMNS]
+        table.clear(columns=True)
+        for index, header in enumerate(headers):
+            width = max([cell_len(header), *(cell_len(str(row[index])) for row in rows)])
+            table.add_column(header, width=width)
+        for run, row in zip(self.runs, rows, strict=True):
+            table.add_row(*row, key=str(run.run_dir))
         if selected is not None:
             for index, run in enumerate(self.runs):
                 if run.run_dir == selected.run_dir:

@@ -51,8 +51,8 @@ class ConsoleCommands(Provider):
                                  _(preset.description) if preset.description else str(preset.path)))
         return commands
 
-    def _select(self, screen: PresetsScreen, index: int) -> None:
-        self.app.run_action("presets")  # leave a training or runs screen first
+    async def _select(self, screen: PresetsScreen, index: int) -> None:
+        await self.app.run_action("presets")  # leave a training or runs screen first
         screen.action_select(index)
 
     async def discover(self) -> Hits:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from emosum_tui.core.checkpoints import checkpoint_problem, checkpoints
+from emosum_tui.core.run_state_words import state_word
 from emosum_tui.core.rundir import PRESET_FILE, is_run_dir, read_run
-from emosum_tui.i18n import _, pgettext
+from emosum_tui.i18n import _
 
 FINAL_DIR = "final"
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -111,19 +112,6 @@ def _run_output_dir(run_dir: Path, recorded: str) -> Path | None:
         return None
 
 
-def _run_state(state: str) -> str:
-    """A run's state (`rundir.RUN_STATES`, English identifiers) in words of the interface's language."""
-    words = {
-        "running": pgettext("run state", "running"),
-        "finished": pgettext("run state", "finished"),
-        "stopped": pgettext("run state", "stopped"),
-        "failed": pgettext("run state", "failed"),
-        "dead": pgettext("run state", "dead"),
-        "unknown": pgettext("run state", "unknown"),
-    }
-    return words.get(state, state)
-
-
 def resolve_model_dir(path: str | Path) -> ResolvedModel:
     """The model folder `path` stands for (see the module's rule); raises ModelDirError."""
     path = Path(path).expanduser()
@@ -140,7 +128,7 @@ def resolve_model_dir(path: str | Path) -> ResolvedModel:
         if output_dir is None:
             raise ModelDirError(_("{path}: the run records no output folder (status.json, events.jsonl and preset.toml say "
                                   "none)").format(path=path))
-        status = _run_state(summary.status)
+        status = state_word(summary.status)
         why = (_("the run is {status} at step {step}").format(status=status, step=summary.steps) if summary.steps
                else _("the run is {status}").format(status=status))
         return _from_output_dir(output_dir, path, summary.final_path, why)

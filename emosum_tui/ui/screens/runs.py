@@ -20,15 +20,23 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from emosum_tui.core.run_state_words import state_word
 from emosum_tui.core.rundir import RunSummary, list_runs
 from emosum_tui.i18n import N_, _
 from emosum_tui.ui.format import human_duration
 from emosum_tui.ui.messages import LanguageChanged
-from emosum_tui.ui.run_status import STATUS_STYLE, status_word
 from emosum_tui.ui.widgets.footer import Footer
 
 REFRESH_SECONDS = 2.0
 RUN_COLUMNS = (N_("run"), N_("preset"), N_("status"), N_("steps"), N_("final loss"), N_("duration"), N_("started"))  # `_()` where drawn
+STATUS_STYLE = {
+    "running": "bold green",
+    "starting": "green",
+    "finished": "bold",
+    "stopped": "yellow",
+    "failed": "bold red",
+    "dead": "bold red",
+}
 
 
 def run_row(run: RunSummary) -> tuple:
@@ -36,7 +44,7 @@ def run_row(run: RunSummary) -> tuple:
     steps = f"{run.steps:,} / {run.total_steps:,}" if run.total_steps else f"{run.steps:,}"
     loss = f"{run.final_loss:.4g}" if run.final_loss is not None else "—"
     started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "—"
-    status = Text(status_word(run.status) + (f" ({run.error})" if run.error and run.status == "failed" else ""),
+    status = Text(state_word(run.status) + (f" ({run.error})" if run.error and run.status == "failed" else ""),
                   STATUS_STYLE.get(run.status, ""))
     return (run.name, run.preset, status, steps, loss, human_duration(run.duration), started)
 

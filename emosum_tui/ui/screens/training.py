@@ -23,6 +23,7 @@ from textual.timer import Timer
 from emosum_tui.alerts.notifier import RunAlerts
 from emosum_tui.core.estimate_record import read_estimate_kind, read_estimate_seconds
 from emosum_tui.core.events import Done, Environment, EvalResult, Event, Phase, RunStart, StepBegin, StepEnd, TrainPlan
+from emosum_tui.core.run_state_words import state_word
 from emosum_tui.core.rundir import PRESET_FILE, RunStatus, pid_alive
 from emosum_tui.doctor.live import LiveDiagnoser
 from emosum_tui.i18n import N_, _
@@ -32,7 +33,6 @@ from emosum_tui.monitor.step_clock import ClockReading, StallPolicy, StepClock
 from emosum_tui.ui.collections_hold import CollectionsHold
 from emosum_tui.ui.format import torch_build_text
 from emosum_tui.ui.messages import LanguageChanged
-from emosum_tui.ui.run_status import status_word
 from emosum_tui.ui.screens.trainer_keys import TrainerKeysScreen
 from emosum_tui.ui.stall_threshold import policy_from_env, preset_stall_after
 from emosum_tui.ui.widgets.diagnosis_panel import DiagnosisPanel
@@ -291,10 +291,10 @@ class TrainingScreen(TrainerKeysScreen):
     def _show_done(self, event: Done) -> None:
         header = self.query_one(PhaseHeader)
         if event.reason == "completed":
-            final = _("final model: {path}").format(path=event.final_path) if event.final_path else status_word(event.reason)
+            final = _("final model: {path}").format(path=event.final_path) if event.final_path else state_word(event.reason)
             header.show_phase("done", detail=final)
         else:  # stopped or failed: the bar keeps saying how far it got
-            header.show_phase("done", event.steps, self.clock.total_steps, status_word(event.reason))
+            header.show_phase("done", event.steps, self.clock.total_steps, state_word(event.reason))
 
     @on(ResourcesRead)
     def resources_read(self, message: ResourcesRead) -> None:

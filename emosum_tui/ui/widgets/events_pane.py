@@ -10,10 +10,10 @@ from textual.reactive import Reactive
 from textual.widgets import RichLog
 
 from emosum_tui.core.events import CheckpointSaved, Diagnosis, Done, Error, EvalResult, Event, RunStart, Warn
+from emosum_tui.core.run_state_words import state_word
 from emosum_tui.i18n import _
 from emosum_tui.i18n.phrase import shown
 from emosum_tui.ui.format import human_bytes, human_duration
-from emosum_tui.ui.run_status import status_word
 
 if TYPE_CHECKING:
     from emosum_tui.ui.messages import LanguageChanged
@@ -106,7 +106,7 @@ class EventsPane(RichLog):
         if isinstance(event, Done):
             if event.final_path:
                 self.final_path = event.final_path
-            text = _("[b]done ({reason})[/b] after {steps} steps").format(reason=escape(status_word(event.reason)), steps=event.steps)
+            text = _("[b]done ({reason})[/b] after {steps} steps").format(reason=escape(state_word(event.reason)), steps=event.steps)
             if event.train_loss is not None:
                 text += _(", train loss {loss}").format(loss=f"{event.train_loss:.4g}")
             if event.final_path:

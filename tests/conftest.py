@@ -57,3 +57,14 @@ def chinese() -> Iterator[None]:
     i18n.set_language("zh_CN")
     yield
     i18n.set_language("en")
+
+
+@pytest.fixture
+def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`home` for the console: one token cache shared by the session's tests (keyed by content
+    hashes, so sharing is safe), an empty Hugging Face cache and the hub switched off, so the
+    hub models are "not here" on every machine, the same finding everywhere."""
+    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "console-cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home

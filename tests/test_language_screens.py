@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.pilot import wait_for
+from support.pilot import ConsoleWith, wait_for
 from support.recorded_runs import write_finished_run
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -27,7 +27,6 @@ from emosum_tui import i18n
 from emosum_tui.core.preset_schema import SCHEMA, TOP_LEVEL
 from emosum_tui.ui.app import EmosumApp
 from emosum_tui.ui.screens.evaluate_screen import EvaluateScreen
-from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.runs import RunsScreen
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.screens.try_screen import TryScreen
@@ -63,30 +62,13 @@ def language(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "language-snapshot-cache"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TZ", "UTC")  # the runs table's start times
+def utc_console(console_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The console's home, with the clock in UTC: the runs table's start times read the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    yield home
+    yield console_home
     monkeypatch.undo()
     time.tzset()
-
-
-class OneScreenApp(EmosumApp):
-    """The console with `screen` pushed over the presets (which stay idle under it), so the
-    footer holds the app's keys as well as the screen's."""
-
-    def __init__(self, screen: Screen) -> None:
-        super().__init__(s_per_step=1.0)
-        self.shown = screen
-
-    def get_default_screen(self) -> Screen:
-        return PresetsScreen(None, s_per_step=1.0, hidden_at_start=True)
-
-    def on_mount(self) -> None:
-        self.push_screen(self.shown)
 
 
 def english_words(svg: str) -> list[str]:
@@ -179,7 +161,7 @@ def check_no_english(frame: str, language: str, screen: str) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("language", LANGUAGES, indirect=True)
-def test_presets_screen(console_home: Path, language: str, size: tuple[int, int], snap_compare) -> None:
+def test_presets_screen(utc_console: Path, language: str, size: tuple[int, int], snap_compare) -> None:
     frames: list[str] = []
 
     async def settled(pilot: Pilot) -> None:
@@ -193,7 +175,7 @@ def test_presets_screen(console_home: Path, language: str, size: tuple[int, int]
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("language", LANGUAGES, indirect=True)
 @pytest.mark.parametrize("name", list(SCREENS))
-def test_screen(name: str, console_home: Path, tmp_path: Path, language: str, size: tuple[int, int], snap_compare,
+def test_screen(name: str, utc_console: Path, tmp_path: Path, language: str, size: tuple[int, int], snap_compare,
                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     screen, settled = SCREENS[name](tmp_path)
@@ -204,12 +186,12 @@ def test_screen(name: str, console_home: Path, tmp_path: Path, language: str, si
         await settled(pilot)
         frames.append(pilot.app.export_screenshot())
 
-    assert snap_compare(OneScreenApp(screen), terminal_size=size, run_before=run_before)
+    assert snap_compare(ConsoleWith(screen), terminal_size=size, run_before=run_before)
     check_no_english(frames[0], language, type(screen).__name__)
 
 
 @pytest.mark.anyio
-async def test_the_language_key_switches_every_screen_on_the_stack_and_back(console_home: Path, tmp_path: Path) -> None:
+async def test_the_language_key_switches_every_screen_on_the_stack_and_back(utc_console: Path, tmp_path: Path) -> None:
     """`l` on the training screen over the presets: both redraw in Chinese; `l` again: the English
     frames are what they were."""
     run_dir = write_finished_run(tmp_path / "runs" / "20261122-101010-demo")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from support.pilot import SIZE, wait_for
+from support.pilot import SIZE, ConsoleWith, wait_for
 from support.project import BUILTIN
 from support.recorded_runs import write_finished_run
 from textual.app import App
@@ -29,7 +29,6 @@ from emosum_tui.core.presets import load_preset
 from emosum_tui.ui import figures
 from emosum_tui.ui.app import EmosumApp
 from emosum_tui.ui.messages import StartRun
-from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.training import TrainingScreen
 from emosum_tui.ui.widgets.loss_plot import LossPlot
 
@@ -42,14 +41,6 @@ def english_after() -> Iterator[None]:
     assert i18n.language() == "en"
     yield
     i18n.set_language("en")
-
-
-@pytest.fixture
-def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "ui-language-cache"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
 
 
 @pytest.fixture
@@ -78,20 +69,6 @@ class RecordingApp(EmosumApp):
     def on_start_run(self, message: StartRun) -> None:
         message.prevent_default()
         self.started.append(message.preset.name)
-
-
-class TrainingApp(EmosumApp):
-    """The console with a training screen pushed over the (idle) presets: the app's keys, `l` among them."""
-
-    def __init__(self, screen: TrainingScreen) -> None:
-        super().__init__(s_per_step=1.0)
-        self.training = screen
-
-    def get_default_screen(self) -> Screen:
-        return PresetsScreen(None, s_per_step=1.0, hidden_at_start=True)
-
-    def on_mount(self) -> None:
-        self.push_screen(self.training)
 
 
 def plain(widget: Static) -> str:
@@ -166,7 +143,7 @@ async def switch_presets_and_back(pilot, app: RecordingApp, preflight_held: thre
 async def test_l_switches_the_training_screens_words_and_back(console_home: Path, tmp_path: Path, english_after: None) -> None:
     run_dir = write_finished_run(tmp_path / "runs" / "20261122-101010-demo")
     screen = TrainingScreen(run_dir, sample_resources=False)
-    app = TrainingApp(screen)
+    app = ConsoleWith(screen)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: screen.clock.done is not None and screen.query_one(LossPlot).points("train") >= 40)
         await pilot.pause(1.2)

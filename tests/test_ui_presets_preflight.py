@@ -57,16 +57,6 @@ class RecordingApp(EmosumApp):
 
 
 @pytest.fixture
-def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private home, a shared token cache, an empty Hugging Face cache and the hub switched
-    off: the hub models are "not here" on every machine, the same error everywhere."""
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "ui-preflight-cache"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
-
-
-@pytest.fixture
 def probes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Counts the (real) gathering of this machine's facts."""
     calls: list[Path] = []

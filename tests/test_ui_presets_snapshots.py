@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from support.pilot import SIZE
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
@@ -21,14 +20,6 @@ from emosum_tui.core.presets import iter_keys
 from emosum_tui.ui.app import EmosumApp
 from emosum_tui.ui.screens.edit_value import EditValueScreen
 from emosum_tui.ui.screens.presets import PresetsScreen
-
-
-@pytest.fixture
-def console_home(home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EMOSUM_CACHE", str(tmp_path_factory.getbasetemp() / "ui-snapshot-cache"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.getbasetemp() / "empty-hf-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
 
 
 async def settled(pilot: Pilot) -> None:

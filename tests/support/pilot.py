@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 
+from emosum_tui.ui.app import EmosumApp
+from emosum_tui.ui.screens.presets import PresetsScreen
 from emosum_tui.ui.screens.training import TrainingScreen
 
 SIZE = (160, 50)  # columns x rows: the size the screens are laid out for
@@ -34,3 +37,18 @@ class ScreenApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.training)
+
+
+class ConsoleWith(EmosumApp):
+    """The console with `screen` pushed over the presets (idle under it, as under `watch`), so the
+    footer holds the app's keys (`l` among them) as well as the screen's."""
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__(s_per_step=1.0)
+        self.shown = screen
+
+    def get_default_screen(self) -> Screen:
+        return PresetsScreen(None, s_per_step=1.0, hidden_at_start=True)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.shown)

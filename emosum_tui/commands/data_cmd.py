@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emosum_tui.commands.terminal_text import error, ljust, shown
+from emosum_tui.commands.terminal_text import error, shown
 from emosum_tui.core.data import PairFields, Problem, ReadResult, count_by_reason, ids_shared, read_pairs
 from emosum_tui.core.diversity import DiversityReport, target_diversity
 from emosum_tui.core.presets import Preset, PresetError, load_preset, resolve_path
 from emosum_tui.core.sampling import LengthStats, subsample_indices
 from emosum_tui.i18n import _
+from emosum_tui.ui.format import pad_cells
 
 MAX_LISTED = 50  # bad lines printed per file; the JSON always has them all
 
@@ -86,7 +87,7 @@ def view_report(preset: Preset, result: ReadResult) -> dict[str, Any]:
 
 def _stats_line(label: str, stats: dict[str, float]) -> str:
     figures = {name: f"{stats[name]:>7,.0f}" for name in ("p50", "p90", "p99", "max")}
-    return f"  {ljust(label, 14)} " + _("p50 {p50}  p90 {p90}  p99 {p99}  max {max}").format(**figures)
+    return f"  {pad_cells(label, 14)} " + _("p50 {p50}  p90 {p90}  p99 {p99}  max {max}").format(**figures)
 
 
 def print_report(report: dict[str, Any]) -> None:

@@ -19,8 +19,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from emosum_tui.commands.terminal_text import error, ljust, shown
+from emosum_tui.commands.terminal_text import error, shown
 from emosum_tui.i18n import N_, _
+from emosum_tui.ui.format import pad_cells
 
 if TYPE_CHECKING:
     from emosum_tui.doctor.findings import Finding
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_text(machine: list[Finding], per_preset: dict[str, list[Finding]], symbol: dict[str, str]) -> None:
     def show(finding: Finding) -> None:
-        print(f"  {symbol[finding.severity]} {ljust(_(SEVERITY[finding.severity]), 7)} {finding.title}")
+        print(f"  {symbol[finding.severity]} {pad_cells(_(SEVERITY[finding.severity]), 7)} {finding.title}")
         print("      " + _("evidence: {evidence}").format(evidence=finding.evidence))
         if finding.fix:
             print("      " + _("fix: {fix}").format(fix=finding.fix))

@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from emosum_tui.commands.terminal_text import error, ljust, rjust, shown, warning
+from emosum_tui.commands.terminal_text import error, rjust, shown, warning
 from emosum_tui.i18n import N_, _
-from emosum_tui.ui.format import human_bytes, human_duration
+from emosum_tui.ui.format import human_bytes, human_duration, pad_cells
 
 if TYPE_CHECKING:
     from emosum_tui.core.calibration import CalibrationResult
@@ -183,8 +183,8 @@ def text_report(result: Any) -> str:
         preset=result.preset, train_rows=f"{result.train_rows:,}", validation_rows=f"{result.validation_rows:,}")]
     for label, key, show in FIGURES:
         basis = shown(result.basis.get(key, ""))
-        lines.append(f"  {ljust(_(label), 16)} {rjust(show(getattr(result, key)), 12)}   {basis}")
-    tokens = ljust(_("tokens"), 16)
+        lines.append(f"  {pad_cells(_(label), 16)} {rjust(show(getattr(result, key)), 12)}   {basis}")
+    tokens = pad_cells(_("tokens"), 16)
     lines.append(f"  {tokens} {'':>12}   {shown(result.basis.get('tokens', ''))}")
     return "\n".join(lines)
 
@@ -196,10 +196,10 @@ def decomposition_text(base: str, other: str, factors: list[Any]) -> str:
     for factor in factors:
         product *= factor.factor
         so_far = _("(so far x{ratio})").format(ratio=f"{product:.3g}")
-        lines.append(f"    {ljust(shown(factor.label), 86)} x{factor.factor:.3g}   {so_far}")
+        lines.append(f"    {pad_cells(shown(factor.label), 86)} x{factor.factor:.3g}   {so_far}")
     speed = f"{1 / product if product else float('inf'):.3g}"
     verdict = (_("= {speed}x faster") if product < 1 else _("= {speed}x slower")).format(speed=speed)
-    total = ljust(_("total time ratio"), 86)
+    total = pad_cells(_("total time ratio"), 86)
     lines.append(f"    {total} x{product:.3g}   {verdict}")
     return "\n".join(lines)
 
@@ -224,10 +224,10 @@ def show_run(args: argparse.Namespace) -> int:
         return 0
     show = {"s": human_duration, "bytes": human_bytes, "steps": lambda v: f"{v:,.0f}" if v is not None else "—"}
     print(_("estimate vs actual: {run_dir}").format(run_dir=run_dir))
-    print("  " + " ".join([ljust(_("figure"), 20), rjust(_("predicted"), 12), rjust(_("measured"), 12),
+    print("  " + " ".join([pad_cells(_("figure"), 20), rjust(_("predicted"), 12), rjust(_("measured"), 12),
                            rjust(_("measured/predicted"), 20)]))
     for row in rows:
         ratio = f"x{row.ratio:.3g}" if row.ratio is not None else "—"
-        print(f"  {ljust(shown(row.figure), 20)} {rjust(show[row.unit](row.predicted), 12)} {rjust(show[row.unit](row.measured), 12)} "
+        print(f"  {pad_cells(shown(row.figure), 20)} {rjust(show[row.unit](row.predicted), 12)} {rjust(show[row.unit](row.measured), 12)} "
               f"{ratio:>20}   {shown(row.note)}")
     return 0

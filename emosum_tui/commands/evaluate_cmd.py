@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosum_tui.commands.model_session import add_model_arguments, model_from_args, report_problems, start_worker
-from emosum_tui.commands.terminal_text import error, ljust, rjust
+from emosum_tui.commands.terminal_text import error, rjust
 from emosum_tui.i18n import _
+from emosum_tui.ui.format import pad_cells
 
 if TYPE_CHECKING:
     from emosum_tui.core.presets import Preset
@@ -98,7 +99,7 @@ class Progress:
         text = _("predicted {done}/{total}, {elapsed} so far, {left} left").format(
             done=done, total=self.total, elapsed=self.human_duration(elapsed), left=self.human_duration(left))
         if self.tty:
-            print("\r" + ljust(text, 72), end="\n" if done == self.total else "", file=sys.stderr, flush=True)
+            print("\r" + pad_cells(text, 72), end="\n" if done == self.total else "", file=sys.stderr, flush=True)
         else:
             print(text, file=sys.stderr, flush=True)
 
@@ -138,7 +139,7 @@ def write_predictions(out: Path, pairs: list[Any], predictions: dict[int, str]) 
 
 def text_report(summary: Any, rows: int, out: Path) -> str:
     model, base = summary.model, summary.baseline.scores
-    mean_length, distinct = ljust(_("mean length (tokens)"), 26), ljust(_("distinct predictions"), 26)
+    mean_length, distinct = pad_cells(_("mean length (tokens)"), 26), pad_cells(_("distinct predictions"), 26)
     lines = [_("{rows} rows; predictions in {path}").format(rows=rows, path=out),
              f"  {'':<26} " + rjust(_("model"), 8) + " " + rjust(_("baseline"), 9),
              *(f"  {label:<26} {getattr(model, key):>8.4f} {getattr(base, key):>9.4f}"

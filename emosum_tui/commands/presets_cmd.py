@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from emosum_tui.commands.terminal_text import error, ljust
+from emosum_tui.commands.terminal_text import error
 from emosum_tui.core.presets import (
     Preset,
     PresetError,
@@ -18,6 +18,7 @@ from emosum_tui.core.presets import (
 )
 from emosum_tui.core.sample_notice import print_sample_notice
 from emosum_tui.i18n import _
+from emosum_tui.ui.format import pad_cells
 
 
 def add_parser(subparsers: Any) -> None:
@@ -87,7 +88,7 @@ def show_text(preset: Preset) -> str:
             mark = _("inherited from {preset}").format(preset=origin.stem)
         if _spec.shown(value) != value:
             mark += f"; 0 = {_(_spec.zero)}"
-        lines.append(f"{ljust(name + ' = ' + format_toml_value(value), 60)} # {mark}")
+        lines.append(f"{pad_cells(name + ' = ' + format_toml_value(value), 60)} # {mark}")
     return "\n".join(lines)
 
 

@@ -37,12 +37,8 @@ def note(message: object) -> None:
     print(_("note: {message}").format(message=shown(message)), file=sys.stderr)
 
 
-def ljust(text: str, width: int) -> str:
-    """`text` padded with spaces to `width` cells (never cut)."""
-    return text + " " * max(0, width - cell_len(text))
-
-
 def rjust(text: str, width: int) -> str:
+    """`text` right-aligned in `width` cells (`ui.format.pad_cells` pads on the right)."""
     return " " * max(0, width - cell_len(text)) + text
 
 

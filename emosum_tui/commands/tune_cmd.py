@@ -13,9 +13,9 @@ import json
 import sys
 from dataclasses import asdict
 
-from emosum_tui.commands.terminal_text import error, ljust, rjust, shown
+from emosum_tui.commands.terminal_text import error, rjust, shown
 from emosum_tui.i18n import _
-from emosum_tui.ui.format import human_bytes
+from emosum_tui.ui.format import human_bytes, pad_cells
 
 
 def _table(result: object) -> str:
@@ -24,7 +24,7 @@ def _table(result: object) -> str:
     assert isinstance(result, TuneResult)
     lines = [_("{preset}: micro-batch x grad-accum at effective batch {batch}, measured on this machine").format(
                  preset=result.preset, batch=result.effective_batch),
-             "  " + " ".join([ljust(_("candidate"), 12), f"{'s/step':>10}", f"{'tokens/s':>10}", rjust(_("peak memory"), 12),
+             "  " + " ".join([pad_cells(_("candidate"), 12), f"{'s/step':>10}", f"{'tokens/s':>10}", rjust(_("peak memory"), 12),
                               rjust(_("fits"), 6)])]
     for c in result.candidates:
         if c is result.pick:

@@ -21,7 +21,7 @@ from support.pilot import ConsoleWith, wait_for
 from support.recorded_runs import write_finished_run
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, TextArea
+from textual.widgets import DataTable
 
 from emosum_tui import i18n
 from emosum_tui.core.preset_schema import SCHEMA, TOP_LEVEL
@@ -132,7 +132,7 @@ def try_screen(tmp_path: Path) -> tuple[Screen, object]:
 
     async def settled(pilot: Pilot) -> None:
         await wait_for(pilot, lambda: "no-model-here" in str(screen.query_one("#try-status").content))
-        screen.query_one(TextArea).cursor_blink = False  # a blinking cursor is in one frame and not the next
+        screen.set_focus(None)  # no text cursor: a blinking one is in one frame and not the next
         await pilot.pause(0.3)
 
     return screen, settled
